@@ -1,0 +1,1 @@
+"""carepolicy command line: composes the engine, the Excel add-in and the workbook builder."""

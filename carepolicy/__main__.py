@@ -1,0 +1,5 @@
+"""`python -m carepolicy`."""
+
+from carepolicy.cli import main
+
+raise SystemExit(main())

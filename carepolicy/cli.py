@@ -1,0 +1,37 @@
+"""The `carepolicy` command: one sub-command per module in carepolicy/commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from engine.errors import CarePolicyError
+
+COMMANDS = ["validate"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="carepolicy",
+        description="Policy-as-data for Belgian psychological care: validate, evaluate, simulate, compare.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"carepolicy.commands.{name.replace('-', '_')}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; user errors print one line per problem and exit non-zero, never a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CarePolicyError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}" if not line.startswith(("error", "policy", "/")) else line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Sub-commands of `carepolicy`; each module has `register(subparsers)`."""

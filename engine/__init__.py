@@ -1,0 +1,1 @@
+"""carepolicy engine: policy loading, dated parameters, claim evaluation and simulation."""

@@ -1,0 +1,100 @@
+"""Dated values: a history of {from, to, value, source, status} and their resolution on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.dates import parse_date
+from engine.errors import ResolveError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One period of a dated value's history."""
+
+    start: dt.date
+    end: dt.date | None
+    value: float | bool | None
+    source: str
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A dated value on one date, with where it comes from."""
+
+    path: str
+    date: dt.date
+    value: float | bool | None
+    unit: str
+    start: dt.date
+    end: dt.date | None
+    source: str
+    status: str
+    note: str | None = None
+
+    def describe(self) -> str:
+        """The value as an analyst reads it: value, unit, validity and source."""
+        until = f" to {self.end}" if self.end else ""
+        status = " (assumed)" if self.status == "assumed" else ""
+        return (f"{self.path} = {self.value} {self.unit} "
+                f"[from {self.start}{until}, source {self.source}{status}]")
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    """A parameter whose value changes on fixed dates; entries are ordered and do not overlap."""
+
+    path: str
+    unit: str
+    entries: tuple[Entry, ...]
+
+    @classmethod
+    def from_json(cls, path: str, data: dict) -> DatedValue:
+        entries = tuple(
+            Entry(parse_date(e["from"]), parse_date(e["to"]) if "to" in e else None,
+                  e["value"], e["source"], e["status"], e.get("note"))
+            for e in data["history"]
+        )
+        return cls(path, data["unit"], entries)
+
+    def entry_at(self, day: dt.date) -> Entry:
+        """The entry in force on `day`; a clear error outside the history."""
+        found = None
+        for entry in self.entries:
+            if entry.start <= day:
+                found = entry
+        if found is None or (found.end is not None and day > found.end):
+            raise ResolveError(
+                f"{self.path}: no value on {day}: its history covers {self.coverage()}")
+        return found
+
+    def value_at(self, day: dt.date) -> Resolved:
+        """The value in force on `day`, with its source."""
+        e = self.entry_at(day)
+        return Resolved(self.path, day, e.value, self.unit, e.start, e.end, e.source, e.status, e.note)
+
+    def coverage(self) -> str:
+        """The dates the history covers, for messages."""
+        last = self.entries[-1].end
+        return f"{self.entries[0].start} to {last}" if last else f"{self.entries[0].start} onwards"
+
+    def on_dates(self, days: np.ndarray) -> np.ndarray:
+        """Values on an array of datetime64[D] dates (float, NaN where the value is null).
+
+        Raises ResolveError when a date falls outside the history, like value_at.
+        """
+        starts = np.array([e.start for e in self.entries], dtype="datetime64[D]")
+        idx = np.searchsorted(starts, days, side="right") - 1
+        values = np.array([np.nan if e.value is None else float(e.value) for e in self.entries])
+        ends = np.array([e.end or dt.date.max for e in self.entries], dtype="datetime64[D]")
+        bad = (idx < 0) | (days > ends[np.clip(idx, 0, None)])
+        if bad.any():
+            first = days[bad].min()
+            raise ResolveError(
+                f"{self.path}: no value on {first}: its history covers {self.coverage()}")
+        return values[idx]

@@ -1,0 +1,138 @@
+"""The loaded policy set: every policy file of a folder, indexed by parameter path, cached."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.dated import DatedValue, Resolved
+from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
+from engine.policy_files import (check_file, default_policy_dir, display, source_keys_for)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """All policy documents of a folder and their dated values, addressable by dotted path.
+
+    A path is the document id followed by object keys, with list items named by their `id`:
+    `riziv-psy-2021.tariff.rows.individual.fee`.
+    """
+
+    root: Path
+    docs: dict[str, dict]
+    files: dict[str, Path]
+    sources: dict[str, dict]
+    values: dict[str, DatedValue]
+    scenario: str = "baseline"
+    overlays: tuple = field(default=())
+
+    def dated(self, path: str) -> DatedValue:
+        """The dated value at `path`, or a clear error naming the closest known path."""
+        try:
+            return self.values[path]
+        except KeyError:
+            raise ResolveError(f"unknown parameter {path!r}{did_you_mean(path, list(self.values))}") from None
+
+    def value_at(self, path: str, day: dt.date) -> Resolved:
+        """The value of a parameter on a date, with its source and status."""
+        return self.dated(path).value_at(day)
+
+    def of_kind(self, kind: str) -> list[dict]:
+        """The documents of one kind, in id order."""
+        return [d for _, d in sorted(self.docs.items()) if d["kind"] == kind]
+
+    def doc(self, doc_id: str) -> dict:
+        """One document by id."""
+        try:
+            return self.docs[doc_id]
+        except KeyError:
+            raise ResolveError(f"unknown policy {doc_id!r}{did_you_mean(doc_id, list(self.docs))}") from None
+
+    def with_values(self, changed: dict[str, DatedValue], scenario: str, overlays: tuple) -> PolicySet:
+        """A copy with some dated values replaced (a scenario overlay)."""
+        return dataclasses.replace(self, values={**self.values, **changed}, scenario=scenario,
+                                   overlays=overlays)
+
+
+def dated_values(doc_id: str, node, parts=()) -> dict[str, DatedValue]:
+    """Every dated value in a document, by dotted path.
+
+    A condition's value is named by its field (`…youth_free.when.age`), without the all/any level.
+    """
+    out: dict[str, DatedValue] = {}
+    if isinstance(node, dict):
+        if "history" in node and "unit" in node:
+            path = ".".join([doc_id, *parts])
+            return {path: DatedValue.from_json(path, node)}
+        if "field" in node and "op" in node:
+            return dated_values(doc_id, node["value"], parts)
+        for key, child in node.items():
+            out |= dated_values(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            name = str(i)
+            if isinstance(child, dict):
+                name = child.get("id") or child.get("field") or name
+            found = dated_values(doc_id, child, (*parts, name))
+            if found.keys() & out.keys():
+                found = dated_values(doc_id, child, (*parts, f"{name}.{i}"))
+            out |= found
+    return out
+
+
+def policy_paths(folder: Path) -> list[Path]:
+    """The policy documents of a folder: its top-level JSON files."""
+    return sorted(folder.glob("*.json"))
+
+
+def _signature(folder: Path) -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in policy_paths(folder))
+
+
+def load_policies(folder: Path | str | None = None) -> PolicySet:
+    """Load and check every policy file of a folder; cached until a file changes.
+
+    Raises PolicyError listing every problem in every file.
+    """
+    folder = Path(folder) if folder is not None else default_policy_dir()
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise PolicyError([Problem(display(folder), "/", "expected a policy folder, found none")])
+    return _load(folder, _signature(folder))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(folder: Path, signature: tuple) -> PolicySet:
+    keys = source_keys_for(folder)
+    problems: list[Problem] = []
+    docs: dict[str, dict] = {}
+    files: dict[str, Path] = {}
+    for path in policy_paths(folder):
+        data, file_problems = check_file(path, keys)
+        problems += file_problems
+        if file_problems:
+            continue
+        if data["id"] in docs:
+            problems.append(Problem(display(path), "/id", f"expected a unique policy id, found {data['id']!r}, "
+                                    f"already used by {display(files[data['id']])}"))
+            continue
+        docs[data["id"]] = data
+        files[data["id"]] = path
+    if keys is None:
+        problems.append(Problem(display(folder / "sources.json"), "/sources",
+                                "expected a readable registry of sources, found none"))
+    for doc_id, doc in docs.items():
+        target = doc.get("applies_to")
+        if doc["kind"] == "copayment_override" and target not in docs:
+            problems.append(Problem(display(files[doc_id]), "/applies_to",
+                                    f"expected the id of a loaded convention, found {target!r}"))
+    if problems:
+        raise PolicyError(problems)
+    values: dict[str, DatedValue] = {}
+    for doc_id, doc in docs.items():
+        values |= dated_values(doc_id, doc)
+    sources = docs.get("sources", {}).get("sources", {})
+    return PolicySet(folder, docs, files, sources, values)

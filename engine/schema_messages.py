@@ -1,0 +1,65 @@
+"""Turn JSON Schema errors into 'expected …, found …' messages an analyst can act on."""
+
+from __future__ import annotations
+
+import json
+
+from jsonschema import ValidationError
+from jsonschema.exceptions import best_match
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+               int: "a number", float: "a number", type(None): "null"}
+
+
+def pointer(parts) -> str:
+    """A JSON pointer for a path of keys and indices ('/' for the document itself)."""
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return "/" + "/".join(escaped) if escaped else "/"
+
+
+def found(value) -> str:
+    """How a found value is shown: its type and, when short, the value itself."""
+    kind = _JSON_TYPES.get(type(value), type(value).__name__)
+    if isinstance(value, dict | list):
+        return kind
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def describe(error: ValidationError) -> tuple[str, str]:
+    """(JSON pointer, message) for one schema error, descending into anyOf/oneOf alternatives."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = best_match(error.context)
+        if deepest.validator not in ("type",) or len(error.context) == 1:
+            return describe(deepest)
+    where = pointer(error.absolute_path)
+    v, inst, arg = error.validator, error.instance, error.validator_value
+    if v == "type":
+        types = arg if isinstance(arg, list) else [arg]
+        return where, f"expected {' or '.join(types)}, found {found(inst)}"
+    if v == "required":
+        missing = error.message.split("'")[1]
+        return where, f"expected the key '{missing}', found it missing"
+    if v == "additionalProperties":
+        extra = sorted(set(inst) - set(error.schema.get("properties", {})))
+        known = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        return pointer([*error.absolute_path, extra[0]]), (
+            f"expected one of the keys {known}, found unknown key '{extra[0]}'")
+    if v == "propertyNames":
+        return where, f"expected a known key, found {error.message.split(' ')[0]}"
+    if v in ("format", "pattern") and isinstance(arg, str) and ("date" in arg or r"\d{4}" in arg):
+        return where, f"expected a date YYYY-MM-DD, found {found(inst)}"
+    if v == "pattern":
+        return where, f"expected text matching {arg}, found {found(inst)}"
+    if v == "minimum":
+        return where, f"expected a number >= {arg}, found {found(inst)}"
+    if v in ("enum", "const"):
+        options = arg if v == "enum" else [arg]
+        return where, f"expected one of {', '.join(json.dumps(o) for o in options)}, found {found(inst)}"
+    if v == "minItems":
+        return where, f"expected at least {arg} item(s), found {len(inst)}"
+    if v in ("minProperties", "maxProperties"):
+        return where, f"expected {'at least' if v == 'minProperties' else 'at most'} {arg} key(s), found {len(inst)}"
+    if v == "minLength":
+        return where, f"expected non-empty text, found {found(inst)}"
+    return where, f"expected {v} {json.dumps(arg)[:60]}, found {found(inst)}"

@@ -1,0 +1,75 @@
+"""Validate policy files and folders: every problem of every file, one line each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import Problem
+from engine.policy_files import check_file, display, policy_root, source_keys_for
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The outcome for one file: its summary when valid, else its problems."""
+
+    path: Path
+    summary: str
+    problems: list[Problem]
+
+
+def files_to_check(target: Path) -> list[Path]:
+    """A file, or every JSON file below a folder except the schemas themselves."""
+    if target.is_file():
+        return [target]
+    return sorted(p for p in target.rglob("*.json") if "schema" not in p.relative_to(target).parts)
+
+
+def summarise(data: dict) -> str:
+    """A one-line summary of a valid document."""
+    kind = data.get("kind", "document")
+    counts = {"sources": lambda d: f"{len(d['sources'])} sources"}
+    parts = [kind, data.get("id", "")]
+    if "version" in data:
+        parts.append(f"version {data['version']}")
+    if "valid" in data:
+        parts.append(f"valid from {data['valid']['from']}" + (f" to {data['valid']['to']}" if "to" in data["valid"] else ""))
+    if kind in counts:
+        parts.append(counts[kind](data))
+    n = _count_dated(data)
+    if n:
+        parts.append(f"{n} dated values")
+    return ", ".join(p for p in parts if p)
+
+
+def _count_dated(node) -> int:
+    if isinstance(node, dict):
+        if "history" in node and "unit" in node:
+            return 1
+        return sum(_count_dated(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_count_dated(v) for v in node)
+    return 0
+
+
+def validate(targets: list[Path]) -> list[FileReport]:
+    """Check every file of the targets; ids must be unique across the files of one policy folder."""
+    reports = []
+    if not targets:
+        return reports
+    for target in targets:
+        if not target.exists():
+            reports.append(FileReport(target, "", [Problem(display(target), "/", "expected a policy file or folder, found nothing at this path")]))
+            continue
+        keys = source_keys_for(policy_root(target))
+        ids: dict[tuple, Path] = {}
+        for path in files_to_check(target):
+            data, problems = check_file(path, keys)
+            if not problems and isinstance(data, dict) and "id" in data:
+                slot = (path.parent.resolve(), data["id"])
+                if slot in ids:
+                    problems = [Problem(display(path), "/id", f"expected a unique id, found {data['id']!r}, "
+                                        f"already used by {display(ids[slot])}")]
+                ids.setdefault(slot, path)
+            reports.append(FileReport(path, "" if problems else summarise(data), problems))
+    return reports
