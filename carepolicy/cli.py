@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
+
+import carepolicy.commands
 
 from engine.errors import CarePolicyError
 
-COMMANDS = ["validate"]
+ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "validate"]
+
+
+def command_names() -> list[str]:
+    """Every sub-command module, in the order a new user needs them."""
+    found = [m.name.replace("_", "-") for m in pkgutil.iter_modules(carepolicy.commands.__path__)]
+    return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="carepolicy",
         description="Policy-as-data for Belgian psychological care: validate, evaluate, simulate, compare.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in command_names():
         module = importlib.import_module(f"carepolicy.commands.{name.replace('-', '_')}")
         module.register(sub)
     return parser
