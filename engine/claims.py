@@ -1,0 +1,54 @@
+"""The claims table: input columns, their allowed values, and the normalized frame the evaluators use.
+
+The normalized frame (built by `engine.claims_io`) has one row per input row, in input order:
+
+| column | dtype | meaning |
+|---|---|---|
+| row | int64 | 1-based data row number in the input file (for messages) |
+| claim_id, patient_id | object (str) | identifiers |
+| birth_date, session_date | datetime64[ns] | NaT only on invalid rows |
+| kind | object | `individual` or `group` |
+| network | object | `children`, `adults`, or "" (outside the convention) |
+| care | object | `first_line`, `specialised`, or "" |
+| increased_reimbursement | bool | default False |
+| group_id, co_lead, mutuality, provider | object | "" when empty |
+| setting | object | default `standard` |
+| fee_charged | float64 | NaN when empty |
+| earlier_cm_sessions | int64 | sessions already reimbursed by the mutuality before this file (default 0) |
+| invalid | object | "" for a valid row, else `invalid: <column>: expected …, found …` |
+"""
+
+from __future__ import annotations
+
+REQUIRED = ["claim_id", "patient_id", "birth_date", "session_date", "kind"]
+OPTIONAL = ["network", "care", "increased_reimbursement", "group_id", "co_lead", "setting",
+            "mutuality", "provider", "fee_charged", "earlier_cm_sessions"]
+CHOICES = {
+    "kind": ("individual", "group"),
+    "network": ("children", "adults"),
+    "care": ("first_line", "specialised"),
+    "co_lead": ("psychologist", "doctor", "other"),
+    "setting": ("standard", "clb_location", "clb_employed"),
+}
+DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_cm_sessions": 0}
+
+RESULT_COLUMNS = ["claim_id", "scheme", "covered", "reason", "provider_fee", "patient_copay",
+                  "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays",
+                  "period_start", "bundle", "rule"]
+"""Output columns. Amounts in euros, rounded to cents. `rule` names the co-payment or benefit rule
+applied; `bundle` the quota bundle that admitted the session (or "" when refused)."""
+
+REASONS = {
+    "age_not_eligible": "the patient's age on the session date is outside the network type's age band",
+    "one_session_per_day": "the patient already had a session on that day",
+    "network_switch": "the patient already uses the other network type in this period",
+    "quota_exhausted": "no quota bundle has room for this session in the period",
+    "care_missing": "a convention session needs its care type (first_line or specialised)",
+    "not_in_force": "no convention is in force on the session date",
+    "no_scheme": "outside the convention and no supplementary benefit of the patient's mutuality",
+    "provider_not_recognised": "the mutuality does not recognise this kind of provider on that date",
+    "fee_missing": "a session outside the convention needs fee_charged",
+    "lifetime_cap_reached": "the mutuality's lifetime cap of reimbursed sessions is reached",
+    "no_benefit_rule": "no benefit rule of the mutuality applies",
+}
+"""Stable reason codes; `invalid: …` reasons are added for malformed rows."""
