@@ -8,7 +8,6 @@ import pkgutil
 import sys
 
 import carepolicy.commands
-
 from engine.errors import CarePolicyError
 
 ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "validate"]

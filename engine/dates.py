@@ -5,6 +5,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import numpy as np
+
 Date = dt.date
 
 
@@ -31,3 +33,26 @@ def add_months(day: Date, months: int) -> Date:
 def age_on(birth: Date, day: Date) -> int:
     """Age in whole years on `day`."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def add_months_days(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Vectorized add_months on datetime64[D] arrays (months per element)."""
+    d = days.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    day_index = (d - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + np.asarray(months, dtype=np.int64).astype("timedelta64[M]")
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return target.astype("datetime64[D]") + np.minimum(day_index, length - 1).astype("timedelta64[D]")
+
+
+def ages_on(births: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Vectorized age_on for datetime64[D] arrays."""
+    def parts(a):
+        y = a.astype("datetime64[Y]").astype(np.int64) + 1970
+        m = a.astype("datetime64[M]").astype(np.int64) % 12
+        dd = (a - a.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
+        return y, m * 32 + dd
+
+    by, bmd = parts(births)
+    sy, smd = parts(days)
+    return sy - by - (smd < bmd)

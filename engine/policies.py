@@ -10,10 +10,10 @@ from pathlib import Path
 
 from engine.dated import DatedValue, Resolved
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy_files import (check_file, default_policy_dir, display, source_keys_for)
+from engine.policy_files import check_file, default_policy_dir, display, source_keys_for
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolicySet:
     """All policy documents of a folder and their dated values, addressable by dotted path.
 

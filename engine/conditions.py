@@ -1,0 +1,114 @@
+"""Declarative conditions from policy files, compiled once and evaluated on one claim or on arrays.
+
+A condition is `{field, op, value}` or `{all: [...]}` / `{any: [...]}`. A value is a literal or a
+dated value, referred to by its parameter path so that scenario overlays apply to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.policies import PolicySet
+
+_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+        ">": operator.gt, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    field: str
+    op: str
+    literal: Any = None
+    path: str | None = None  # set when the value is a dated value
+
+    def value(self, policies: PolicySet, day: dt.date) -> Any:
+        return policies.value_at(self.path, day).value if self.path else self.literal
+
+    def describe(self, policies: PolicySet, day: dt.date) -> str:
+        return f"{self.field} {self.op} {self.value(policies, day)!r}"
+
+
+@dataclass(frozen=True)
+class Group:
+    mode: str  # "all" or "any"
+    items: tuple
+
+
+Condition = Leaf | Group
+
+
+def compile_condition(node: dict, path: str) -> Condition:
+    """Compile a condition node; `path` is the parameter path its dated values are named under."""
+    if "field" in node:
+        value = node["value"]
+        if isinstance(value, dict):
+            return Leaf(node["field"], node["op"], path=f"{path}.{node['field']}")
+        return Leaf(node["field"], node["op"], literal=_literal(node["field"], value))
+    mode = next(iter(node))
+    return Group(mode, tuple(compile_condition(n, path) for n in node[mode]))
+
+
+def _literal(field: str, value: Any) -> Any:
+    if field == "session_date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if field == "session_date" and isinstance(value, list):
+        return [dt.date.fromisoformat(v) for v in value]
+    return value
+
+
+def holds(cond: Condition, ctx: dict, policies: PolicySet, day: dt.date) -> bool:
+    """Whether a condition holds for one claim (`ctx` maps field names to values)."""
+    if isinstance(cond, Group):
+        results = (holds(c, ctx, policies, day) for c in cond.items)
+        return all(results) if cond.mode == "all" else any(results)
+    value = cond.value(policies, day)
+    actual = ctx[cond.field]
+    if cond.op == "in":
+        return actual in value
+    if cond.op == "not_in":
+        return actual not in value
+    if value is None:
+        return False  # a rule whose threshold is null is not in force
+    return bool(_OPS[cond.op](actual, value))
+
+
+def mask(cond: Condition, ctx: dict[str, np.ndarray], policies: PolicySet,
+         days: np.ndarray) -> np.ndarray:
+    """The rows (arrays in `ctx`, dates in `days` as datetime64[D]) for which a condition holds."""
+    n = len(days)
+    if isinstance(cond, Group):
+        out = np.full(n, cond.mode == "all")
+        for c in cond.items:
+            m = mask(c, ctx, policies, days)
+            out = (out & m) if cond.mode == "all" else (out | m)
+        return out
+    actual = ctx[cond.field]
+    if isinstance(actual, pd.Categorical) and not cond.path:
+        per_category = _leaf_mask(cond, np.asarray(actual.categories, dtype=object), policies, None)
+        return per_category[actual.codes] & (actual.codes >= 0)
+    return _leaf_mask(cond, np.asarray(actual), policies, days)
+
+
+def _leaf_mask(cond: Leaf, actual: np.ndarray, policies: PolicySet, days: np.ndarray | None) -> np.ndarray:
+    n = len(actual)
+    if cond.path:
+        value = policies.dated(cond.path).on_dates(days)
+        defined = ~np.isnan(value)
+        with np.errstate(invalid="ignore"):
+            return defined & _OPS[cond.op](actual, value) if cond.op in _OPS else np.zeros(n, bool)
+    value = cond.literal
+    if isinstance(value, dt.date):
+        value = np.datetime64(value, "D")
+    if cond.op == "in":
+        return np.isin(actual, value)
+    if cond.op == "not_in":
+        return ~np.isin(actual, value)
+    if value is None:
+        return np.zeros(n, bool)
+    return np.asarray(_OPS[cond.op](actual, value), dtype=bool) & np.ones(n, bool)

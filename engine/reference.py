@@ -1,0 +1,301 @@
+"""The reference evaluator: one patient at a time, one claim at a time, in date order.
+
+It reads like the rules and is the oracle the vectorized evaluator is tested against; it also
+records, for each claim, the rule path and every parameter value used (for `explain`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.claims import RESULT_COLUMNS
+from engine.conditions import holds
+from engine.dated import Resolved
+from engine.dates import add_months, age_on
+from engine.groups import group_problems
+from engine.money import cents, percent_of, share
+from engine.policies import PolicySet
+from engine.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
+
+
+@dataclass
+class Outcome:
+    """What one claim settles, in cents, and how the rules got there."""
+
+    scheme: str = ""
+    covered: bool = False
+    reason: str = ""
+    route: str = ""
+    fee: int = 0
+    copay_rule_amount: int = 0
+    copay: int = 0
+    care_path_fee: int = 0
+    supplement: int = 0
+    period_start: dt.date | None = None
+    bundle: str = ""
+    rule: str = ""
+    group_fee: int = 0
+    steps: list[str] = field(default_factory=list)
+    used: list[Resolved] = field(default_factory=list)
+
+
+@dataclass
+class ConventionState:
+    """A patient's running state under the convention."""
+
+    convention: str = ""
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    network: str = ""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    covered_days: set = field(default_factory=set)
+
+
+@dataclass
+class BenefitState:
+    """A patient's running state under a mutuality's supplementary benefit."""
+
+    last_session: dt.date | None = None
+    youth: bool = False
+    reimbursed: int = 0
+    paid_days: set = field(default_factory=set)
+
+
+class Evaluation:
+    """Evaluates claims with one policy set; `value` records every parameter it reads."""
+
+    def __init__(self, policies: PolicySet):
+        self.policies = policies
+        self.rules: Rules = rules_of(policies)
+
+    def value(self, out: Outcome, path: str, day: dt.date):
+        resolved = self.policies.value_at(path, day)
+        out.used.append(resolved)
+        return resolved.value
+
+    # -- the convention -------------------------------------------------------------------------
+    def convention_claim(self, claim, state: ConventionState) -> Outcome:
+        day, out = claim.session_date, Outcome(route="convention")
+        conv = self.rules.convention_on(day)
+        if conv is None:
+            out.reason = "not_in_force"
+            out.steps.append(f"no convention is in force on {day}")
+            return out
+        out.scheme = conv.id
+        if claim.care == "":
+            out.reason = "care_missing"
+            return out
+        age = age_on(claim.birth_date, day)
+        if not self.age_eligible(out, conv, claim.network, age, day):
+            out.reason = "age_not_eligible"
+            return out
+        if conv.one_session_per_day and day in state.covered_days:
+            out.reason = "one_session_per_day"
+            out.steps.append(f"the patient already had a covered session on {day}")
+            return out
+        in_period = (state.convention == conv.id and state.period_end is not None
+                     and state.period_start <= day < state.period_end)
+        if in_period:
+            out.period_start = state.period_start
+            out.steps.append(f"period {state.period_start} to {state.period_end - dt.timedelta(days=1)}")
+            if conv.one_network_type_per_period and claim.network != state.network:
+                out.reason = "network_switch"
+                out.steps.append(f"this period is under the {state.network} network type")
+                return out
+        counts = dict(state.counts) if in_period else dict.fromkeys(CATEGORIES, 0)
+        category = f"{claim.care}_{claim.kind}"
+        counts[category] += 1
+        bundle = self.fitting_bundle(out, conv, claim.network, counts, day)
+        if bundle is None:
+            out.reason = "quota_exhausted"
+            return out
+        out.covered, out.bundle = True, bundle
+        first_individual = claim.kind == "individual" and (
+            counts["first_line_individual"] + counts["specialised_individual"] == 1)
+        if not in_period:
+            months = int(self.value(out, conv.period_months, day))
+            state.convention, state.network = conv.id, claim.network
+            state.period_start, state.period_end = day, add_months(day, months)
+            out.period_start = day
+            out.care_path_fee = cents(self.value(out, conv.care_path_fee, day))
+            out.steps.append(f"first covered session: opens a period of {months} months from {day}; "
+                             f"care-path fee paid once for the period")
+        state.counts = counts
+        state.covered_days.add(day)
+        ctx = {"age": age, "kind": claim.kind, "network": claim.network, "care": claim.care,
+               "setting": claim.setting, "increased_reimbursement": claim.increased_reimbursement,
+               "first_individual_of_period": first_individual, "session_date": day}
+        if claim.kind == "individual":
+            out.fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+        else:
+            out.group_fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+            if claim.co_lead:
+                out.group_fee += self.tariff(out, conv, {**ctx, "leader": claim.co_lead}, day)
+        for rule in conv.copayment:
+            if holds(rule.when, ctx, self.policies, day):
+                out.rule = rule.id
+                out.copay_rule_amount = cents(self.value(out, rule.amount, day))
+                out.steps.append(f"co-payment rule '{rule.id}' ({rule.label}) applies")
+                break
+        out.copay = min(out.copay_rule_amount, out.fee)
+        return out
+
+    def age_eligible(self, out: Outcome, conv: Convention, network: str, age: int, day: dt.date) -> bool:
+        band = conv.age_bands[network]
+        low = self.value(out, band["min_age"], day) if "min_age" in band else None
+        high = self.value(out, band["max_age"], day) if "max_age" in band else None
+        ok = (low is None or age >= low) and (high is None or age <= high)
+        out.steps.append(f"age {age} on {day}: {'within' if ok else 'outside'} the {network} band "
+                         f"({low if low is not None else '-'} to {high if high is not None else '-'})")
+        return ok
+
+    def fitting_bundle(self, out: Outcome, conv: Convention, network: str, counts: dict, day: dt.date):
+        wanted = ", ".join(f"{c} {n}" for c, n in counts.items() if n)
+        for bundle in conv.bundles[network]:
+            caps = {c: self.value(out, p, day) for c, p in bundle.caps.items()}
+            fits = all(n <= (caps.get(c) or 0) for c, n in counts.items())
+            if fits and bundle.total:
+                fits = sum(counts.values()) <= self.value(out, bundle.total, day)
+            if fits:
+                out.steps.append(f"bundle '{bundle.id}' ({bundle.label}) has room for {wanted}")
+                return bundle.id
+        out.steps.append(f"no bundle of the {network} network type has room for {wanted} in the period")
+        return None
+
+    def tariff(self, out: Outcome, conv: Convention, ctx: dict, day: dt.date) -> int:
+        for row in conv.tariff:
+            if holds(row.when, ctx, self.policies, day):
+                out.steps.append(f"tariff '{row.id}' ({row.label})")
+                return cents(self.value(out, row.amount, day))
+        raise AssertionError(f"no tariff row of {conv.id} matches {ctx['kind']}/{ctx['leader']}")
+
+    # -- supplementary benefits -----------------------------------------------------------------
+    def benefit_claim(self, claim, state: BenefitState, earlier: int) -> Outcome:
+        day, out = claim.session_date, Outcome(route="benefit")
+        out.fee = cents(claim.fee_charged) if not np.isnan(claim.fee_charged) else 0
+        out.copay = out.fee  # outside the convention the patient pays the provider's price
+        plan = self.rules.supplementary_on(claim.mutuality, day) if claim.mutuality else None
+        if plan is None:
+            out.reason = "no_scheme"
+            out.steps.append("outside the convention, and no supplementary benefit of the "
+                             f"mutuality {claim.mutuality or '(none)'} on {day}")
+            return out
+        out.scheme = plan.id
+        new_treatment = state.last_session is None or day > add_months(
+            state.last_session, int(self.value(out, plan.gap_months, day)))
+        state.last_session = day
+        if new_treatment:
+            age = age_on(claim.birth_date, day)
+            state.youth = holds(plan.youth, {"age_at_treatment_start": age}, self.policies, day)
+            out.steps.append(f"a treatment starts on {day}: age {age}, "
+                             f"{'youth' if state.youth else 'adult'} status for the treatment")
+        if not self.recognised(out, plan, claim.provider, day):
+            out.reason = "provider_not_recognised"
+            return out
+        if np.isnan(claim.fee_charged):
+            out.reason = "fee_missing"
+            return out
+        if plan.one_per_day and day in state.paid_days:
+            out.reason = "one_session_per_day"
+            return out
+        cap = self.value(out, plan.lifetime_cap, day)
+        if earlier + state.reimbursed >= cap:
+            out.reason = "lifetime_cap_reached"
+            out.steps.append(f"{earlier} earlier + {state.reimbursed} reimbursed sessions reach the cap {cap}")
+            return out
+        ctx = {"youth": state.youth, "increased_reimbursement": claim.increased_reimbursement}
+        for benefit in plan.benefits:
+            if not holds(benefit.when, ctx, self.policies, day):
+                continue
+            amount = self.benefit_amount(out, benefit, out.fee, day)
+            if amount is None:
+                continue
+            out.covered, out.rule, out.supplement = True, benefit.id, amount
+            out.steps.append(f"benefit rule '{benefit.id}' ({benefit.label})")
+            state.reimbursed += 1
+            state.paid_days.add(day)
+            return out
+        out.reason = "no_benefit_rule"
+        return out
+
+    def recognised(self, out: Outcome, plan: Supplementary, provider: str, day: dt.date) -> bool:
+        ok = provider in plan.providers and bool(self.value(out, plan.providers[provider], day))
+        out.steps.append(f"provider '{provider or '(none)'}' {'is' if ok else 'is not'} recognised on {day}")
+        return ok
+
+    def benefit_amount(self, out: Outcome, benefit, fee: int, day: dt.date) -> int | None:
+        flat = self.value(out, benefit.flat, day) if benefit.flat else None
+        if flat is not None:
+            return min(cents(flat), fee)
+        percent = self.value(out, benefit.percent, day) if benefit.percent else None
+        if percent is None:
+            return None
+        amount = percent_of(fee, percent)
+        cap = self.value(out, benefit.cap, day) if benefit.cap else None
+        return min(amount, cents(cap)) if cap is not None else amount
+
+
+def evaluate_reference(claims: pd.DataFrame, policies: PolicySet) -> tuple[pd.DataFrame, dict[int, Outcome]]:
+    """Evaluate a normalized claims frame; returns the results (input order) and each row's Outcome."""
+    claims = claims.copy()
+    problems = group_problems(claims)
+    claims.loc[problems != "", "invalid"] = problems[problems != ""]
+    run = Evaluation(policies)
+    outcomes: dict[int, Outcome] = {}
+    valid = claims[claims["invalid"] == ""].sort_values(["patient_id", "session_date", "claim_id"])
+    for _, rows in valid.groupby("patient_id", sort=False):
+        conv_state, benefit_state = ConventionState(), BenefitState()
+        earlier = int(rows.loc[rows["network"] == "", "earlier_cm_sessions"].to_numpy().max(initial=0))
+        for claim in rows.itertuples():
+            claim = claim._replace(session_date=claim.session_date.date(), birth_date=claim.birth_date.date())
+            if claim.network:
+                outcomes[claim.Index] = run.convention_claim(claim, conv_state)
+            else:
+                outcomes[claim.Index] = run.benefit_claim(claim, benefit_state, earlier)
+    settle_groups(valid, outcomes)
+    return results_frame(claims, outcomes), outcomes
+
+
+def settle_groups(valid: pd.DataFrame, outcomes: dict[int, Outcome]) -> None:
+    """Share each group's fee among its covered participants, to the cent."""
+    members: dict[str, list[int]] = {}
+    for i in valid.index[valid["kind"] == "group"]:
+        if outcomes[i].covered and valid.at[i, "network"]:
+            members.setdefault(valid.at[i, "group_id"], []).append(i)
+    for rows in members.values():
+        rows.sort(key=lambda i: valid.at[i, "claim_id"])
+        total = outcomes[rows[0]].group_fee
+        for i, part in zip(rows, share(total, len(rows)), strict=True):
+            outcomes[i].fee = part
+            outcomes[i].copay = min(outcomes[i].copay_rule_amount, part)
+            outcomes[i].steps.append(f"group fee {total / 100:.2f} shared by {len(rows)} covered participants")
+
+
+def results_frame(claims: pd.DataFrame, outcomes: dict[int, Outcome]) -> pd.DataFrame:
+    """The result table in input order; invalid rows keep their `invalid: …` reason."""
+    blank = Outcome()
+    picked = [outcomes.get(i, blank) for i in claims.index]
+    as_euros = lambda values: np.asarray(values, dtype=np.int64) / 100  # noqa: E731
+    fee = [o.fee for o in picked]
+    copay = [o.copay for o in picked]
+    insurer = [o.fee - o.copay if o.covered and o.route == "convention" else 0 for o in picked]
+    supplement = [o.supplement for o in picked]
+    return pd.DataFrame({
+        "claim_id": claims["claim_id"].to_numpy(),
+        "scheme": [o.scheme for o in picked],
+        "covered": np.array([o.covered for o in picked], dtype=bool),
+        "reason": [o.reason if i in outcomes else inv for o, i, inv in zip(picked, claims.index, claims["invalid"], strict=True)],
+        "provider_fee": as_euros(fee),
+        "patient_copay": as_euros(copay),
+        "insurer_amount": as_euros(insurer),
+        "care_path_fee": as_euros([o.care_path_fee for o in picked]),
+        "supplement_amount": as_euros(supplement),
+        "patient_pays": as_euros([c - s for c, s in zip(copay, supplement, strict=True)]),
+        "period_start": pd.to_datetime([o.period_start for o in picked]),
+        "bundle": [o.bundle for o in picked],
+        "rule": [o.rule for o in picked],
+    }, columns=RESULT_COLUMNS, index=claims.index)

@@ -1,0 +1,165 @@
+"""The rules of the policy documents compiled into plain structures the evaluators walk.
+
+Numbers stay in the PolicySet: rules hold parameter paths, so scenario overlays apply to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from dataclasses import dataclass
+
+from engine.conditions import Condition, compile_condition
+from engine.dates import parse_date
+from engine.policies import PolicySet
+
+CATEGORIES = ("first_line_individual", "first_line_group", "specialised_individual", "specialised_group")
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A rule with a condition and an amount (a tariff row or a co-payment rule)."""
+
+    id: str
+    label: str
+    when: Condition
+    amount: str  # parameter path
+    doc: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    id: str
+    label: str
+    caps: dict[str, str]  # category -> parameter path; categories not named are not allowed
+    total: str | None
+
+
+@dataclass(frozen=True)
+class Convention:
+    id: str
+    start: dt.date
+    end: dt.date | None
+    age_bands: dict[str, dict[str, str]]  # network -> {"min_age"/"max_age": path}
+    one_session_per_day: bool
+    one_network_type_per_period: bool
+    tariff: tuple[Priced, ...]
+    copayment: tuple[Priced, ...]
+    period_anchor: str
+    period_months: str
+    bundles: dict[str, tuple[Bundle, ...]]
+    network_average: dict[str, dict[str, str]]
+    care_path_fee: str
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Benefit:
+    id: str
+    label: str
+    when: Condition
+    percent: str | None
+    cap: str | None
+    flat: str | None
+
+
+@dataclass(frozen=True)
+class Supplementary:
+    """A mutuality's supplementary benefit for sessions outside the convention."""
+
+    id: str
+    mutuality: str
+    start: dt.date
+    end: dt.date | None
+    providers: dict[str, str]  # provider kind -> path of its dated 'recognised' flag
+    one_per_day: bool
+    lifetime_cap: str
+    gap_months: str
+    youth: Condition
+    benefits: tuple[Benefit, ...]
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Rules:
+    conventions: tuple[Convention, ...]
+    supplementary: dict[str, tuple[Supplementary, ...]]  # by mutuality
+
+    def convention_on(self, day: dt.date) -> Convention | None:
+        return next((c for c in self.conventions if c.in_force(day)), None)
+
+    def supplementary_on(self, mutuality: str, day: dt.date) -> Supplementary | None:
+        return next((s for s in self.supplementary.get(mutuality, ()) if s.in_force(day)), None)
+
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def rules_of(policies: PolicySet) -> Rules:
+    """The compiled rules of a policy set (cached per policy set)."""
+    if policies not in _cache:
+        _cache[policies] = _compile(policies)
+    return _cache[policies]
+
+
+def _priced(doc_id: str, prefix: str, rows: list[dict], amount_key: str) -> tuple[Priced, ...]:
+    return tuple(Priced(r["id"], r["label"], compile_condition(r["when"], f"{doc_id}.{prefix}.{r['id']}.when"),
+                        f"{doc_id}.{prefix}.{r['id']}.{amount_key}", doc_id) for r in rows)
+
+
+def _validity(doc: dict) -> tuple[dt.date, dt.date | None]:
+    valid = doc["valid"]
+    return parse_date(valid["from"]), parse_date(valid["to"]) if "to" in valid else None
+
+
+def _convention(doc: dict, overrides: list[dict]) -> Convention:
+    cid = doc["id"]
+    copay = _priced(cid, "copayment.rules", doc["copayment"]["rules"], "amount")
+    for o in overrides:
+        extra = _priced(o["id"], "rules", o["rules"], "amount")
+        copay = extra + copay if o["precedence"] == "before" else copay + extra
+    quota = doc["quota"]
+    bundles, averages = {}, {}
+    for network, spec in quota["networks"].items():
+        base = f"{cid}.quota.networks.{network}"
+        bundles[network] = tuple(
+            Bundle(b["id"], b["label"], {c: f"{base}.bundles.{b['id']}.caps.{c}" for c in b["caps"]},
+                   f"{base}.bundles.{b['id']}.total" if "total" in b else None)
+            for b in spec["bundles"])
+        averages[network] = {c: f"{base}.network_average.{c}" for c in spec.get("network_average", {})}
+    elig = doc["eligibility"]
+    bands = {net: {k: f"{cid}.eligibility.age_bands.{net}.{k}" for k in ("min_age", "max_age") if k in band}
+             for net, band in elig["age_bands"].items()}
+    return Convention(
+        cid, *_validity(doc), bands, elig["one_session_per_day"]["value"],
+        elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"),
+        copay, quota["period"]["anchor"], f"{cid}.quota.period.months", bundles, averages,
+        f"{cid}.premiums.care_path_fee.amount")
+
+
+def _supplementary(doc: dict) -> Supplementary:
+    sid = doc["id"]
+    benefits = tuple(
+        Benefit(b["id"], b["label"], compile_condition(b["when"], f"{sid}.benefits.{b['id']}.when"),
+                *(f"{sid}.benefits.{b['id']}.{k}" if k in b else None for k in ("percent_of_fee", "cap", "flat")))
+        for b in doc["benefits"])
+    return Supplementary(
+        sid, doc["mutuality"], *_validity(doc),
+        {p: f"{sid}.providers.{p}.recognised" for p in doc["providers"]},
+        doc["one_per_day"]["value"], f"{sid}.lifetime_cap", f"{sid}.treatment.new_after_gap_months",
+        compile_condition(doc["youth"]["when"], f"{sid}.youth.when"), benefits)
+
+
+def _compile(policies: PolicySet) -> Rules:
+    overrides = policies.of_kind("copayment_override")
+    conventions = tuple(sorted(
+        (_convention(d, [o for o in overrides if o["applies_to"] == d["id"]]) for d in policies.of_kind("convention")),
+        key=lambda c: c.start))
+    supplementary: dict[str, list[Supplementary]] = {}
+    for d in policies.of_kind("supplementary_benefit"):
+        supplementary.setdefault(d["mutuality"], []).append(_supplementary(d))
+    return Rules(conventions, {m: tuple(sorted(s, key=lambda x: x.start)) for m, s in supplementary.items()})

@@ -1,0 +1,53 @@
+"""Hypothesis strategies for claims: small patients with dense histories that reach the caps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+from claims_factory import claims_frame
+
+START = dt.date(2021, 6, 1)
+
+
+@st.composite
+def patient_claims(draw, pid: str) -> list[dict]:
+    """One patient's claims: convention sessions (both network types) and mutuality sessions."""
+    birth = START - dt.timedelta(days=draw(st.integers(10 * 365, 40 * 365)))
+    n = draw(st.integers(1, 30))
+    rows = []
+    day = START + dt.timedelta(days=draw(st.integers(0, 1500)))
+    for i in range(n):
+        day += dt.timedelta(days=draw(st.sampled_from([0, 1, 7, 14, 30, 60, 120, 200])))
+        outside = draw(st.integers(0, 9)) == 0
+        row = {"claim_id": f"{pid}-{i:02d}", "patient_id": pid, "birth_date": birth.isoformat(),
+               "session_date": day.isoformat(),
+               "kind": draw(st.sampled_from(["individual", "individual", "group"])),
+               "increased_reimbursement": draw(st.booleans()),
+               "setting": draw(st.sampled_from(["standard"] * 8 + ["clb_location", "clb_employed"]))}
+        if outside:
+            row |= {"kind": "individual", "mutuality": draw(st.sampled_from(["cm", "cm", "other"])),
+                    "provider": draw(st.sampled_from(["psychotherapist", "clinical_sexologist", "coach"])),
+                    "fee_charged": float(draw(st.sampled_from([0, 9.99, 45, 60.5, 75, 90]))),
+                    "earlier_cm_sessions": draw(st.sampled_from([0, 0, 10, 23, 24]))}
+        else:
+            row |= {"network": draw(st.sampled_from(["children", "adults"])),
+                    "care": draw(st.sampled_from(["first_line", "specialised"]))}
+            if row["kind"] == "group":
+                row |= {"group_id": f"G{day.isoformat()}-{draw(st.integers(0, 2))}",
+                        "co_lead": draw(st.sampled_from(["", "psychologist", "doctor", "other"]))}
+        rows.append(row)
+    return rows
+
+
+@st.composite
+def claims_frames(draw, max_patients: int = 12):
+    """A normalized claims frame of several patients; group rows of one group agree on co_lead."""
+    n = draw(st.integers(1, max_patients))
+    rows = [r for i in range(n) for r in draw(patient_claims(f"p{i}"))]
+    co_lead: dict[str, str] = {}
+    for r in rows:
+        if r.get("group_id"):
+            r["co_lead"] = co_lead.setdefault(r["group_id"], r["co_lead"])
+    return claims_frame(rows)
