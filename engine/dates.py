@@ -45,14 +45,21 @@ def add_months_days(days: np.ndarray, months: np.ndarray) -> np.ndarray:
     return target.astype("datetime64[D]") + np.minimum(day_index, length - 1).astype("timedelta64[D]")
 
 
+def civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of datetime64[D] arrays, in integer arithmetic (proleptic Gregorian)."""
+    z = days.astype("datetime64[D]").astype(np.int64) + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
 def ages_on(births: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Vectorized age_on for datetime64[D] arrays."""
-    def parts(a):
-        y = a.astype("datetime64[Y]").astype(np.int64) + 1970
-        m = a.astype("datetime64[M]").astype(np.int64) % 12
-        dd = (a - a.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
-        return y, m * 32 + dd
-
-    by, bmd = parts(births)
-    sy, smd = parts(days)
-    return sy - by - (smd < bmd)
+    by, bm, bd = civil(births)
+    sy, sm, sd = civil(days)
+    return sy - by - ((sm * 32 + sd) < (bm * 32 + bd))

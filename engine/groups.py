@@ -16,7 +16,7 @@ def group_problems(claims: pd.DataFrame) -> pd.Series:
     group = ok & (claims["kind"] == "group")
     missing = group & (claims["group_id"] == "")
     out[missing] = "invalid: group_id: expected a group id for a group session, found ''"
-    rows = claims[group & ~missing]
+    rows = claims.loc[group & ~missing, ["group_id", "session_date", "co_lead"]]
     if len(rows):
         keyed = rows.groupby("group_id")
         dates = keyed["session_date"].transform("nunique")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.claims import RESULT_COLUMNS
+from engine.claims import REASONS, RESULT_COLUMNS
 from engine.conditions import mask
 from engine.dates import add_months_days, ages_on
 from engine.groups import group_problems, share_cents
@@ -23,6 +23,7 @@ from engine.rules import CATEGORIES, Convention, Priced, Supplementary, rules_of
 
 STRING_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
 NAT = np.datetime64("NaT", "D")
+R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason codes; 0 is "" (covered)
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -44,10 +45,11 @@ class Columns:
         return len(self.index)
 
 
-def _ordered(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+def _ordered(frame: pd.DataFrame, rows: np.ndarray, patient_codes: np.ndarray,
+             days: np.ndarray) -> np.ndarray:
     """Positions `rows` sorted by (patient, date, claim id) without sorting every claim id."""
-    patient = pd.factorize(frame["patient_id"].to_numpy()[rows])[0].astype(np.int64)
-    day = frame["session_date"].to_numpy()[rows].astype("datetime64[D]").astype(np.int64)
+    patient = patient_codes[rows].astype(np.int64)
+    day = days[rows].astype(np.int64)
     key = patient * (1 << 24) + (day - (day.min() if len(day) else 0))
     order = np.argsort(key, kind="stable")
     skey = key[order]
@@ -64,15 +66,36 @@ def _ordered(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return rows[order]
 
 
-def _columns(frame: pd.DataFrame, rows: np.ndarray) -> Columns:
-    rows = _ordered(frame, rows)
-    patient = pd.factorize(frame["patient_id"].to_numpy()[rows])[0]
-    day = frame["session_date"].to_numpy()[rows].astype("datetime64[D]")
-    birth = frame["birth_date"].to_numpy()[rows].astype("datetime64[D]")
-    ctx = {f: pd.Categorical(frame[f].to_numpy()[rows]) for f in STRING_FIELDS}
-    ctx["increased_reimbursement"] = frame["increased_reimbursement"].to_numpy(bool)[rows]
+@dataclass
+class Prepared:
+    """Whole-frame arrays converted once: categoricals for the text fields, dates as days."""
+
+    patient: np.ndarray
+    day: np.ndarray
+    birth: np.ndarray
+    text: dict[str, pd.Categorical]
+    increased: np.ndarray
+
+
+def _prepare(frame: pd.DataFrame) -> Prepared:
+    text = {f: _categorical(frame[f]) for f in STRING_FIELDS}
+    return Prepared(pd.factorize(frame["patient_id"])[0], frame["session_date"].to_numpy().astype("datetime64[D]"),
+                    frame["birth_date"].to_numpy().astype("datetime64[D]"), text,
+                    frame["increased_reimbursement"].to_numpy(bool))
+
+
+def _categorical(column: pd.Series) -> pd.Categorical:
+    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category").array
+
+
+def _columns(frame: pd.DataFrame, prep: Prepared, rows: np.ndarray) -> Columns:
+    rows = _ordered(frame, rows, prep.patient, prep.day)
+    patient = pd.factorize(prep.patient[rows])[0]
+    day = prep.day[rows]
+    ctx = {f: cat[rows] for f, cat in prep.text.items()}
+    ctx["increased_reimbursement"] = prep.increased[rows]
     ctx["session_date"] = day
-    return Columns(rows, patient, day, ages_on(birth, day), ctx)
+    return Columns(rows, patient, day, ages_on(prep.birth[rows], day), ctx)
 
 
 def _equals(ctx_value: pd.Categorical, text: str) -> np.ndarray:
@@ -100,29 +123,50 @@ def _first_match(rules: tuple[Priced, ...], ctx: dict, policies: PolicySet, day:
     return chosen, amount
 
 
+class Words:
+    """A vocabulary of result texts, so result columns are integer codes until the end."""
+
+    def __init__(self, words=()):
+        self.index = {"": 0}
+        for w in words:
+            self.code(w)
+
+    def code(self, word: str) -> int:
+        return self.index.setdefault(word, len(self.index))
+
+    def codes(self, words) -> np.ndarray:
+        return np.array([self.code(w) for w in words], dtype=np.int32)
+
+    def column(self, codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=list(self.index))
+
+
 class Output:
-    """Result arrays for every input row, in input order."""
+    """Result arrays for every input row, in input order; texts as codes into vocabularies."""
 
     def __init__(self, n: int, invalid: np.ndarray):
-        self.scheme = np.full(n, "", dtype=object)
+        self.schemes, self.bundles, self.rules = Words(), Words(), Words()
+        self.reasons = Words(REASONS)
+        found, uniques = pd.factorize(invalid)
+        self.reason = self.reasons.codes(uniques)[found] if n else np.zeros(0, np.int32)
+        self.scheme = np.zeros(n, np.int32)
         self.covered = np.zeros(n, bool)
-        self.reason = invalid.astype(object).copy()
         self.fee = np.zeros(n, np.int64)
         self.copay = np.zeros(n, np.int64)
         self.insurer = np.zeros(n, np.int64)
         self.care_path = np.zeros(n, np.int64)
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NAT)
-        self.bundle = np.full(n, "", dtype=object)
-        self.rule = np.full(n, "", dtype=object)
+        self.bundle = np.zeros(n, np.int32)
+        self.rule = np.zeros(n, np.int32)
 
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({
-            "claim_id": claims["claim_id"].to_numpy(), "scheme": self.scheme, "covered": self.covered,
-            "reason": self.reason, "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
+            "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
+            "covered": self.covered, "reason": self.reasons.column(self.reason), "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
             "insurer_amount": self.insurer / 100, "care_path_fee": self.care_path / 100,
             "supplement_amount": self.supplement / 100, "patient_pays": (self.copay - self.supplement) / 100,
-            "period_start": self.period_start.astype("datetime64[ns]"), "bundle": self.bundle, "rule": self.rule,
+            "period_start": self.period_start.astype("datetime64[ns]"), "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
         }, columns=RESULT_COLUMNS, index=claims.index)
 
 
@@ -132,28 +176,29 @@ def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFra
     invalid = np.where(problems != "", problems, claims["invalid"].to_numpy(object))
     out = Output(len(claims), invalid)
     valid = invalid == ""
-    network = claims["network"].to_numpy(object)
+    prep = _prepare(claims)
+    outside = _equals(prep.text["network"], "")
     rules = rules_of(policies)
-    conv_rows = np.flatnonzero(valid & (network != ""))
-    benefit_rows = np.flatnonzero(valid & (network == ""))
+    conv_rows = np.flatnonzero(valid & ~outside)
+    benefit_rows = np.flatnonzero(valid & outside)
     if len(conv_rows):
-        _convention_route(claims, _columns(claims, conv_rows), rules.conventions, policies, out)
+        _convention_route(claims, _columns(claims, prep, conv_rows), rules.conventions, policies, out)
     if len(benefit_rows):
-        _benefit_route(claims, _columns(claims, benefit_rows), rules.supplementary, policies, out)
+        _benefit_route(claims, _columns(claims, prep, benefit_rows), rules.supplementary, policies, out)
     return out.frame(claims)
 
 
 # -- the convention ---------------------------------------------------------------------------------
 
 def _convention_route(claims, c: Columns, conventions, policies, out: Output) -> None:
-    reason = np.full(c.n, "not_in_force", dtype=object)
+    reason = np.full(c.n, R["not_in_force"], np.int32)
     covered = np.zeros(c.n, bool)
     for ci, conv in enumerate(conventions):
-        rows = np.flatnonzero(_in_force(c.day, conv) & (reason == "not_in_force"))
+        rows = np.flatnonzero(_in_force(c.day, conv) & (reason == R["not_in_force"]))
         if len(rows):
             _one_convention(claims, c, rows, ci, conv, policies, out, reason, covered)
     idx = c.index
-    out.reason[idx] = np.where(covered, "", reason)
+    out.reason[idx] = np.where(covered, 0, reason)
     out.covered[idx] = covered
 
 
@@ -162,51 +207,47 @@ def _one_convention(claims, c: Columns, rows, ci: int, conv: Convention, policie
     n = len(rows)
     day, age, patient = c.day[rows], c.age[rows], c.patient[rows]
     ctx = {k: v[rows] for k, v in c.ctx.items()}
-    out.scheme[c.index[rows]] = conv.id
+    out.scheme[c.index[rows]] = out.schemes.code(conv.id)
     net_codes = {net: _equals(ctx["network"], net) for net in conv.bundles}
     care_ok = ~_equals(ctx["care"], "")
     category = np.full(n, -1)
     for k, name in enumerate(CATEGORIES):
         care, kind = name.rsplit("_", 1)
         category[_equals(ctx["care"], care) & _equals(ctx["kind"], kind)] = k
-    # static eligibility: care present, then the age band of the network type
-    low = np.full(n, -np.inf)
-    high = np.full(n, np.inf)
+    # parameters per distinct date, looked up per claim: (network, date) -> caps of each bundle
+    days, day_at = _day_table(day)
     n_bundles = max(len(b) for b in conv.bundles.values())
-    caps = np.zeros((n, n_bundles, len(CATEGORIES)))
-    total = np.full((n, n_bundles), np.inf)
-    for net, on in net_codes.items():
-        if not on.any():
-            continue
-        d = day[on]
-        band = conv.age_bands[net]
-        if "min_age" in band:
-            low[on] = _nan_to(policies.dated(band["min_age"]).on_dates(d), -np.inf)
-        if "max_age" in band:
-            high[on] = _nan_to(policies.dated(band["max_age"]).on_dates(d), np.inf)
+    caps = np.zeros((len(conv.bundles), len(days), n_bundles, len(CATEGORIES) + 1), np.int32)
+    band = np.zeros((len(conv.bundles), len(days), 2))
+    for i, net in enumerate(conv.bundles):
+        limits = conv.age_bands[net]
+        band[i, :, 0] = _param(policies, limits.get("min_age"), days, -np.inf)
+        band[i, :, 1] = _param(policies, limits.get("max_age"), days, np.inf)
+        caps[i, :, :, -1] = np.iinfo(np.int32).max
         for b, bundle in enumerate(conv.bundles[net]):
             for cat, path in bundle.caps.items():
-                caps[on, b, CATEGORIES.index(cat)] = _nan_to(policies.dated(path).on_dates(d), 0)
+                caps[i, :, b, CATEGORIES.index(cat)] = _param(policies, path, days, 0)
             if bundle.total:
-                total[on, b] = _nan_to(policies.dated(bundle.total).on_dates(d), np.inf)
-    age_ok = (age >= low) & (age <= high)
-    static = np.where(~care_ok, "care_missing", np.where(~age_ok, "age_not_eligible", ""))
-    months = policies.dated(conv.period_months).on_dates(day).astype(np.int64)
+                caps[i, :, b, -1] = _param(policies, bundle.total, days, np.iinfo(np.int32).max)
+    net_index = np.zeros(n, np.int8)
+    for i, net in enumerate(conv.bundles):
+        net_index[net_codes[net]] = i
+    limits = band[net_index, day_at]
+    age_ok = (age >= limits[:, 0]) & (age <= limits[:, 1])
+    static = np.where(~care_ok, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0))
+    months = policies.dated(conv.period_months).on_dates(days).astype(np.int64)[day_at]
     # step through each patient's k-th claim
     state = _PatientState(int(c.patient.max()) + 1)
     covered = np.zeros(n, bool)
-    why = static.astype(object)
+    why = static.astype(np.int32)
     bundle_of = np.full(n, -1)
     period_start = np.full(n, NAT)
     opens = np.zeros(n, bool)
     first_ind = np.zeros(n, bool)
-    net_index = np.zeros(n, np.int8)
-    for i, net in enumerate(conv.bundles):
-        net_index[net_codes[net]] = i
-    individual = np.isin(category, [CATEGORIES.index("first_line_individual"), CATEGORIES.index("specialised_individual")])
+    individual = _equals(ctx["kind"], "individual")
     for step in _steps(patient):
         p, d = patient[step], day[step]
-        ok = static[step] == ""
+        ok = static[step] == 0
         same_day = ok & conv.one_session_per_day & (state.last_day[p] == d)
         ok &= ~same_day
         in_period = (state.conv[p] == ci) & (d >= state.start[p]) & (d < state.end[p])
@@ -216,13 +257,14 @@ def _one_convention(claims, c: Columns, rows, ci: int, conv: Convention, policie
         new = base.copy()
         has_cat = category[step] >= 0
         new[np.flatnonzero(has_cat), category[step][has_cat]] += 1
-        fits = (new[:, None, :] <= caps[step]).all(axis=2) & (new.sum(axis=1)[:, None] <= total[step])
+        new[:, -1] = new[:, :-1].sum(axis=1)
+        fits = (new[:, None, :] <= caps[net_index[step], day_at[step]]).all(axis=2)
         fit_any = fits.any(axis=1)
         cov = ok & fit_any
         reached = ok | switch
         period_start[step] = np.where(reached & in_period, state.start[p], NAT)
-        why[step] = np.where(same_day, "one_session_per_day", np.where(switch, "network_switch",
-                             np.where(ok & ~fit_any, "quota_exhausted", why[step])))
+        why[step] = np.select([same_day, switch, ok & ~fit_any],
+                              [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"]], why[step])
         covered[step] = cov
         bundle_of[step] = np.where(cov, fits.argmax(axis=1), -1)
         new_period = cov & ~in_period
@@ -237,7 +279,7 @@ def _one_convention(claims, c: Columns, rows, ci: int, conv: Convention, policie
         state.end[po] = add_months_days(do, months[step][new_period])
         state.net[po] = net_index[step][new_period]
         period_start[step[new_period]] = do
-    reason[rows] = np.where(covered, "", why)
+    reason[rows] = np.where(covered, 0, why)
     covered_all[rows] = covered
     _settle(claims, c, rows, conv, policies, out, covered, bundle_of, period_start, opens, first_ind, age, ctx)
 
@@ -248,12 +290,12 @@ def _settle(claims, c: Columns, rows, conv: Convention, policies, out: Output, c
     idx = c.index[rows]
     day = c.day[rows]
     out.period_start[idx] = period_start
-    names = {net: np.array([b.id for b in bundles], dtype=object) for net, bundles in conv.bundles.items()}
+    names = {net: out.bundles.codes(b.id for b in bundles) for net, bundles in conv.bundles.items()}
     for net, ids in names.items():
         on = covered & _equals(ctx["network"], net)
         out.bundle[idx[on]] = ids[bundle_of[on]]
     full = {**ctx, "age": age, "first_individual_of_period": first_ind,
-            "leader": pd.Categorical(np.full(len(rows), "psychologist", dtype=object))}
+            "leader": pd.Categorical.from_codes(np.zeros(len(rows), np.int8), ["psychologist"])}
     _, fee = _first_match(conv.tariff, full, policies, day, covered)
     group = covered & _equals(ctx["kind"], "group")
     co = group & ~_equals(ctx["co_lead"], "")
@@ -264,11 +306,11 @@ def _settle(claims, c: Columns, rows, conv: Convention, policies, out: Output, c
         g = np.flatnonzero(group)
         gid = claims["group_id"].to_numpy(object)[idx[g]]
         codes = pd.factorize(gid)[0]
-        order = pd.factorize(claims["claim_id"].to_numpy(object)[idx[g]].astype(str), sort=True)[0]
+        order = np.argsort(np.argsort(claims["claim_id"].array.take(idx[g]).astype(str), kind="stable"))
         fee[g] = share_cents(codes, order, fee[g])
     chosen, amount = _first_match(conv.copayment, full, policies, day, covered)
     copay = np.minimum(amount, fee)
-    rule_ids = np.array([r.id for r in conv.copayment], dtype=object)
+    rule_ids = out.rules.codes(r.id for r in conv.copayment)
     out.rule[idx[covered]] = rule_ids[chosen[covered]]
     out.fee[idx] = np.where(covered, fee, 0)
     out.copay[idx] = np.where(covered, copay, 0)
@@ -285,7 +327,7 @@ class _PatientState:
         self.start = np.full(n, NAT)
         self.end = np.full(n, NAT)
         self.net = np.full(n, -1, np.int8)
-        self.counts = np.zeros((n, len(CATEGORIES)), np.int64)
+        self.counts = np.zeros((n, len(CATEGORIES) + 1), np.int32)  # per category, then the total
         self.last_day = np.full(n, NAT)
         self.last_session = np.full(n, NAT)
         self.youth = np.zeros(n, bool)
@@ -311,7 +353,20 @@ def _in_force(day: np.ndarray, rule) -> np.ndarray:
     return ok & (day <= np.datetime64(rule.end)) if rule.end else ok
 
 
-def _nan_to(values: np.ndarray, fill: float) -> np.ndarray:
+def _day_table(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dates from the first to the last claim, and each claim's position among them."""
+    if not len(day):
+        return day, np.zeros(0, np.int64)
+    first = day.min()
+    offset = (day - first).astype(np.int64)
+    return first + np.arange(offset.max() + 1).astype("timedelta64[D]"), offset
+
+
+def _param(policies: PolicySet, path: str | None, days: np.ndarray, fill: float) -> np.ndarray:
+    """A parameter on each date, `fill` where it is null or the rule does not name it."""
+    if path is None:
+        return np.full(len(days), fill)
+    values = policies.dated(path).on_dates(days)
     return np.where(np.isnan(values), fill, values)
 
 
@@ -322,7 +377,7 @@ def _benefit_route(claims, c: Columns, plans: dict[str, tuple[Supplementary, ...
     fee = np.where(np.isnan(fee_charged), 0, _cents(np.nan_to_num(fee_charged)))
     out.fee[c.index] = fee
     out.copay[c.index] = fee
-    reason = np.full(c.n, "no_scheme", dtype=object)
+    reason = np.full(c.n, R["no_scheme"], np.int32)
     earlier = claims["earlier_cm_sessions"].to_numpy(np.int64)[c.index]
     earlier_by_patient = np.zeros(int(c.patient.max()) + 1, np.int64)
     np.maximum.at(earlier_by_patient, c.patient, earlier)
@@ -340,7 +395,7 @@ def _one_plan(c: Columns, rows, plan: Supplementary, policies, out: Output, fee_
     n = len(rows)
     day, patient, fee = c.day[rows], c.patient[rows], fee_all[rows]
     ctx = {k: v[rows] for k, v in c.ctx.items()}
-    out.scheme[c.index[rows]] = plan.id
+    out.scheme[c.index[rows]] = out.schemes.code(plan.id)
     gap = policies.dated(plan.gap_months).on_dates(day).astype(np.int64)
     youth_if_start = mask(plan.youth, {"age_at_treatment_start": c.age[rows]}, policies, day)
     recognised = np.zeros(n, bool)
@@ -362,7 +417,7 @@ def _one_plan(c: Columns, rows, plan: Supplementary, policies, out: Output, fee_
             rule[hit], amount[hit] = i, value[hit]
         amounts[youth] = (rule, amount)
     state = _PatientState(int(c.patient.max()) + 1)
-    why = np.full(n, "", dtype=object)
+    why = np.zeros(n, np.int32)
     youth_used = np.zeros(n, bool)
     covered = np.zeros(n, bool)
     for step in _steps(patient):
@@ -383,19 +438,19 @@ def _one_plan(c: Columns, rows, plan: Supplementary, policies, out: Output, fee_
         cov = ok & ~no_rule
         why[step] = np.select(
             [~recognised[step], fee_missing[step], same_day, capped, no_rule],
-            ["provider_not_recognised", "fee_missing", "one_session_per_day", "lifetime_cap_reached",
-             "no_benefit_rule"], "")
+            [R["provider_not_recognised"], R["fee_missing"], R["one_session_per_day"], R["lifetime_cap_reached"],
+             R["no_benefit_rule"]], 0)
         covered[step] = cov
         state.reimbursed[p[cov]] += 1
         state.last_day[p[cov]] = d[cov]
     rule = np.where(youth_used, amounts[True][0], amounts[False][0])
     amount = np.where(youth_used, amounts[True][1], amounts[False][1])
     idx = c.index[rows]
-    ids = np.array([b.id for b in plan.benefits], dtype=object)
+    ids = out.rules.codes(b.id for b in plan.benefits)
     out.covered[idx] = covered
     out.rule[idx[covered]] = ids[rule[covered]]
     out.supplement[idx] = np.where(covered, amount, 0)
-    reason_all[rows] = np.where(covered, "", why)
+    reason_all[rows] = np.where(covered, 0, why)
 
 
 def _benefit_amounts(benefit, fee: np.ndarray, day: np.ndarray, policies: PolicySet) -> np.ndarray:
