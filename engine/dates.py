@@ -58,8 +58,23 @@ def civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return yoe + era * 400 + (month <= 2), month, day
 
 
+def _year_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(year, month * 32 + day) per date, through a table of the dates' span when that is shorter."""
+    days = days.astype("datetime64[D]")
+    if not len(days):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first = days.min()
+    offset = (days - first).astype(np.int64)
+    span = int(offset.max()) + 1
+    if span > len(days):
+        year, month, day = civil(days)
+        return year, month * 32 + day
+    year, month, day = civil(first + np.arange(span).astype("timedelta64[D]"))
+    return year[offset], (month * 32 + day)[offset]
+
+
 def ages_on(births: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Vectorized age_on for datetime64[D] arrays."""
-    by, bm, bd = civil(births)
-    sy, sm, sd = civil(days)
-    return sy - by - ((sm * 32 + sd) < (bm * 32 + bd))
+    by, bmd = _year_and_day(births)
+    sy, smd = _year_and_day(days)
+    return sy - by - (smd < bmd)
