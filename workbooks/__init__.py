@@ -1,0 +1,1 @@
+"""Comparison workbooks generated from simulations, scenario by region."""

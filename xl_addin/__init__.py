@@ -1,0 +1,1 @@
+"""Excel functions over the carepolicy engine, for xlwings."""
