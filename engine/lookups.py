@@ -9,7 +9,7 @@ from engine.claims import CHOICES
 from engine.conditions import holds
 from engine.errors import InputError, ResolveError, did_you_mean
 from engine.policies import PolicySet
-from engine.rules import CATEGORIES, Convention, rules_of
+from engine.rules import Convention, rules_of
 
 
 @dataclass(frozen=True)

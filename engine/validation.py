@@ -59,7 +59,8 @@ def validate(targets: list[Path]) -> list[FileReport]:
         return reports
     for target in targets:
         if not target.exists():
-            reports.append(FileReport(target, "", [Problem(display(target), "/", "expected a policy file or folder, found nothing at this path")]))
+            missing = Problem(display(target), "/", "expected a policy file or folder, found nothing at this path")
+            reports.append(FileReport(target, "", [missing]))
             continue
         keys = source_keys_for(policy_root(target))
         ids: dict[tuple, Path] = {}

@@ -163,10 +163,12 @@ class Output:
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({
             "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
-            "covered": self.covered, "reason": self.reasons.column(self.reason), "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
+            "covered": self.covered, "reason": self.reasons.column(self.reason),
+            "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
             "insurer_amount": self.insurer / 100, "care_path_fee": self.care_path / 100,
             "supplement_amount": self.supplement / 100, "patient_pays": (self.copay - self.supplement) / 100,
-            "period_start": self.period_start.astype("datetime64[ns]"), "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
+            "period_start": self.period_start.astype("datetime64[ns]"),
+            "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
         }, columns=RESULT_COLUMNS, index=claims.index)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import strategies as st
-
 from claims_factory import claims_frame
+from hypothesis import strategies as st
 
 START = dt.date(2021, 6, 1)
 

@@ -1,0 +1,393 @@
+"""Region data from policy/regions/: population per region by age, and the utilisation assumptions.
+
+The microsimulation draws its patients from these figures; every figure keeps its source and status
+so that a result can say which assumptions produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.dates import parse_date
+from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
+from engine.policy_files import check_file, default_policy_dir, display, source_keys_for
+from engine.schema_messages import pointer
+
+Ages = tuple[int, int]
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A single figure with where it comes from."""
+
+    value: float
+    source: str
+    status: str
+    note: str | None = None
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region (a province or Brussels): its names and inhabitants by age band."""
+
+    id: str
+    name_nl: str
+    aliases: tuple[str, ...]
+    community_region: str
+    counts: dict[str, int]
+    total: int
+    population: Sourced
+    bim_share: Sourced
+
+
+@dataclass(frozen=True)
+class AgeTable:
+    """A rate or share by age: rows of (lowest age, highest age, value); ages without a row have none."""
+
+    name: str
+    description: str
+    unit: str
+    rows: tuple[tuple[int, int, float], ...]
+    source: str
+    status: str
+    note: str | None = None
+
+    def at(self, age: int, default: float | None = None) -> float | None:
+        """The value at one age, or `default` where no row covers it."""
+        return next((v for lo, hi, v in self.rows if lo <= age <= hi), default)
+
+    def array(self, max_age: int) -> np.ndarray:
+        """Values for ages 0..max_age (NaN where no row covers the age)."""
+        out = np.full(max_age + 1, np.nan)
+        for lo, hi, value in self.rows:
+            out[lo:min(hi, max_age) + 1] = value
+        return out
+
+
+@dataclass(frozen=True)
+class SessionDistribution:
+    """How many sessions of one care type and kind a patient seeks in one care path."""
+
+    id: str
+    care: str
+    kind: str
+    sessions: tuple[int, ...]
+    shares: tuple[float, ...]
+    source: str
+    status: str
+    note: str | None = None
+
+    def mean(self) -> float:
+        """The average number of sessions sought."""
+        return float(np.dot(self.sessions, self.shares))
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Shares of the options of one choice (e.g. who co-leads a group session), summing to 1."""
+
+    name: str
+    description: str
+    shares: dict[str, float]
+    source: str
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published figure that the calibrated baseline should reproduce."""
+
+    id: str
+    description: str
+    value: float
+    unit: str
+    year: int
+    ages: Ages | None
+    source: str
+    status: str
+
+
+@dataclass(frozen=True, eq=False)
+class Regions:
+    """The population and utilisation data of a policy folder, with lookups by name."""
+
+    root: Path
+    date: dt.date
+    age_bands: dict[str, Ages]
+    regions: dict[str, Region]
+    totals: dict[str, Sourced]
+    year: int
+    policy_bands: dict[str, Ages]
+    figures: dict[str, AgeTable]
+    sessions: dict[tuple[str, str], SessionDistribution]
+    mixes: dict[str, Mix]
+    amounts: dict[str, Sourced]
+    targets: dict[str, Target]
+    files: dict[str, Path]
+    _by_age: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    _names: dict[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def max_age(self) -> int:
+        """The oldest single year of age the population is spread over."""
+        return max(hi for _, hi in self.age_bands.values())
+
+    def names(self) -> list[str]:
+        """The region ids, in file order."""
+        return list(self.regions)
+
+    def region(self, name: str) -> Region:
+        """A region by id, Dutch name or alias (case and accents ignored); 'did you mean' otherwise."""
+        key = _normal(name)
+        if key in self._names:
+            return self.regions[self._names[key]]
+        hint = did_you_mean(key, self.names()) or did_you_mean(name, list(self._names))
+        raise ResolveError(f"unknown region {name!r}{hint} (known: {', '.join(self.names())})")
+
+    def population_by_age(self, region: str | None = None) -> np.ndarray:
+        """Inhabitants by single year of age 0..max_age, of one region or of all (assumed split)."""
+        if region is None:
+            return np.sum(list(self._by_age.values()), axis=0)
+        return self._by_age[self.region(region).id].copy()
+
+    def population(self, region: str | None = None, ages: Ages | None = None) -> float:
+        """Inhabitants of one region (or all) in an age range (both ends included; all ages when None)."""
+        by_age = self.population_by_age(region)
+        lo, hi = ages if ages is not None else (0, self.max_age)
+        return float(by_age[lo:hi + 1].sum())
+
+    def population_by_band(self, region: str | None = None) -> dict[str, float]:
+        """Inhabitants per band the policies need (policy_bands: 0-14, 15-23, ...)."""
+        return {band: self.population(region, ages) for band, ages in self.policy_bands.items()}
+
+    def figure(self, what: str) -> AgeTable:
+        """A figure by age (uptake, specialised_share, ...) by name."""
+        try:
+            return self.figures[what]
+        except KeyError:
+            raise ResolveError(f"unknown utilisation figure {what!r}{did_you_mean(what, list(self.figures))} "
+                               f"(known: {', '.join(self.figures)})") from None
+
+    def rate(self, what: str, age: int) -> float | None:
+        """One figure at one age; None where the figure does not apply to that age."""
+        return self.figure(what).at(age)
+
+    def distribution(self, care: str, kind: str) -> SessionDistribution:
+        """The session-count distribution of a care type and kind."""
+        try:
+            return self.sessions[(care, kind)]
+        except KeyError:
+            known = ", ".join(f"{c}/{k}" for c, k in self.sessions)
+            raise ResolveError(f"no session distribution for care {care!r} and kind {kind!r} "
+                               f"(known: {known})") from None
+
+    def mix(self, name: str) -> Mix:
+        """A mix of options by name."""
+        try:
+            return self.mixes[name]
+        except KeyError:
+            raise ResolveError(f"unknown mix {name!r}{did_you_mean(name, list(self.mixes))}") from None
+
+    def amount(self, name: str) -> Sourced:
+        """An amount (e.g. fee_outside_convention) by name."""
+        try:
+            return self.amounts[name]
+        except KeyError:
+            raise ResolveError(f"unknown amount {name!r}{did_you_mean(name, list(self.amounts))}") from None
+
+    def target(self, target_id: str) -> Target:
+        """A calibration target by id."""
+        try:
+            return self.targets[target_id]
+        except KeyError:
+            raise ResolveError(f"unknown target {target_id!r}{did_you_mean(target_id, list(self.targets))}") from None
+
+
+def _normal(name: str) -> str:
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return "_".join(text.strip().lower().replace("-", " ").split())
+
+
+def _sourced(node: dict, value_key: str = "value") -> Sourced:
+    date = parse_date(node["date"]) if "date" in node else None
+    return Sourced(node[value_key], node["source"], node["status"], node.get("note"), date)
+
+
+def load_regions(policies_root: Path | str | None = None) -> Regions:
+    """Load and check the region files of a policy folder (its `regions/`); cached until a file changes.
+
+    Raises PolicyError listing every problem in every file.
+    """
+    root = Path(policies_root if policies_root is not None else default_policy_dir()).resolve()
+    folder = root / "regions"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _load(root, signature)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(root: Path, signature: tuple) -> Regions:
+    keys = source_keys_for(root)
+    docs: dict[str, tuple[Path, dict]] = {}
+    problems: list[Problem] = []
+    for name, *_ in signature:
+        path = root / "regions" / name
+        data, found = check_file(path, keys)
+        problems += found
+        if found:
+            continue
+        if data["kind"] in docs:
+            problems.append(Problem(display(path), "/kind", f"expected one {data['kind']} file in the folder, "
+                                    f"found a second beside {display(docs[data['kind']][0])}"))
+            continue
+        docs[data["kind"]] = (path, data)
+    for kind in ("population", "utilisation"):
+        if kind not in docs and not problems:
+            problems.append(Problem(display(root / "regions"), "/",
+                                    f"expected a region file of kind '{kind}', found none"))
+    if problems:
+        raise PolicyError(problems)
+    (pop_path, pop), (use_path, use) = docs["population"], docs["utilisation"]
+    problems = _population_problems(display(pop_path), pop) + _utilisation_problems(display(use_path), use, pop)
+    if problems:
+        raise PolicyError(problems)
+    return _build(root, pop_path, pop, use_path, use)
+
+
+def _range_problems(file: str, where: list, rows: list[dict], cover: Ages | None) -> list[Problem]:
+    """Age ranges that are reversed or overlap, or (with `cover`) leave a gap in it."""
+    problems = []
+    ordered = sorted(range(len(rows)), key=lambda i: rows[i]["ages"][0])
+    previous_hi = None
+    for i in ordered:
+        lo, hi = rows[i]["ages"]
+        at = pointer([*where, i, "ages"])
+        if lo > hi:
+            problems.append(Problem(file, at, f"expected [lowest, highest] with lowest <= highest, found [{lo}, {hi}]"))
+        elif previous_hi is not None and lo <= previous_hi:
+            problems.append(Problem(file, at, f"expected ages after {previous_hi} (ranges must not overlap), found [{lo}, {hi}]"))
+        elif cover is not None and lo != (cover[0] if previous_hi is None else previous_hi + 1):
+            start = cover[0] if previous_hi is None else previous_hi + 1
+            problems.append(Problem(file, at, f"expected ages from {start} (no gaps in {cover[0]}-{cover[1]}), found [{lo}, {hi}]"))
+        previous_hi = hi if previous_hi is None else max(previous_hi, hi)
+    if cover is not None and not problems and previous_hi != cover[1]:
+        problems.append(Problem(file, pointer(where), f"expected ages up to {cover[1]}, found up to {previous_hi}"))
+    return problems
+
+
+def _sum_problem(file: str, where: list, shares, what: str) -> list[Problem]:
+    total = float(sum(shares))
+    if abs(total - 1) > _TOLERANCE:
+        return [Problem(file, pointer(where), f"expected {what} summing to 1, found {total:g}")]
+    return []
+
+
+def _counts_problems(file: str, where: list, node: dict, bands: list[str]) -> list[Problem]:
+    if sorted(node["counts"]) != sorted(bands):
+        return [Problem(file, pointer([*where, "counts"]),
+                        f"expected the age bands {', '.join(bands)}, found {', '.join(node['counts'])}")]
+    added = sum(node["counts"].values())
+    if added != node["total"]:
+        return [Problem(file, pointer([*where, "total"]),
+                        f"expected the sum of the age bands ({added}), found {node['total']}")]
+    return []
+
+
+def _population_problems(file: str, pop: dict) -> list[Problem]:
+    bands = [b["id"] for b in pop["age_bands"]]
+    problems = _range_problems(file, ["age_bands"], pop["age_bands"], (0, max(b["ages"][1] for b in pop["age_bands"])))
+    split = pop["age_split"]["bands"]
+    if sorted(split) != sorted(bands):
+        problems.append(Problem(file, "/age_split/bands",
+                                f"expected the age bands {', '.join(bands)}, found {', '.join(split)}"))
+    for band in pop["age_bands"]:
+        parts = split.get(band["id"], [])
+        where = ["age_split", "bands", band["id"]]
+        problems += _range_problems(file, where, parts, tuple(band["ages"])) if parts else []
+        problems += _sum_problem(file, where, [p["share"] for p in parts], "shares") if parts else []
+    for i, region in enumerate(pop["regions"]):
+        problems += _counts_problems(file, ["regions", i, "population"], region["population"], bands)
+    for i, total in enumerate(pop.get("totals", [])):
+        if "counts" in total:
+            problems += _counts_problems(file, ["totals", i], total, bands)
+        if total["area"] == "belgium" and total["date"] == pop["date"]:
+            added = sum(r["population"]["total"] for r in pop["regions"])
+            if added != total["total"]:
+                problems.append(Problem(file, pointer(["totals", i, "total"]),
+                                        f"expected the sum of the regions ({added}), found {total['total']}"))
+    return problems
+
+
+def _utilisation_problems(file: str, use: dict, pop: dict) -> list[Problem]:
+    cover = (0, max(b["ages"][1] for b in pop["age_bands"]))
+    problems = _range_problems(file, ["policy_bands"], use["policy_bands"], cover)
+    for name, figure in use["figures"].items():
+        full = cover if name == "uptake" else None
+        problems += _range_problems(file, ["figures", name, "by_age"], figure["by_age"], full)
+    if "uptake" not in use["figures"]:
+        problems.append(Problem(file, "/figures", "expected the figure 'uptake', found it missing"))
+    seen: dict[tuple, int] = {}
+    for i, dist in enumerate(use["sessions"]):
+        slot = (dist["care"], dist["kind"])
+        if slot in seen:
+            problems.append(Problem(file, pointer(["sessions", i]), f"expected one distribution per care and kind, "
+                                    f"found {slot[0]}/{slot[1]} again (first at /sessions/{seen[slot]})"))
+        seen.setdefault(slot, i)
+        counts = [c["sessions"] for c in dist["counts"]]
+        if len(set(counts)) != len(counts):
+            problems.append(Problem(file, pointer(["sessions", i, "counts"]),
+                                    "expected each number of sessions once, found repeats"))
+        problems += _sum_problem(file, ["sessions", i, "counts"], [c["share"] for c in dist["counts"]], "shares")
+    for name, mix in use.get("mixes", {}).items():
+        problems += _sum_problem(file, ["mixes", name, "shares"], mix["shares"].values(), "shares")
+    return problems
+
+
+def _spread(pop: dict, region: dict, max_age: int) -> np.ndarray:
+    out = np.zeros(max_age + 1)
+    for band in pop["age_bands"]:
+        count = region["population"]["counts"][band["id"]]
+        for part in pop["age_split"]["bands"][band["id"]]:
+            lo, hi = part["ages"]
+            out[lo:hi + 1] += count * part["share"] / (hi - lo + 1)
+    return out
+
+
+def _build(root: Path, pop_path: Path, pop: dict, use_path: Path, use: dict) -> Regions:
+    age_bands = {b["id"]: tuple(b["ages"]) for b in pop["age_bands"]}
+    max_age = max(hi for _, hi in age_bands.values())
+    regions, by_age, names = {}, {}, {}
+    for r in pop["regions"]:
+        people = r["population"]
+        regions[r["id"]] = Region(r["id"], r["name_nl"], tuple(r.get("aliases", ())), r["community_region"],
+                                  dict(people["counts"]), people["total"], _sourced(people, "total"),
+                                  _sourced(r["bim_share"]))
+        by_age[r["id"]] = _spread(pop, r, max_age)
+        for alias in (r["id"], r["name_nl"], *r.get("aliases", ())):
+            names.setdefault(_normal(alias), r["id"])
+    totals = {t["id"]: _sourced(t, "total") for t in pop.get("totals", [])}
+    figures = {name: AgeTable(name, f["description"], f["unit"],
+                              tuple((a["ages"][0], a["ages"][1], a["value"]) for a in f["by_age"]),
+                              f["source"], f["status"], f.get("note"))
+               for name, f in use["figures"].items()}
+    sessions = {(d["care"], d["kind"]): SessionDistribution(
+        d["id"], d["care"], d["kind"], tuple(c["sessions"] for c in d["counts"]),
+        tuple(c["share"] for c in d["counts"]), d["source"], d["status"], d.get("note")) for d in use["sessions"]}
+    mixes = {n: Mix(n, m["description"], dict(m["shares"]), m["source"], m["status"], m.get("note"))
+             for n, m in use.get("mixes", {}).items()}
+    amounts = {n: _sourced(a) for n, a in use.get("amounts", {}).items()}
+    targets = {t["id"]: Target(t["id"], t["description"], t["value"], t["unit"], t["year"],
+                               tuple(t["ages"]) if "ages" in t else None, t["source"], t["status"])
+               for t in use.get("targets", [])}
+    return Regions(root, parse_date(pop["date"]), age_bands, regions, totals, use["year"],
+                   {b["id"]: tuple(b["ages"]) for b in use["policy_bands"]}, figures, sessions, mixes, amounts,
+                   targets, {"population": pop_path, "utilisation": use_path}, by_age, names)

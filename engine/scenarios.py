@@ -1,0 +1,342 @@
+"""Scenario overlays: named changes to dated policy values and to utilisation assumptions, as data.
+
+A scenario is checked completely against the loaded policies (and the region data) before anything
+is applied, so that an analyst sees every mistake of a file at once and never half a scenario.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.dated import DatedValue, Entry
+from engine.dates import parse_date
+from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
+from engine.policies import PolicySet
+from engine.policy_files import check_file, default_policy_dir, display, read_json
+from engine.regions import Regions, load_regions
+from engine.schema_messages import found
+
+BASELINE = "baseline"
+SESSIONS = "sessions"
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to one dated value: `value`, or the old value times `factor`, from `start` to `end`."""
+
+    index: int
+    path: str
+    start: dt.date
+    end: dt.date | None
+    value: float | bool | None
+    factor: float | None
+    decimals: int | None
+    unit: str
+    source: str
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class UtilisationChange:
+    """A change to a utilisation figure (uptake, sessions, a share) for the people and dates it names."""
+
+    index: int
+    what: str
+    start: dt.date
+    end: dt.date | None
+    factor: float | None
+    value: float | None
+    ages: tuple[int, int] | None
+    regions: tuple[str, ...] | None
+    care: str | None
+    kind: str | None
+    source: str
+    status: str
+    note: str | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the change applies on `day`."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """A bundled scenario as listed for the CLI and Excel."""
+
+    name: str
+    title: str
+    description: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A checked scenario file: its changes to dated values and to utilisation assumptions."""
+
+    id: str
+    title: str
+    description: str
+    file: Path
+    changes: tuple[Change, ...]
+    utilisation: tuple[UtilisationChange, ...]
+
+    def adjust(self, what: str, base, day: dt.date, *, age=None, region: str | None = None,
+               care: str | None = None, kind: str | None = None):
+        """A utilisation figure under this scenario: `base` (a number or an array) with the changes in force.
+
+        `age` is an int or an array broadcastable with `base`. A change limited to some ages, regions,
+        care types or kinds needs that dimension from the caller; without it a ValueError is raised,
+        never a silent skip. Changes apply in file order: `value` replaces, `factor` multiplies.
+        """
+        out = np.array(base, dtype=float)
+        for u in self.utilisation:
+            if u.what != what or not u.in_force(day):
+                continue
+            for name, limit, given in (("region", u.regions, region), ("care", u.care, care), ("kind", u.kind, kind)):
+                if limit is not None and given is None:
+                    raise ValueError(f"scenario {self.id}: utilisation change {u.index} on {what!r} needs a {name}")
+            if (u.regions is not None and region not in u.regions) or (u.care is not None and care != u.care) \
+                    or (u.kind is not None and kind != u.kind):
+                continue
+            if u.ages is not None and age is None:
+                raise ValueError(f"scenario {self.id}: utilisation change {u.index} on {what!r} needs ages")
+            mask = True if u.ages is None else (np.asarray(age) >= u.ages[0]) & (np.asarray(age) <= u.ages[1])
+            out = np.where(mask, out * u.factor if u.factor is not None else u.value, out)
+        return float(out) if out.ndim == 0 else out
+
+
+def scenario_folder(policies_root: Path | str | None = None) -> Path:
+    """The folder of the bundled scenarios of a policy folder."""
+    return Path(policies_root if policies_root is not None else default_policy_dir()) / "scenarios"
+
+
+def list_scenarios(policies_root: Path | str | None = None) -> list[ScenarioInfo]:
+    """The bundled scenarios, baseline first, then by name."""
+    infos = []
+    for path in sorted(scenario_folder(policies_root).glob("*.json")):
+        data, problems = read_json(path)
+        if problems:
+            raise PolicyError(problems)
+        data = data if isinstance(data, dict) else {}
+        infos.append(ScenarioInfo(path.stem, str(data.get("title", "")), str(data.get("description", "")), path))
+    return sorted(infos, key=lambda s: (s.name != BASELINE, s.name))
+
+
+def scenario_path(name_or_path: str | Path, policies_root: Path | str | None = None) -> Path:
+    """The file of a bundled scenario name, or the given path of a scenario file."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".json") or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_file():
+            raise InputError(f"{display(path)}: /: expected a scenario file, found nothing at this path")
+        return path
+    path = scenario_folder(policies_root) / f"{text}.json"
+    if path.is_file():
+        return path
+    known = [s.name for s in list_scenarios(policies_root)]
+    raise InputError(f"unknown scenario {text!r}{did_you_mean(text, known)} (known: {', '.join(known)})")
+
+
+def load_scenario(name_or_path: str | Path, policies: PolicySet) -> Scenario:
+    """Read a bundled scenario by name, or a scenario file by path, and check it against `policies`.
+
+    Raises PolicyError with every problem of the file, each naming its JSON pointer.
+    """
+    path = scenario_path(name_or_path, policies.root)
+    name = display(path)
+    data, problems = check_file(path, set(policies.sources))
+    if problems:
+        raise PolicyError(problems)
+    if data.get("kind") != "scenario":
+        raise PolicyError([Problem(name, "/$schema", f"expected a scenario file (scenario-1.0.schema.json), "
+                                   f"found a file of kind {found(data.get('kind'))}")])
+    if data["id"] != path.stem:
+        problems.append(Problem(name, "/id", f"expected {path.stem!r} (the file name), found {data['id']!r}"))
+    changes = tuple(_change(i, c) for i, c in enumerate(data["changes"]))
+    problems += change_problems(name, changes, policies)
+    regions = load_regions(policies.root) if data["utilisation"] else None
+    problems += _utilisation_problems(name, data["utilisation"], regions)
+    if problems:
+        raise PolicyError(problems)
+    utilisation = tuple(_utilisation(j, u, regions) for j, u in enumerate(data["utilisation"]))
+    return Scenario(data["id"], data["title"], data["description"], path, changes, utilisation)
+
+
+def apply(policies: PolicySet, scenario: Scenario) -> PolicySet:
+    """The policies with the scenario's changes applied, in file order; checked first, all or nothing."""
+    problems = change_problems(display(scenario.file), scenario.changes, policies)
+    if problems:
+        raise PolicyError(problems)
+    changed: dict[str, DatedValue] = {}
+    for change in scenario.changes:
+        changed[change.path] = overlay(changed.get(change.path) or policies.dated(change.path), change, scenario.id)
+    name = scenario.id if policies.scenario == BASELINE else f"{policies.scenario}+{scenario.id}"
+    return policies.with_values(changed, name, (*policies.overlays, scenario))
+
+
+def overlay(dated: DatedValue, change: Change, scenario_id: str) -> DatedValue:
+    """The dated value with its history cut at the change's start; the old history resumes after its end."""
+    start = change.start
+    end = change.end if change.end is not None else dated.entries[-1].end
+    note = f"scenario {scenario_id}" + (f": {change.note}" if change.note else "")
+    before = [e if e.end is not None and e.end < start else dataclasses.replace(e, end=start - _DAY)
+              for e in dated.entries if e.start < start]
+    if change.factor is None:
+        window = [Entry(start, end, change.value, change.source, change.status, note)]
+    else:
+        window = [Entry(max(e.start, start), _earlier(e.end, end), _scaled(e.value, change), change.source,
+                        change.status, note) for e in _overlapping(dated, start, end)]
+    after = [] if change.end is None else [
+        dataclasses.replace(e, start=max(e.start, change.end + _DAY))
+        for e in dated.entries if e.end is None or e.end > change.end]
+    return DatedValue(dated.path, dated.unit, tuple(before + window + after))
+
+
+def _earlier(a: dt.date | None, b: dt.date | None) -> dt.date | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _overlapping(dated: DatedValue, start: dt.date, end: dt.date | None) -> list[Entry]:
+    return [e for e in dated.entries
+            if (e.end is None or e.end >= start) and (end is None or e.start <= end)]
+
+
+def _scaled(value, change: Change):
+    product = value * change.factor
+    if change.decimals is None:
+        return product
+    return int(round(product)) if change.decimals == 0 else round(product, change.decimals)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _change(index: int, node: dict) -> Change:
+    return Change(index, node["path"], parse_date(node["from"]), parse_date(node["to"]) if "to" in node else None,
+                  node.get("value"), node.get("factor"), node.get("decimals"), node["unit"], node["source"],
+                  node["status"], node.get("note"))
+
+
+def change_problems(file: str, changes: tuple[Change, ...], policies: PolicySet) -> list[Problem]:
+    """Every problem of a scenario's changes against the loaded policies (none: safe to apply)."""
+    problems = []
+    for c in changes:
+        problems += _one_change_problems(file, c, policies)
+    return problems
+
+
+def _one_change_problems(file: str, c: Change, policies: PolicySet) -> list[Problem]:
+    at = f"/changes/{c.index}"
+    problems = []
+    if c.factor is not None and c.value is not None:
+        problems.append(Problem(file, at, "expected either value or factor, found both"))
+    if c.decimals is not None and c.factor is None:
+        problems.append(Problem(file, f"{at}/decimals", "expected decimals only with factor, found it with value"))
+    if c.path not in policies.values:
+        hint = did_you_mean(c.path, list(policies.values))
+        return [*problems, Problem(file, f"{at}/path", f"expected the path of a dated value of the loaded "
+                                   f"policies, found unknown {c.path!r}{hint}")]
+    dated = policies.values[c.path]
+    if c.unit != dated.unit:
+        problems.append(Problem(file, f"{at}/unit", f"expected {dated.unit!r} (the unit of {c.path}), found {c.unit!r}"))
+    last = dated.entries[-1].end
+    if not _covers(dated, c.start):
+        problems.append(Problem(file, f"{at}/from", f"expected a date within the coverage of {c.path} "
+                                f"({dated.coverage()}), found {c.start}"))
+    if c.end is not None and c.end < c.start:
+        problems.append(Problem(file, f"{at}/to", f"expected a date on or after from ({c.start}), found {c.end}"))
+    elif c.end is not None and last is not None and c.end > last:
+        problems.append(Problem(file, f"{at}/to", f"expected a date within the coverage of {c.path} "
+                                f"({dated.coverage()}), found {c.end}"))
+    flag = any(isinstance(e.value, bool) for e in dated.entries)
+    if c.factor is None and flag and not isinstance(c.value, bool):
+        problems.append(Problem(file, f"{at}/value", f"expected true or false ({c.path} is a flag), found {found(c.value)}"))
+    elif c.factor is None and not flag and isinstance(c.value, bool):
+        problems.append(Problem(file, f"{at}/value", f"expected a number or null ({c.path} is in {dated.unit}), "
+                                f"found {found(c.value)}"))
+    if c.factor is not None:
+        end = c.end if c.end is not None else last
+        for e in _overlapping(dated, c.start, end):
+            if not _is_number(e.value):
+                problems.append(Problem(file, f"{at}/factor", f"expected a numeric value to multiply, found "
+                                        f"{found(e.value)} in {c.path} from {e.start}"))
+                break
+    return problems
+
+
+def _covers(dated: DatedValue, day: dt.date) -> bool:
+    try:
+        dated.entry_at(day)
+    except ResolveError:
+        return False
+    return True
+
+
+def _utilisation(index: int, node: dict, regions: Regions) -> UtilisationChange:
+    names = tuple(regions.region(r).id for r in node["regions"]) if "regions" in node else None
+    return UtilisationChange(index, node["what"], parse_date(node["from"]),
+                             parse_date(node["to"]) if "to" in node else None, node.get("factor"),
+                             node.get("value"), tuple(node["ages"]) if "ages" in node else None, names,
+                             node.get("care"), node.get("kind"), node["source"], node["status"], node.get("note"))
+
+
+def _utilisation_problems(file: str, items: list[dict], regions: Regions | None) -> list[Problem]:
+    problems = []
+    for j, u in enumerate(items):
+        at = f"/utilisation/{j}"
+        if "factor" in u and "value" in u:
+            problems.append(Problem(file, at, "expected either factor or value, found both"))
+        if "to" in u and parse_date(u["to"]) < parse_date(u["from"]):
+            problems.append(Problem(file, f"{at}/to", f"expected a date on or after from ({u['from']}), found {u['to']}"))
+        ages = u.get("ages")
+        if ages is not None and ages[0] > ages[1]:
+            problems.append(Problem(file, f"{at}/ages", f"expected [lowest, highest] with lowest <= highest, found {ages}"))
+            ages = None
+        for k, name in enumerate(u.get("regions", [])):
+            try:
+                regions.region(name)
+            except ResolveError as exc:
+                problems.append(Problem(file, f"{at}/regions/{k}", f"expected a region of {display(regions.root / 'regions')}, "
+                                        f"found {str(exc).removeprefix('unknown region ')}"))
+        problems += _what_problems(file, at, u, ages, regions)
+    return problems
+
+
+def _what_problems(file: str, at: str, u: dict, ages: list | None, regions: Regions) -> list[Problem]:
+    what = u["what"]
+    known = [*regions.figures, SESSIONS]
+    if what not in known:
+        return [Problem(file, f"{at}/what", f"expected a utilisation figure ({', '.join(known)}), "
+                        f"found {what!r}{did_you_mean(what, known)}")]
+    if what == SESSIONS:
+        problems = []
+        if "value" in u:
+            problems.append(Problem(file, f"{at}/value", "expected factor for 'sessions' (a distribution of counts), "
+                                    "found value"))
+        wanted = [(c, k) for c, k in regions.sessions
+                  if u.get("care", c) == c and u.get("kind", k) == k]
+        if not wanted:
+            problems.append(Problem(file, at, f"expected care and kind of a session distribution "
+                                    f"({', '.join(f'{c}/{k}' for c, k in regions.sessions)}), "
+                                    f"found {u.get('care', 'any')}/{u.get('kind', 'any')}"))
+        return problems
+    problems = [Problem(file, f"{at}/{key}", f"expected {key} only on 'sessions', found {found(u[key])} on {what!r}")
+                for key in ("care", "kind") if key in u]
+    if "factor" in u:
+        table = regions.figure(what)
+        lo, hi = ages if ages is not None else (0, regions.max_age)
+        rows = [(a, b, v) for a, b, v in table.rows if a <= hi and b >= lo]
+        worst = max(rows, key=lambda r: r[2], default=None)
+        if worst is not None and worst[2] * u["factor"] > 1 + 1e-9:
+            problems.append(Problem(file, f"{at}/factor", f"expected a factor keeping {what} at or below 1, found "
+                                    f"{u['factor']:g} ({what} at ages {worst[0]}-{worst[1]} would be "
+                                    f"{worst[2] * u['factor']:g})"))
+    return problems
