@@ -56,9 +56,10 @@ def read_json(path: Path) -> tuple[object, list[Problem]]:
     try:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
-        snippet = text.splitlines()[exc.lineno - 1].strip()[:40] if text.strip() else ""
+        at_end = not text[exc.pos:].strip()
+        snippet = "the end of the file" if at_end else repr(text.splitlines()[exc.lineno - 1].strip()[:40])
         return None, [Problem(name, f"line {exc.lineno} column {exc.colno}",
-                              f"expected valid JSON ({exc.msg}), found {snippet!r}")]
+                              f"expected valid JSON ({exc.msg}), found {snippet}")]
 
 
 def schema_problems(path: Path, data: object) -> list[Problem]:
@@ -74,7 +75,7 @@ def schema_problems(path: Path, data: object) -> list[Problem]:
                         f"found {found(ref) if ref is not None else 'nothing'}")]
     validator = _validator(schema_dir / Path(ref).name)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    return [Problem(name, *describe(e)) for e in errors]
+    return list(dict.fromkeys(Problem(name, *describe(e)) for e in errors))  # a date may fail format and pattern
 
 
 def _walk(node, parts):

@@ -62,9 +62,15 @@ def validate(targets: list[Path]) -> list[FileReport]:
             missing = Problem(display(target), "/", "expected a policy file or folder, found nothing at this path")
             reports.append(FileReport(target, "", [missing]))
             continue
-        keys = source_keys_for(policy_root(target))
+        root = policy_root(target)
+        keys = source_keys_for(root)
+        paths = files_to_check(target)
+        registry = root / "sources.json"
+        if keys is None and registry.resolve() not in {p.resolve() for p in paths}:
+            reports.append(FileReport(registry, "", [Problem(display(registry), "/sources", "expected a readable "
+                                      "registry of the sources that values cite, found none")]))
         ids: dict[tuple, Path] = {}
-        for path in files_to_check(target):
+        for path in paths:
             data, problems = check_file(path, keys)
             if not problems and isinstance(data, dict) and "id" in data:
                 slot = (path.parent.resolve(), data["id"])
