@@ -9,7 +9,7 @@ from engine.claims import CHOICES
 from engine.conditions import holds
 from engine.errors import InputError, ResolveError, did_you_mean
 from engine.policies import PolicySet
-from engine.rules import Convention, rules_of
+from engine.rules import Convention, Priced, rules_of
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,22 @@ def convention_on(policies: PolicySet, day: dt.date) -> Convention:
     return conv
 
 
-def fee(policies: PolicySet, kind: str, leader: str, day: dt.date) -> Answer:
-    """The provider fee of one session kind and leader type on a date (a group's lead or co-lead)."""
+def tariff_row(policies: PolicySet, kind: str, leader: str, day: dt.date) -> Priced:
+    """The tariff row of one session kind and leader type on a date (a group's lead or co-lead)."""
     kind = choice("kind", kind)
     leader = choice("leader", leader, CHOICES["co_lead"])
     conv = convention_on(policies, day)
     for row in conv.tariff:
         if holds(row.when, {"kind": kind, "leader": leader}, policies, day):
-            r = policies.value_at(row.amount, day)
-            return Answer(r.value, row.id, r.source, r.status)
+            return row
     raise ResolveError(f"{conv.id}: no tariff row for a {kind} session led by a {leader}")
+
+
+def fee(policies: PolicySet, kind: str, leader: str, day: dt.date) -> Answer:
+    """The provider fee of one session kind and leader type on a date, with its rule and source."""
+    row = tariff_row(policies, kind, leader, day)
+    r = policies.value_at(row.amount, day)
+    return Answer(r.value, row.id, r.source, r.status)
 
 
 def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: bool = False,

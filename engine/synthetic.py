@@ -1,0 +1,310 @@
+"""Synthetic claims for the microsimulation: patients and their session histories, drawn from the region data.
+
+Every figure comes from policy/regions/ (uptake, care type, group paths, network choice, CLB settings,
+session counts and intervals) and from the convention's age bands. Draws are reproducible and shared
+between scenarios (common random numbers): each (region, age) cell has its own random stream, and
+candidate i of a cell gets the same uniforms whatever the number of candidates, so a scenario that
+raises uptake adds patients to the baseline's instead of drawing new ones, and differences between
+scenarios are not drowned in sampling noise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.policies import PolicySet
+from engine.regions import Regions, SessionDistribution
+from engine.rules import rules_of
+from engine.scenarios import Scenario
+
+# Columns of the per-patient uniforms (one row per candidate patient).
+_BIRTH, _NETWORK, _CARE, _GROUP, _CLB, _BIM, _COUNT, _START, _INTERVAL, _GROUP_COUNT, _CO_LEAD, _ROUND = range(12)
+_CONVENTION_DRAWS = 12
+_OUTSIDE_DRAWS = 5  # birth, count, start, interval, rounding
+_CONVENTION_STREAM, _OUTSIDE_STREAM = 0, 1
+
+TEXT = {
+    "kind": ("individual", "group"),
+    "network": ("", "children", "adults"),
+    "care": ("", "first_line", "specialised"),
+    "setting": ("standard", "clb_location", "clb_employed"),
+    "mutuality": ("", "cm"),
+    "provider": ("", "psychotherapist"),
+}
+"""The values the synthetic claims use, per text column, in code order."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Who is drawn: the simulated year, the seed, and the reference day of the year's figures (1 July)."""
+
+    year: int
+    seed: int
+
+    @property
+    def first(self) -> np.datetime64:
+        return np.datetime64(f"{self.year}-01-01", "D")
+
+    @property
+    def last(self) -> np.datetime64:
+        return np.datetime64(f"{self.year}-12-31", "D")
+
+    @property
+    def reference_day(self) -> dt.date:
+        return dt.date(self.year, 7, 1)
+
+
+@dataclass
+class Patients:
+    """Patients of one region as parallel arrays (one row per patient)."""
+
+    age: np.ndarray
+    u: np.ndarray  # uniforms, one row per patient
+    ident: np.ndarray  # stable patient ids: the same candidate has the same id in every scenario
+
+    def __len__(self) -> int:
+        return len(self.age)
+
+
+def candidates(regions: Regions, region_index: int, expected: np.ndarray, seed: int, stream: int,
+               draws: int) -> Patients:
+    """The patients of a region by age: round(expected[age]) of them, each with `draws` uniforms.
+
+    The rounding and the uniforms of candidate i depend only on (seed, region, age, stream, i), so a
+    larger `expected` keeps every patient of a smaller one.
+    """
+    ages, uniforms, idents = [], [], []
+    for age in np.flatnonzero(expected > 0):
+        rng = np.random.default_rng([seed, region_index, int(age), stream])
+        count = int(np.floor(expected[age] + rng.random()))
+        if count:
+            ages.append(np.full(count, age, np.int16))
+            uniforms.append(rng.random((count, draws)))
+            idents.append((((stream * 256 + region_index) * 256 + int(age)) << 32) + np.arange(count, dtype=np.int64))
+    if not ages:
+        return Patients(np.zeros(0, np.int16), np.zeros((0, draws)), np.zeros(0, np.int64))
+    return Patients(np.concatenate(ages), np.concatenate(uniforms), np.concatenate(idents))
+
+
+class Figures:
+    """The utilisation figures of one region under one scenario, by single year of age."""
+
+    def __init__(self, regions: Regions, scenario: Scenario, region: str, day: dt.date):
+        self.regions, self.scenario, self.region, self.day = regions, scenario, region, day
+        self.ages = np.arange(regions.max_age + 1)
+
+    def by_age(self, what: str) -> np.ndarray:
+        """A figure for every age (0 where no row covers the age), with the scenario's changes."""
+        base = np.nan_to_num(self.regions.figure(what).array(self.regions.max_age), nan=0.0)
+        return np.asarray(self.scenario.adjust(what, base, self.day, age=self.ages, region=self.region))
+
+    def session_factor(self, care: str, kind: str) -> np.ndarray:
+        """The scenario's factor on the session counts of a care type and kind, by age."""
+        ones = np.ones(len(self.ages))
+        return np.asarray(self.scenario.adjust("sessions", ones, self.day, age=self.ages, region=self.region,
+                                               care=care, kind=kind))
+
+
+def _counts(dist: SessionDistribution, u: np.ndarray, u_round: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Session counts by inverse CDF of the distribution, scaled by a factor with random rounding (at least 1)."""
+    cdf = np.cumsum(dist.shares)
+    picked = np.asarray(dist.sessions)[np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), len(cdf) - 1)]
+    return np.maximum(np.floor(picked * factor + u_round), 1).astype(np.int64)
+
+
+def _schedule(count: np.ndarray, start: np.ndarray, interval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Session dates start + j·interval for j < count: (owner row, day number) per session.
+
+    Care paths are drawn whole, also past the year's end, so that sessions per care path can be
+    measured; results count only the sessions in the year.
+    """
+    owner = np.repeat(np.arange(len(count)), count)
+    step = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    return owner, start[owner] + step * interval[owner]
+
+
+@dataclass
+class Sessions:
+    """Synthetic sessions as code arrays; `frame()` turns them into a normalized claims frame."""
+
+    patient: np.ndarray
+    birth: np.ndarray  # days since 1970-01-01
+    day: np.ndarray
+    codes: dict[str, np.ndarray]
+    increased: np.ndarray
+    group: np.ndarray  # group number + 1, 0 for individual sessions
+    co_lead: np.ndarray  # index into CO_LEADS
+    fee: np.ndarray
+    region: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Sessions]) -> Sessions:
+        return Sessions(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("patient", "birth", "day")),
+                        {k: np.concatenate([p.codes[k] for p in parts]) for k in TEXT},
+                        *(np.concatenate([getattr(p, f) for p in parts])
+                          for f in ("increased", "group", "co_lead", "fee", "region")))
+
+    def frame(self, co_leads: tuple[str, ...]) -> pd.DataFrame:
+        """The normalized claims frame of engine/claims.py (integer ids, categorical text columns)."""
+        n = len(self.patient)
+        groups = int(self.group.max()) if n else 0
+        text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int8), categories=list(v)) for k, v in TEXT.items()}
+        return pd.DataFrame({
+            "row": np.arange(1, n + 1), "claim_id": np.arange(1, n + 1), "patient_id": self.patient,
+            "birth_date": self.birth.astype("datetime64[D]").astype("datetime64[s]"),
+            "session_date": self.day.astype("datetime64[D]").astype("datetime64[s]"),
+            **{k: text[k] for k in ("kind", "network", "care")},
+            "increased_reimbursement": self.increased,
+            "group_id": pd.Categorical.from_codes(self.group, categories=["", *(f"g{i}" for i in range(1, groups + 1))]),
+            "co_lead": pd.Categorical.from_codes(self.co_lead, categories=list(co_leads)),
+            **{k: text[k] for k in ("setting", "mutuality", "provider")},
+            "fee_charged": self.fee, "earlier_cm_sessions": np.zeros(n, np.int64),
+            "invalid": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[""]),
+        })
+
+
+class Synthesizer:
+    """Draws the synthetic claims of regions for one simulated year under one scenario's utilisation."""
+
+    def __init__(self, policies: PolicySet, regions: Regions, draw: Draw):
+        self.policies, self.regions, self.draw = policies, regions, draw
+        day = draw.reference_day
+        conv = rules_of(policies).convention_on(day)
+        self.bands = {net: {k: policies.value_at(path, day).value for k, path in band.items()}
+                      for net, band in conv.age_bands.items()}
+        amount = regions.amount
+        self.interval = (int(amount("session_interval_min").value), int(amount("session_interval_max").value))
+        self.group_size = int(amount("group_size").value)
+        self.fee_outside = amount("fee_outside_convention").value
+        mix = regions.mix("group_co_lead").shares
+        self.co_leads = ("", *(k for k in mix if k != "none"))
+        self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
+        self.groups_drawn = 0
+
+    def claims(self, scenario: Scenario, region_ids: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The claims frame of the regions, and each claim's region index (into `region_ids`)."""
+        self.groups_drawn = 0
+        parts = [self.region(scenario, name, r) for r, name in enumerate(region_ids)]
+        sessions = Sessions.concat(parts)
+        return sessions.frame(self.co_leads), sessions.region
+
+    def region(self, scenario: Scenario, name: str, r: int) -> Sessions:
+        """The sessions of one region: convention patients, then CM members outside the convention."""
+        figures = Figures(self.regions, scenario, name, self.draw.reference_day)
+        index = self.regions.names().index(name)
+        population = self.regions.population_by_age(name)
+        inside = candidates(self.regions, index, population * figures.by_age("uptake"), self.draw.seed,
+                            _CONVENTION_STREAM, _CONVENTION_DRAWS)
+        cm = population * figures.by_age("cm_member_share") * figures.by_age("cm_outside_uptake")
+        outside = candidates(self.regions, index, cm, self.draw.seed, _OUTSIDE_STREAM, _OUTSIDE_DRAWS)
+        bim = self.regions.region(name).bim_share.value
+        parts = [self._convention(inside, figures, bim), self._outside(outside, figures)]
+        out = Sessions.concat(parts)
+        out.region = np.full(len(out.patient), r, np.int16)
+        return out
+
+    def _birth(self, age: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Birth days such that the age on the reference day is `age`."""
+        ref = np.datetime64(self.draw.reference_day, "D").astype(np.int64)
+        return ref - np.floor((age + u) * 365.25).astype(np.int64) - 1
+
+    def _path(self, count: np.ndarray, u_start: np.ndarray, u_interval: np.ndarray):
+        """Start day and interval of care paths, placed so that each has a session in the year."""
+        lo, hi = self.interval
+        interval = lo + np.floor(u_interval * (hi - lo + 1)).astype(np.int64)
+        first, last = self.draw.first.astype(np.int64), self.draw.last.astype(np.int64)
+        earliest = first - (count - 1) * interval
+        start = earliest + np.floor(u_start * (last - earliest + 1)).astype(np.int64)
+        return start, interval
+
+    def _network(self, age: np.ndarray, u: np.ndarray, children_share: np.ndarray) -> np.ndarray:
+        """1 (children) or 2 (adults): the network type open at the age, chosen where both are."""
+        ok = {net: (age >= band.get("min_age", 0)) & (age <= band.get("max_age", age.max(initial=0)))
+              for net, band in self.bands.items()}
+        both = ok["children"] & ok["adults"]
+        children = (ok["children"] & ~ok["adults"]) | (both & (u < children_share[age]))
+        return np.where(children, TEXT["network"].index("children"), TEXT["network"].index("adults"))
+
+    def _convention(self, p: Patients, figures: Figures, bim: float) -> Sessions:
+        age, u = p.age.astype(np.int64), p.u
+        network = self._network(age, u[:, _NETWORK], figures.by_age("children_network_share"))
+        specialised = u[:, _CARE] < figures.by_age("specialised_share")[age]
+        care = np.where(specialised, TEXT["care"].index("specialised"), TEXT["care"].index("first_line"))
+        children = network == TEXT["network"].index("children")
+        loc, emp = figures.by_age("clb_location_share")[age], figures.by_age("clb_employed_share")[age]
+        setting = np.where(children & (u[:, _CLB] < loc), 1, np.where(children & (u[:, _CLB] < loc + emp), 2, 0))
+        count = np.zeros(len(p), np.int64)
+        for code, care_name in ((1, "first_line"), (2, "specialised")):
+            rows = care == code
+            dist = self.regions.distribution(care_name, "individual")
+            count[rows] = _counts(dist, u[rows, _COUNT], u[rows, _ROUND],
+                                  figures.session_factor(care_name, "individual")[age[rows]])
+        start, interval = self._path(count, u[:, _START], u[:, _INTERVAL])
+        owner, day = _schedule(count, start, interval)
+        individual = self._sessions(p, owner, day, network, care, setting, u[:, _BIM] < bim)
+        in_group = np.flatnonzero(u[:, _GROUP] < figures.by_age("group_share")[age])
+        grouped = self._groups(p, in_group, figures, start + interval // 2, interval, network, care, setting,
+                               u[:, _BIM] < bim)
+        return Sessions.concat([individual, grouped])
+
+    def _sessions(self, p: Patients, owner, day, network, care, setting, increased, kind=0) -> Sessions:
+        n = len(owner)
+        codes = {"kind": np.full(n, kind), "network": network[owner], "care": care[owner], "setting": setting[owner],
+                 "mutuality": np.zeros(n, np.int64), "provider": np.zeros(n, np.int64)}
+        return Sessions(p.ident[owner], self._birth(p.age[owner].astype(np.int64), p.u[owner, _BIRTH]), day, codes,
+                        increased[owner], np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.nan),
+                        np.zeros(n, np.int16))
+
+    def _groups(self, p: Patients, members: np.ndarray, figures: Figures, start, interval, network, care, setting,
+                increased) -> Sessions:
+        """Group paths: members of one network and care type, in order of start, form groups that meet together."""
+        members = members[np.lexsort((start[members], care[members], network[members]))]
+        key = network[members] * 3 + care[members]
+        # a new group at every `group_size` members and wherever the network or care type changes
+        new = np.ones(len(members), bool)
+        if len(members):
+            block = np.concatenate([[0], np.cumsum(key[1:] != key[:-1])])
+            first_of_block = np.concatenate([[0], np.flatnonzero(np.diff(block)) + 1])
+            rank = np.arange(len(members)) - np.repeat(first_of_block, np.bincount(block))
+            new = rank % self.group_size == 0
+        group_of = np.cumsum(new) - 1
+        leader = members[new]
+        age = p.age[leader].astype(np.int64)
+        count = np.zeros(len(leader), np.int64)
+        for code, care_name in ((1, "first_line"), (2, "specialised")):
+            rows = care[leader] == code
+            dist = self.regions.distribution(care_name, "group")
+            count[rows] = _counts(dist, p.u[leader[rows], _GROUP_COUNT], p.u[leader[rows], _ROUND],
+                                  figures.session_factor(care_name, "group")[age[rows]])
+        co_lead = np.searchsorted(self.co_lead_cdf / self.co_lead_cdf[-1], p.u[leader, _CO_LEAD], side="right")
+        g_owner, g_day = _schedule(count, start[leader], interval[leader])
+        # every member attends every session of its group (members are in group order)
+        per_group = np.bincount(group_of, minlength=len(leader))
+        rep = per_group[g_owner]
+        session_idx = np.repeat(np.arange(len(g_owner)), rep)
+        group_start = np.cumsum(per_group) - per_group
+        within = np.arange(len(session_idx)) - np.repeat(np.cumsum(rep) - rep, rep)
+        owner = members[group_start[g_owner[session_idx]] + within]
+        out = self._sessions(p, owner, g_day[session_idx], network, care, setting, increased, kind=1)
+        out.group = self.groups_drawn + session_idx + 1  # one group_id per group session
+        out.co_lead = np.minimum(co_lead, len(self.co_leads) - 1)[g_owner[session_idx]]
+        self.groups_drawn += len(g_owner)
+        return out
+
+    def _outside(self, p: Patients, figures: Figures) -> Sessions:
+        """CM members with psychotherapy outside the convention, reimbursed by the CM benefit."""
+        age, u = p.age.astype(np.int64), p.u
+        dist = self.regions.distribution("outside_convention", "individual")
+        count = _counts(dist, u[:, 1], u[:, 4], figures.session_factor("outside_convention", "individual")[age])
+        start, interval = self._path(count, u[:, 2], u[:, 3])
+        owner, day = _schedule(count, start, interval)
+        n = len(owner)
+        codes = {"kind": np.zeros(n, np.int64), "network": np.zeros(n, np.int64), "care": np.zeros(n, np.int64),
+                 "setting": np.zeros(n, np.int64), "mutuality": np.ones(n, np.int64), "provider": np.ones(n, np.int64)}
+        return Sessions(p.ident[owner], self._birth(age[owner], u[owner, 0]), day, codes, np.zeros(n, bool),
+                        np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, self.fee_outside),
+                        np.zeros(n, np.int16))

@@ -1,0 +1,112 @@
+"""Microsimulation: reproducible, responsive to scenarios in the right direction, calibrated, and exact in its drivers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.errors import CarePolicyError
+from engine.simulation import METRICS, RESULT_COLUMNS, national, simulate
+from engine.synthetic import Draw, Synthesizer
+
+SMALL = ["luxemburg", "waals_brabant"]
+
+
+@pytest.fixture(scope="module")
+def small(policies):
+    return simulate(policies, ["copay-15", "adult-quota-10", "free-until-25", "index-2pct", "free-until-25-uptake"],
+                    regions=SMALL, year=2027)
+
+
+def total(sim, scenario, metric):
+    return sim.result(scenario, metric)
+
+
+def test_tables_have_the_documented_columns(small):
+    assert list(small.results.columns) == RESULT_COLUMNS
+    assert set(RESULT_COLUMNS[2:]) == set(METRICS)
+    assert list(small.results["scenario"].unique()) == ["baseline", "copay-15", "adult-quota-10", "free-until-25",
+                                                        "index-2pct", "free-until-25-uptake"]
+    assert list(small.results["region"].unique()) == SMALL
+
+
+def test_same_seed_same_tables_and_workers_do_not_matter(policies, small):
+    again = simulate(policies, ["copay-15", "adult-quota-10", "free-until-25", "index-2pct", "free-until-25-uptake"],
+                     regions=SMALL, year=2027, workers=1)
+    assert again.results.equals(small.results)
+    assert again.drivers.equals(small.drivers)
+
+
+def test_another_seed_draws_other_patients(policies, small):
+    other = simulate(policies, regions=SMALL, year=2027, seed=2)
+    assert total(other, "baseline", "sessions") != total(small, "baseline", "sessions")
+
+
+def test_higher_copayment_lowers_insurer_cost_and_raises_copayments(small):
+    assert total(small, "copay-15", "insurer_cost") < total(small, "baseline", "insurer_cost")
+    assert total(small, "copay-15", "patient_copay") > total(small, "baseline", "patient_copay")
+    assert total(small, "copay-15", "sessions") == total(small, "baseline", "sessions")
+
+
+def test_higher_cap_covers_more_sessions_and_refuses_fewer(small):
+    assert total(small, "adult-quota-10", "sessions") > total(small, "baseline", "sessions")
+    assert total(small, "adult-quota-10", "refused_quota") < total(small, "baseline", "refused_quota")
+
+
+def test_free_care_until_25_lowers_copayments(small):
+    assert total(small, "free-until-25", "patient_copay") < total(small, "baseline", "patient_copay")
+    assert total(small, "free-until-25", "insurer_cost") > total(small, "baseline", "insurer_cost")
+
+
+def test_indexed_fees_raise_provider_income_by_about_two_percent(small):
+    ratio = total(small, "index-2pct", "provider_income") / total(small, "baseline", "provider_income")
+    assert 1.015 < ratio < 1.025
+
+
+def test_more_uptake_keeps_every_baseline_patient(policies):
+    """Common random numbers: a scenario raising uptake adds patients to the baseline's draw."""
+    draw, sim = Draw(2027, 1), simulate(policies, ["free-until-25-uptake"], regions=["luxemburg"], workers=1)
+    base, more = (Synthesizer(sim.policies[s.id], sim.regions, draw).claims(s, ["luxemburg"])[0] for s in sim.scenarios)
+    assert len(more) > len(base)
+    key = ["patient_id", "session_date", "birth_date"]
+    merged = base[key].merge(more[key], how="left", indicator=True)
+    assert (merged["_merge"] == "both").mean() > 0.95
+    assert total(sim, "free-until-25-uptake", "patients") > total(sim, "baseline", "patients")
+
+
+def test_drivers_rebuild_the_money_to_the_cent(small):
+    d = small.drivers
+    sign = d["kind"].map({"fee": 1, "copay": -1, "care_path_fee": 1})
+    for (scenario, region), rows in d.groupby(["scenario", "region"]):
+        result = small.results[(small.results["scenario"] == scenario) & (small.results["region"] == region)].iloc[0]
+        assert round((rows["amount"] * sign[rows.index]).sum(), 2) == pytest.approx(result["insurer_cost"], abs=0.005)
+        assert round(rows.loc[rows["kind"] == "copay", "amount"].sum(), 2) == pytest.approx(result["patient_copay"],
+                                                                                            abs=0.005)
+    copay15 = d[(d["scenario"] == "copay-15") & d["path"].str.endswith("copayment.rules.individual.amount")]
+    assert set(copay15["value"]) == {15.0}
+
+
+def test_money_is_consistent_per_region(small):
+    r = small.results
+    assert np.allclose(r["insurer_cost"], r["provider_income"] - r["patient_copay"] + r["care_path_fees"], atol=0.01)
+    assert (r["sessions"] == r["sessions_individual"] + r["sessions_group"]).all()
+    assert (r["sessions"] == r["sessions_first_line"] + r["sessions_specialised"]).all()
+    assert np.allclose(r["cost_per_inhabitant"], r["insurer_cost"] / r["population"], atol=0.005)
+
+
+def test_unknown_scenario_and_region_are_named(policies):
+    with pytest.raises(CarePolicyError, match="did you mean 'copay-15'"):
+        simulate(policies, ["copay15"], regions=["luxemburg"])
+    with pytest.raises(CarePolicyError, match="unknown region 'Antwrp'.*antwerpen"):
+        simulate(policies, regions=["Antwrp"])
+    with pytest.raises(CarePolicyError, match="year: expected a year"):
+        simulate(policies, regions=["luxemburg"], year=2019)
+
+
+def test_2024_baseline_reproduces_the_published_figures(policies):
+    sim = simulate(policies, year=2024)
+    nation = national(sim.results).iloc[0]
+    patients = sim.regions.target("patients-2024").value
+    per_path = sim.regions.target("sessions-per-care-path").value
+    assert abs(nation["patients"] / patients - 1) < 0.05
+    assert abs(nation["sessions_per_care_path"] / per_path - 1) < 0.05
