@@ -1,0 +1,94 @@
+"""`carepolicy simulate`: the budget of the baseline and scenarios per region, as a table or a file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import pandas as pd
+
+from engine.policies import load_policies
+from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
+from engine.table_write import check_output, write_table
+
+SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",
+         "insurer_cost": "insurer EUR", "patient_copay": "co-payments EUR", "cm_supplements": "CM benefit EUR"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="simulate the budget per region under the baseline and scenarios")
+    p.add_argument("--scenario", "-s", action="append", default=[],
+                   help="a bundled scenario name or a scenario file (repeatable; the baseline is always included)")
+    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
+    p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
+    p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .xlsx instead of printing it")
+    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.set_defaults(run=run)
+
+
+def progress_bar(label: str):
+    """A progress callback drawing a bar on stderr once the work has taken more than a second."""
+    start = time.monotonic()
+
+    def show(fraction: float) -> None:
+        if time.monotonic() - start < 1 and fraction < 1:
+            return
+        filled = int(fraction * 30)
+        print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}", end="", file=sys.stderr, flush=True)
+        if fraction >= 1:
+            print(file=sys.stderr)
+
+    return show
+
+
+def run_simulation(args: argparse.Namespace) -> Simulation:
+    """Run the simulation the common options ask for (shared by simulate and compare)."""
+    if args.output:
+        check_output(args.output)
+    policies = load_policies(args.policy)
+    return simulate(policies, args.scenario, year=args.year, regions=args.region or None, seed=args.seed,
+                    progress=progress_bar(f"simulating {args.year}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    sim = run_simulation(args)
+    if args.output:
+        euros = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
+        path = write_table(sim.results, args.output, euros)
+        print(f"wrote {len(sim.results)} rows ({len(sim.scenarios)} scenarios × {len(sim.region_ids)} regions) to {path}")
+        return 0
+    print(summary(sim))
+    return 0
+
+
+def summary(sim: Simulation) -> str:
+    """A readable text: national totals per scenario, then insurer cost per region and scenario."""
+    nation = national(sim.results).set_index("scenario")
+    base = nation.loc["baseline"]
+    head = (f"Simulated {sim.year} (seed {sim.seed}), {len(sim.region_ids)} region(s), "
+            f"{int(nation['population'].iloc[0]):,} inhabitants")
+    heads = [*SHOWN.values(), "insurer vs base"]
+    lines = [head, "", f"{'scenario':<24}" + "".join(f"{h:>17}" for h in heads)]
+    for scenario, row in nation.iterrows():
+        cells = [_fmt(row[c], METRICS[c].unit) for c in SHOWN]
+        cells.append(_fmt(row["insurer_cost"] - base["insurer_cost"], "EUR", signed=True))
+        lines.append(f"{scenario:<24}" + "".join(f"{c:>17}" for c in cells))
+    if len(sim.region_ids) > 1:
+        table = sim.results.pivot(index="region", columns="scenario", values="insurer_cost")
+        table = table.loc[list(sim.region_ids), [s.id for s in sim.scenarios]]
+        lines += ["", "Insurer cost per region (EUR)", f"{'region':<24}" + "".join(f"{s:>17}" for s in table.columns)]
+        for region, row in pd.concat([table, table.sum().to_frame("total").T]).iterrows():
+            lines.append(f"{region:<24}" + "".join(f"{_fmt(v, 'EUR'):>17}" for v in row))
+    flagged = sim.results[sim.results["cap_exceeded"]]
+    for _, row in flagged.iterrows():
+        lines.append(f"note: {row['scenario']}, {row['region']}: network average of specialised individual sessions "
+                     f"{row['specialised_average']:.2f} exceeds its cap {row['specialised_cap']:g}")
+    return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str, signed: bool = False) -> str:
+    if unit == "EUR":
+        return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    return f"{value:,.0f}"
