@@ -1,0 +1,250 @@
+"""Excel-shaped arguments in, plain Python values out, and back to cells.
+
+Excel hands a function numbers as floats (`24.0`), dates as datetimes or as serial numbers (when
+the cell is not formatted as a date), booleans as TRUE/FALSE or 1/0, empty cells as None and ranges
+as lists of rows (a single cell as a scalar, a single row as a flat list). Every reader here takes
+the argument's name, so that a mistake comes back as `<name>: expected …, found …`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.dates import age_on
+from engine.errors import InputError
+
+_EPOCH = dt.date(1899, 12, 30)  # serial 0 in Excel's 1900 date system, for serials after 1900-02-28
+_FAKE_LEAP_DAY = 60  # Excel's serial for 1900-02-29, a day that does not exist
+_LAST_SERIAL = (dt.date(9999, 12, 31) - _EPOCH).days
+_TRUE = {"true", "yes", "y", "1", "waar", "ja", "vrai", "oui"}
+_FALSE = {"false", "no", "n", "0", "onwaar", "nee", "faux", "non"}
+DATE_HELP = "a date (a date cell, a date serial number or YYYY-MM-DD text)"
+OLDEST_AGE = 130
+"""A number up to this is an age in years; a larger one is a birth date's serial number."""
+
+
+def shown(value: Any) -> str:
+    """A cell value as an analyst would recognise it in a message."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "an empty cell"
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return f"a range of {len(value)} rows"
+    return repr(value)
+
+
+def is_empty(value: Any) -> bool:
+    """An empty cell: None, blank text, or NaN."""
+    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and math.isnan(value))
+
+
+def single(value: Any, name: str) -> Any:
+    """The one value of a one-cell range; a larger range is a mistake."""
+    if isinstance(value, list | tuple):
+        cells = [c for row in value for c in (row if isinstance(row, list | tuple) else [row])]
+        if len(cells) != 1:
+            raise InputError(f"{name}: expected a single cell, found a range of {len(cells)} cells")
+        return cells[0]
+    return value
+
+
+def text(value: Any, name: str, default: str | None = None) -> str:
+    """A text argument, stripped; an empty cell gives `default` (or an error when required)."""
+    value = single(value, name)
+    if is_empty(value):
+        if default is None:
+            raise InputError(f"{name}: expected a value, found an empty cell")
+        return default
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def serial_to_date(serial: float, name: str) -> dt.date:
+    """A date from an Excel serial number (1900 date system; the time of day is ignored)."""
+    whole = math.floor(serial)
+    if whole == _FAKE_LEAP_DAY:
+        raise InputError(f"{name}: expected {DATE_HELP}, found serial 60, Excel's 1900-02-29, a day that does not exist")
+    if whole < 1 or whole > _LAST_SERIAL:
+        raise InputError(f"{name}: expected {DATE_HELP}, found the number {shown(serial)}, not a date serial")
+    return _EPOCH + dt.timedelta(days=whole + (1 if whole < _FAKE_LEAP_DAY else 0))
+
+
+def date_to_serial(day: dt.date) -> int:
+    """The Excel serial number of a date (1900 date system, after 1900-02-28)."""
+    return (day - _EPOCH).days
+
+
+def day(value: Any, name: str, default: dt.date | None = None) -> dt.date:
+    """A date argument: a datetime, a serial number or ISO text; an empty cell gives `default`."""
+    value = single(value, name)
+    if is_empty(value):
+        if default is None:
+            raise InputError(f"{name}: expected {DATE_HELP}, found an empty cell")
+        return default
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool | np.bool_):
+        raise InputError(f"{name}: expected {DATE_HELP}, found {shown(value)}")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return serial_to_date(float(value), name)
+    try:
+        return dt.datetime.fromisoformat(str(value).strip()).date()
+    except ValueError:
+        raise InputError(f"{name}: expected {DATE_HELP}, found {shown(value)}") from None
+
+
+def integer(value: Any, name: str, default: int | None = None) -> int:
+    """A whole-number argument: 24, 24.0 or '24'; an empty cell gives `default`."""
+    value = single(value, name)
+    if is_empty(value):
+        if default is None:
+            raise InputError(f"{name}: expected a whole number, found an empty cell")
+        return default
+    if isinstance(value, bool | np.bool_ | dt.date):
+        raise InputError(f"{name}: expected a whole number, found {shown(value)}")
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise InputError(f"{name}: expected a whole number, found {shown(value)}") from None
+    if not number.is_integer():
+        raise InputError(f"{name}: expected a whole number, found {shown(value)}")
+    return int(number)
+
+
+def number(value: Any, name: str, default: float | None = None) -> float:
+    """A number argument: 13, 13.5 or '13.5'; an empty cell gives `default`."""
+    value = single(value, name)
+    if is_empty(value):
+        if default is None:
+            raise InputError(f"{name}: expected a number, found an empty cell")
+        return default
+    if isinstance(value, bool | np.bool_ | dt.date):
+        raise InputError(f"{name}: expected a number, found {shown(value)}")
+    try:
+        result = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise InputError(f"{name}: expected a number, found {shown(value)}") from None
+    if not math.isfinite(result):
+        raise InputError(f"{name}: expected a number, found {shown(value)}")
+    return result
+
+
+def age(value: Any, name: str, on: dt.date) -> int:
+    """An age on a date from an age in years (24 or 24.0) or a birth date (a date, serial or ISO text)."""
+    value = single(value, name)
+    is_number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+    if is_number and 0 <= value <= OLDEST_AGE:
+        return integer(value, name)
+    if is_number and value < 0:
+        raise InputError(f"{name}: expected a birth date or an age in years, found {shown(value)}")
+    birth = day(value, name)
+    if birth > on:
+        raise InputError(f"{name}: expected a birth date on or before {on}, found {birth}")
+    return age_on(birth, on)
+
+
+def flag(value: Any, name: str, default: bool = False) -> bool:
+    """A yes/no argument: TRUE/FALSE, 1/0 or text such as 'yes'; an empty cell gives `default`."""
+    value = single(value, name)
+    if is_empty(value):
+        return default
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise InputError(f"{name}: expected TRUE or FALSE (or 1/0), found {shown(value)}")
+
+
+def rows(value: Any, name: str) -> list[list[Any]]:
+    """A range as a list of rows: a single cell becomes one row of one cell, a flat list one row."""
+    if value is None:
+        raise InputError(f"{name}: expected a range, found an empty cell")
+    if not isinstance(value, list | tuple):
+        return [[value]]
+    if not value:
+        raise InputError(f"{name}: expected a range, found an empty one")
+    if not isinstance(value[0], list | tuple):
+        return [list(value)]
+    return [list(row) for row in value]
+
+
+def names(value: Any) -> list[str]:
+    """Names from one cell ('a, b; c') or from a range of cells; empty cells are skipped."""
+    cells = value if isinstance(value, list | tuple) else [value]
+    flat: Iterable = (c for row in cells for c in (row if isinstance(row, list | tuple) else [row]))
+    out = []
+    for cell in flat:
+        if is_empty(cell):
+            continue
+        out += [part.strip() for part in str(cell).replace(";", ",").split(",") if part.strip()]
+    return out
+
+
+def table(value: Any, name: str) -> pd.DataFrame:
+    """A range with its header row as a frame of raw cell values, one column per header.
+
+    Blank rows after the last filled row are left out (a range is often selected larger than its
+    data); every other row is kept, in order, so that results line up with the input rows.
+    """
+    grid = rows(value, name)
+    header = [text(h, f"{name}: header of column {i + 1}", "") for i, h in enumerate(grid[0])]
+    if not any(header):
+        raise InputError(f"{name}: expected a header row with column names, found an empty first row")
+    used = [i for i, h in enumerate(header) if h]
+    missing = [i + 1 for i, h in enumerate(header) if not h and any(not is_empty(r[i]) for r in grid[1:] if i < len(r))]
+    if missing:
+        raise InputError(f"{name}: expected a column name above every filled column, found none above column {missing[0]}")
+    seen: set[str] = set()
+    for i in used:
+        key = header[i].lower()
+        if key in seen:
+            raise InputError(f"{name}: expected each column name once, found {header[i]!r} twice")
+        seen.add(key)
+    body = grid[1:]
+    while body and all(is_empty(c) for c in body[-1]):
+        body.pop()
+    return pd.DataFrame([[r[i] if i < len(r) else None for i in used] for r in body],
+                        columns=[header[i].lower() for i in used], dtype=object)
+
+
+def cell(value: Any) -> Any:
+    """A Python or numpy value as Excel can show it: NaN/None/NaT as an empty cell, dates as datetimes."""
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def spill(frame: pd.DataFrame, header: list[str] | None = None) -> list[list[Any]]:
+    """A frame as rows for Excel to spill: a header row, then one row per frame row."""
+    columns = list(frame.columns)
+    body = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return [list(header or columns), *body]

@@ -1,0 +1,184 @@
+"""The carepolicy functions for Excel (xlwings UDF module `xl_addin.functions`).
+
+Each function converts Excel-shaped arguments (xl_addin.convert), asks the engine, and returns a
+value or a table to spill. Every function goes through `cell_function`: a mistake in the input
+comes back as one line of text in the cell (`CP error: …`), never as a traceback, and results are
+remembered per arguments until a policy file changes (xl_addin.session), so that a recalculation
+of many cells does not redo the work.
+
+Argument names are what the Function Wizard shows; they avoid VBA keywords (`date`, `name`, …)
+because xlwings writes them into a VBA wrapper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import xlwings as xw
+
+from engine import lookups
+from engine.errors import CarePolicyError, PolicyError
+from xl_addin import convert
+from xl_addin.session import Session
+
+SESSION = Session()
+"""The policies and remembered results of this Excel session."""
+
+CATEGORY = "carepolicy"
+MAX_MESSAGE = 250
+_log = logging.getLogger(__name__)
+
+
+def one_line(text: str) -> str:
+    """A message squeezed onto one line and cut to a length a cell shows whole."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= MAX_MESSAGE else flat[:MAX_MESSAGE - 1] + "…"
+
+
+def error_text(exc: Exception) -> str:
+    """The cell text for a failed call: the user's mistake as the engine words it, else type and message."""
+    if isinstance(exc, PolicyError) and len(exc.problems) > 1:
+        more = len(exc.problems) - 1
+        return one_line(f"CP error: {exc.problems[0]} (and {more} more problem{'s' if more > 1 else ''}; "
+                        f"run carepolicy validate)")
+    if isinstance(exc, CarePolicyError):
+        return one_line(f"CP error: {exc}")
+    return one_line(f"CP error: unexpected {type(exc).__name__}: {exc}")
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for an argument (ranges arrive as lists of rows)."""
+    if isinstance(value, list | tuple):
+        return tuple(_key(v) for v in value)
+    return value
+
+
+def cell_function(fn: Callable | None = None, *, remember: bool = True) -> Callable:
+    """Turn every error into one line of cell text; remember results per arguments (and today's date).
+
+    Applied under @xw.func to every function of this module. The traceback of an unexpected error
+    goes to the log (the xlwings console), not into the cell.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                if not remember:
+                    return fn(*args, **kwargs)
+                key = (fn.__name__, _key(args), tuple(sorted(kwargs.items())), dt.date.today())
+                return SESSION.remember(key, lambda: fn(*args, **kwargs))
+            except CarePolicyError as exc:
+                return error_text(exc)
+            except Exception as exc:  # a bug must still leave a short line in the cell, not a traceback
+                _log.exception("%s failed", fn.__name__)
+                return error_text(exc)
+
+        return call
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def _on(on_date: Any) -> dt.date:
+    return convert.day(on_date, "on_date", dt.date.today())
+
+
+# -- dated values ------------------------------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@xw.arg("path", doc="Dotted parameter path, e.g. riziv-psy-2021.tariff.rows.individual.fee")
+@xw.arg("on_date", doc="Date the value must be in force on (a date cell, serial or YYYY-MM-DD). Empty: today.")
+@xw.arg("scenario", doc="Optional scenario: a bundled name (e.g. copay-15) or the path of a scenario file.")
+@cell_function
+def CP_PARAM(path: Any, on_date: Any = None, scenario: Any = None) -> Any:
+    """A policy parameter's value on a date, optionally under a scenario (e.g. a fee, a cap, an age limit)."""
+    policies = SESSION.scenario_policies(convert.text(scenario, "scenario", ""))
+    value = policies.value_at(convert.text(path, "path"), _on(on_date)).value
+    return "" if value is None else value
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("path", doc="Dotted parameter path, e.g. riziv-psy-2021.copayment.rules.individual.amount")
+@xw.arg("on_date", doc="Date the value must be in force on (a date cell, serial or YYYY-MM-DD). Empty: today.")
+@xw.arg("scenario", doc="Optional scenario: a bundled name (e.g. copay-15) or the path of a scenario file.")
+@cell_function
+def CP_SOURCE(path: Any, on_date: Any = None, scenario: Any = None) -> Any:
+    """Where a parameter's value on a date comes from: source, title, status (confirmed/assumed) and validity."""
+    policies = SESSION.scenario_policies(convert.text(scenario, "scenario", ""))
+    r = policies.value_at(convert.text(path, "path"), _on(on_date))
+    registry = policies.sources.get(r.source)
+    title = f": {registry['title']} ({registry['publisher']})" if registry else ""
+    until = f" to {r.end}" if r.end else ""
+    note = f"; {r.note}" if r.note else ""
+    return f"{r.source}{title}; {r.status}, in force from {r.start}{until}{note}"
+
+
+# -- single sessions ---------------------------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@xw.arg("kind", doc="Session kind: individual or group.")
+@xw.arg("leader", doc="Who leads (for group sessions): psychologist, doctor or other. Empty: psychologist.")
+@xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
+@cell_function
+def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
+    """The convention's provider fee (EUR) for one session of a kind and leader on a date."""
+    policies = SESSION.policies()
+    leader_text = convert.text(leader, "leader", "psychologist")
+    return lookups.fee(policies, convert.text(kind, "kind"), leader_text, _on(on_date)).value
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("birth_date_or_age", doc="The patient's birth date (date cell, serial or YYYY-MM-DD) or age in years on the session date.")
+@xw.arg("kind", doc="Session kind: individual or group.")
+@xw.arg("increased", doc="TRUE when the patient has increased reimbursement (BIM/VT). Empty: FALSE.")
+@xw.arg("first_session", doc="TRUE for the first individual session of a care period (free). Empty: FALSE.")
+@xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
+@xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
+@cell_function
+def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_session: Any = None,
+             on_date: Any = None, setting: Any = None) -> Any:
+    """The patient's co-payment (EUR) for one covered convention session, by the first rule that applies."""
+    day = _on(on_date)
+    age = convert.age(birth_date_or_age, "birth_date_or_age", day)
+    return lookups.copay(SESSION.policies(), age, convert.text(kind, "kind"), day,
+                         convert.flag(increased, "increased"), convert.flag(first_session, "first_session"),
+                         convert.text(setting, "setting", "standard")).value
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("network", doc="Network type: children or adults.")
+@xw.arg("care", doc="Care type: first_line or specialised.")
+@xw.arg("kind", doc="Session kind: individual or group.")
+@xw.arg("on_date", doc="Date the quota must be in force on. Empty: today.")
+@cell_function
+def CP_QUOTA(network: Any, care: Any, kind: Any, on_date: Any = None) -> list:
+    """The quota per 12-month period of one session category in each bundle (spills: bundle, cap)."""
+    caps = lookups.quota(SESSION.policies(), convert.text(network, "network"), convert.text(care, "care"),
+                         convert.text(kind, "kind"), _on(on_date))
+    return [["bundle", "cap"], *([bundle, "not allowed" if cap is None else cap] for bundle, cap in caps)]
+
+
+# -- the policies ------------------------------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@cell_function
+def CP_POLICIES() -> list:
+    """The loaded policy files: id, kind, title, version, validity, file and number of dated values (spills)."""
+    policies = SESSION.policies()
+    header = ["id", "kind", "title", "version", "valid_from", "valid_to", "file", "dated_values"]
+    out = [header]
+    for doc_id, doc in sorted(policies.docs.items()):
+        valid = doc.get("valid", {})
+        count = sum(1 for path in policies.values if path.startswith(f"{doc_id}."))
+        out.append([doc_id, doc["kind"], doc.get("title", ""), doc.get("version", ""),
+                    convert.cell(_date_or_none(valid.get("from"))), convert.cell(_date_or_none(valid.get("to"))),
+                    policies.files[doc_id].name, count])
+    return out
+
+
+def _date_or_none(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
