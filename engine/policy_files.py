@@ -74,7 +74,7 @@ def schema_problems(path: Path, data: object) -> list[Problem]:
         return [Problem(name, "/$schema", f"expected the path of one of {', '.join(known)}, "
                         f"found {found(ref) if ref is not None else 'nothing'}")]
     validator = _validator(schema_dir / Path(ref).name)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [f"{p:09d}" if isinstance(p, int) else p for p in e.absolute_path])
     return list(dict.fromkeys(Problem(name, *describe(e)) for e in errors))  # a date may fail format and pattern
 
 

@@ -7,6 +7,8 @@ import json
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
+from engine.errors import did_you_mean
+
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
                int: "a number", float: "a number", type(None): "null"}
 
@@ -43,8 +45,9 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if v == "additionalProperties":
         extra = sorted(set(inst) - set(error.schema.get("properties", {})))
         known = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        hint = did_you_mean(extra[0], list(error.schema.get("properties", {})))
         return pointer([*error.absolute_path, extra[0]]), (
-            f"expected one of the keys {known}, found unknown key '{extra[0]}'")
+            f"expected one of the keys {known}, found unknown key '{extra[0]}'{hint}")
     if v == "propertyNames":
         return where, f"expected a known key, found {error.message.split(' ')[0]}"
     if v in ("format", "pattern") and isinstance(arg, str) and ("date" in arg or r"\d{4}" in arg):
@@ -59,7 +62,8 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if v == "minItems":
         return where, f"expected at least {arg} item(s), found {len(inst)}"
     if v in ("minProperties", "maxProperties"):
-        return where, f"expected {'at least' if v == 'minProperties' else 'at most'} {arg} key(s), found {len(inst)}"
+        keys = f" ({', '.join(inst)})" if inst else ""
+        return where, f"expected {'at least' if v == 'minProperties' else 'at most'} {arg} key(s), found {len(inst)}{keys}"
     if v == "minLength":
         return where, f"expected non-empty text, found {found(inst)}"
     return where, f"expected {v} {json.dumps(arg)[:60]}, found {found(inst)}"

@@ -28,7 +28,7 @@ def files_to_check(target: Path) -> list[Path]:
 def summarise(data: dict) -> str:
     """A one-line summary of a valid document."""
     kind = data.get("kind", "document")
-    counts = {"sources": lambda d: f"{len(d['sources'])} sources"}
+    counts = {"sources": lambda d: f"{len(d['sources'])} sources", "cases": lambda d: f"{len(d['cases'])} cases"}
     parts = [kind, data.get("id", "")]
     if "version" in data:
         parts.append(f"version {data['version']}")
