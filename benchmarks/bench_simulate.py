@@ -1,0 +1,47 @@
+"""Benchmark: a full national year (all regions) for the baseline plus the four reform scenarios.
+
+Prints the seconds of each phase (drawing the synthetic claims, evaluating and aggregating the
+scenarios), sessions evaluated per second and the peak resident memory.
+
+    python benchmarks/bench_simulate.py [--year 2027] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import time
+
+from engine.policies import load_policies
+from engine.simulation import national, simulate
+
+SCENARIOS = ["copay-15", "adult-quota-10", "free-until-25", "index-2pct"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--year", type=int, default=2027)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    policies = load_policies()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    best = None
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        sim = simulate(policies, SCENARIOS, year=args.year)
+        seconds = time.perf_counter() - start
+        best = seconds if best is None else min(best, seconds)
+    nation = national(sim.results)
+    print(f"national year {args.year}: baseline + {len(SCENARIOS)} scenarios, "
+          f"{int(nation['patients'].iloc[0]):,} baseline patients, {len(sim.region_ids)} regions")
+    print(f"best of {args.repeat}: {best:.2f} s ({best / len(sim.scenarios):.2f} s per scenario)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MiB (main process), {children:.0f} MiB (largest worker)")
+
+
+if __name__ == "__main__":
+    main()
