@@ -1,0 +1,124 @@
+"""House rules on the Python source: no policy numbers, no change dates, no eval.
+
+Tariffs, caps, thresholds and change dates live in policy/*.json only. The scan reads the source of
+engine/, carepolicy/, xl_addin/ and workbooks/ with `ast` and reports, one line each:
+- a literal equal to a policy number with a fraction (81.74, 2.5) or to its amount in cents when that does not end in 0 (8174);
+- a float literal equal to a whole policy number (75.0, 11.0), where a plain count would be an int;
+- an int literal compared with something (`age <= 23`, `count >= 8`) equal to a policy number;
+- an ISO date in a string, or a date(y, m, d) call with constant arguments;
+- a call of eval or exec (also as a method, e.g. DataFrame.eval).
+0 and 1 are not policy numbers here: they are the neutral elements of every sum and product.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.policy_files import PACKAGE_ROOT
+
+FOLDERS = ["engine", "carepolicy", "xl_addin", "workbooks"]
+NEUTRAL = {0, 1}
+ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+CALENDAR_DATES = {
+    "1899-12-30": "serial 0 of Excel's 1900 date system",
+    "1900-02-28": "the last day before Excel's phantom leap day",
+    "1900-02-29": "Excel's phantom leap day",
+    "9999-12-31": "the last date Excel shows",
+}
+CALENDAR_NUMBERS = {("engine/dates.py", 10): "month index in the days-to-civil-date algorithm"}
+DATE_CALLS = {"date", "datetime"}
+CODE_RUNNERS = {"eval", "exec"}
+
+
+def sources() -> list[Path]:
+    return sorted(p for folder in FOLDERS for p in (PACKAGE_ROOT / folder).rglob("*.py"))
+
+
+def policy_numbers(policies) -> dict[float, str]:
+    """Every number of a dated value of the policies, with the first path that holds it."""
+    numbers: dict[float, str] = {}
+    for path, dated in sorted(policies.values.items()):
+        for entry in dated.entries:
+            if isinstance(entry.value, int | float) and not isinstance(entry.value, bool):
+                numbers.setdefault(entry.value, path)
+    return numbers
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def violations(name: str, text: str, numbers: dict[float, str]) -> list[str]:
+    """Every breach of the house rules in one source file, as `file:line: what`."""
+    with_cents = {v: p for v, p in numbers.items() if v != int(v)}
+    with_cents |= {round(v * 100): f"{p} (in cents)" for v, p in with_cents.items() if round(v * 100) % 10}
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        where = f"{name}:{getattr(node, 'lineno', 0)}"
+        if _is_number(node):
+            if node.value in with_cents:
+                found.append(f"{where}: literal {node.value!r} equals {with_cents[node.value]}")
+            elif type(node.value) is float and node.value in numbers and node.value not in NEUTRAL:
+                found.append(f"{where}: literal {node.value!r} equals {numbers[node.value]}")
+        elif isinstance(node, ast.Compare):
+            for operand in (node.left, *node.comparators):
+                if (_is_number(operand) and type(operand.value) is int and operand.value in numbers
+                        and operand.value not in NEUTRAL and (name, operand.value) not in CALENDAR_NUMBERS):
+                    found.append(f"{where}: comparison with {operand.value} equals {numbers[operand.value]}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [f"{where}: date literal {d}" for d in ISO_DATE.findall(node.value) if d not in CALENDAR_DATES]
+        elif isinstance(node, ast.Call):
+            called = _name(node.func)
+            if called in CODE_RUNNERS:
+                found.append(f"{where}: call of {called}")
+            elif called in DATE_CALLS and len(node.args) >= 3 and all(_is_number(a) for a in node.args[:3]):
+                day = "{:04d}-{:02d}-{:02d}".format(*(a.value for a in node.args[:3]))
+                if day not in CALENDAR_DATES:
+                    found.append(f"{where}: date literal {day}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def numbers(policies) -> dict[float, str]:
+    return policy_numbers(policies)
+
+
+def test_the_scan_covers_the_code(numbers):
+    names = {str(p.relative_to(PACKAGE_ROOT)) for p in sources()}
+    assert {"engine/policies.py", "engine/reference.py", "carepolicy/cli.py"} <= names
+    assert {81.74, 11.0, 23, 140.0} <= set(numbers)
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(PACKAGE_ROOT)))
+def test_no_policy_numbers_dates_or_eval_in_code(path: Path, numbers):
+    name = str(path.relative_to(PACKAGE_ROOT))
+    found = violations(name, path.read_text(encoding="utf-8"), numbers)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(("snippet", "expected"), [
+    ("fee = 81.74", "x.py:1: literal 81.74 equals riziv-psy-2021.tariff.rows.individual.fee"),
+    ("fee_cents = 8174", "x.py:1: literal 8174 equals riziv-psy-2021.tariff.rows.individual.fee (in cents)"),
+    ("copay = 11.0", "x.py:1: literal 11.0 equals riziv-psy-2021.copayment.rules.individual.amount"),
+    ("free = age <= 23", "x.py:1: comparison with 23 equals riziv-psy-2021.copayment.rules.youth_free.when.age"),
+    ("start = '2024-02-01'", "x.py:1: date literal 2024-02-01"),
+    ("text = f'from {x} to 2023-01-01'", "x.py:1: date literal 2023-01-01"),
+    ("import datetime\nday = datetime.date(2024, 2, 1)", "x.py:2: date literal 2024-02-01"),
+    ("eval('1 + 1')", "x.py:1: call of eval"),
+    ("frame.eval('a + b')", "x.py:1: call of eval"),
+])
+def test_the_scan_finds_each_kind_of_breach(numbers, snippet, expected):
+    assert violations("x.py", snippet, numbers) == [expected]
+
+
+def test_the_scan_leaves_ordinary_code_alone(numbers):
+    code = "width = 24\nrows = range(8)\nhalf = 0.5\nok = n == 0 or n > 1\nepoch = date(1899, 12, 30)\nevaluate(x)\n"
+    assert violations("x.py", code, numbers) == []
