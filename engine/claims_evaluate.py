@@ -1,0 +1,334 @@
+"""Evaluate a claims file into a results file: in memory, or in patient-complete chunks when it is large.
+
+Chunked evaluation keeps every patient's claims together and the output in input order:
+
+1. the file is read in batches and normalized; each row is spilled (Arrow IPC, in a temporary
+   folder beside the output) to partition `hash(patient_id) % K`; claim-id hashes and the few
+   columns of group rows are kept;
+2. repeated claim ids (hash candidates, then checked exactly) and inconsistent groups are marked
+   over the whole file, as the in-memory path does;
+3. a group session's fee is shared among its covered participants, whose coverage depends on
+   their own history: so a partition also receives, as guests, every claim of the other
+   participants of its patients' groups. Guests are evaluated with their full history and their
+   results discarded; every row's result comes from its own patient's partition;
+4. results are spilled to row-range buckets, which are sorted and written in order.
+
+Chunked and in-memory runs give identical output (tests/test_cli_evaluate.py).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from engine.claims_normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
+from engine.claims_read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
+from engine.claims_write import AMOUNTS, ResultsWriter, cents
+from engine.errors import InputError
+from engine.groups import group_problems
+from engine.policies import PolicySet
+from engine.policy_files import display
+from engine.vectorized import evaluate_vectorized
+
+BYTES_PER_ROW = 1500
+"""Peak memory of an in-memory run per claim row (measured with benchmarks/bench_cli.py, rounded up)."""
+GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
+
+
+@dataclass
+class Summary:
+    """Counts and totals of an evaluation, for the command's report."""
+
+    rows: int = 0
+    covered: int = 0
+    invalid: int = 0
+    refused: Counter = field(default_factory=Counter)
+    cents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
+    chunks: int = 1
+    seconds: dict[str, float] = field(default_factory=Counter)
+
+    def add(self, results: pd.DataFrame) -> None:
+        """Count one block of results."""
+        self.rows += len(results)
+        covered = results["covered"].to_numpy(bool)
+        self.covered += int(covered.sum())
+        reasons = results.loc[~covered, "reason"].astype(str)
+        bad = reasons.str.startswith("invalid:")
+        self.invalid += int(bad.sum())
+        self.refused.update(reasons[~bad].value_counts().to_dict())
+        for name in AMOUNTS:
+            self.cents[name] += int(cents(results[name]).sum())
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable), or 4 GiB when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 << 30
+
+
+def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int | None = None,
+                  memory: int | None = None) -> Summary:
+    """Evaluate a claims file and write its results; in chunks of about `chunk_rows` rows when given,
+    or when the file would not fit in `memory` bytes (default: half the available memory)."""
+    claims, out = Path(claims), Path(out)
+    suffix = check_input(claims)
+    claims_format(out, "results")
+    if out.resolve() == claims.resolve():
+        raise InputError(f"{display(out)}: expected a results file other than the claims file, found the same path")
+    if chunk_rows is not None and chunk_rows < 1:
+        raise InputError(f"--chunk-rows: expected a number of rows of 1 or more, found {chunk_rows}")
+    if chunk_rows is None and suffix != ".xlsx":
+        budget = memory if memory is not None else available_memory() // 2
+        if estimated_rows(claims) * BYTES_PER_ROW > budget:
+            chunk_rows = max(1, budget // BYTES_PER_ROW)
+    if chunk_rows is None or suffix == ".xlsx":
+        return _in_memory(claims, out, policies)
+    return _chunked(claims, out, policies, chunk_rows)
+
+
+def read_normalized(claims: Path) -> pd.DataFrame:
+    """A whole claims file as the normalized frame, repeated claim ids marked."""
+    return mark_duplicates(normalize(read_claims_table(Path(claims))))
+
+
+def _in_memory(claims: Path, out: Path, policies: PolicySet) -> Summary:
+    summary = Summary()
+    clock = _Clock(summary)
+    table = read_claims_table(claims)
+    clock.lap("read")
+    frame = mark_duplicates(normalize(table))
+    del table
+    clock.lap("normalize")
+    results = evaluate_vectorized(frame, policies)
+    results.insert(0, "row", frame["row"].to_numpy())
+    del frame
+    clock.lap("evaluate")
+    summary.add(results)
+    with ResultsWriter(out) as writer:
+        writer.write(results)
+    clock.lap("write")
+    return summary
+
+
+class _Clock:
+    def __init__(self, summary: Summary):
+        self.summary, self.last = summary, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.summary.seconds[name] += now - self.last
+        self.last = now
+
+
+def string_hashes(array: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string of an Arrow string array (polynomial over the bytes, then mixed)."""
+    data, offsets = string_buffers(array)
+    n = len(offsets) - 1
+    length = np.diff(offsets).astype(np.int64)
+    total = int(length.sum())
+    within = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], length)
+    powers = np.cumprod(np.full(max(1, int(length.max(initial=0))), 0x100000001B3, np.uint64), dtype=np.uint64)
+    contributions = data[offsets[0]: offsets[-1]].astype(np.uint64) * powers[within]
+    h = np.zeros(n, np.uint64)
+    filled = np.flatnonzero(length > 0)
+    if total:
+        h[filled] = np.add.reduceat(contributions, (offsets[:-1] - offsets[0])[filled])
+    h ^= length.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(31)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(29)
+    return h
+
+
+class _Streams:
+    """Arrow IPC stream files in a folder, one per key, opened on first write."""
+
+    def __init__(self, folder: Path, prefix: str):
+        self.folder, self.prefix = folder, prefix
+        self.writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        self.schema: pa.Schema | None = None
+
+    def path(self, key: int) -> Path:
+        return self.folder / f"{self.prefix}-{key}.arrows"
+
+    def write(self, key: int, table: pa.Table) -> None:
+        if self.schema is None:
+            self.schema = table.schema
+        if key not in self.writers:
+            self.writers[key] = pa.ipc.new_stream(self.path(key), self.schema)
+        self.writers[key].write_table(table.cast(self.schema))
+
+    def split(self, table: pa.Table, keys: np.ndarray) -> None:
+        """Write each row of `table` to the stream of its key."""
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        for key in np.unique(sorted_keys):
+            lo, hi = np.searchsorted(sorted_keys, [key, key + 1])
+            self.write(int(key), table.take(pa.array(order[lo:hi])))
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+
+    def read(self, key: int) -> pa.Table | None:
+        path = self.path(key)
+        if not path.exists():
+            return None
+        with pa.ipc.open_stream(path) as reader:
+            return reader.read_all()
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A normalized frame (or results) as an Arrow table; categoricals become plain text."""
+    plain = {name: (col.astype(str) if isinstance(col.dtype, pd.CategoricalDtype) else col) for name, col in frame.items()}
+    return pa.Table.from_pandas(pd.DataFrame(plain, copy=False), preserve_index=False)
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    if "invalid" in frame:
+        frame["invalid"] = frame["invalid"].to_numpy(object)
+    return frame
+
+
+def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int) -> Summary:
+    summary = Summary()
+    clock = _Clock(summary)
+    k = max(2, math.ceil(estimated_rows(claims) / chunk_rows))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=out.parent) as tmp:
+        folder = Path(tmp)
+        home, guests, buckets = _Streams(folder, "home"), _Streams(folder, "guest"), _Streams(folder, "results")
+        claim_hashes, group_rows = [], []
+        n = 0
+        for table in claims_batches(claims, chunk_rows):
+            clock.lap("read")
+            frame = normalize(table, first_row=n + 1)
+            n += len(frame)
+            claim_hashes.append(string_hashes(table_ids(frame, "claim_id")))
+            patient = string_hashes(table_ids(frame, "patient_id"))
+            groups = frame.loc[(frame["kind"] == "group").to_numpy(), GROUP_COLUMNS].copy()
+            groups["patient"] = patient[groups.index.to_numpy()]
+            group_rows.append(groups)
+            spilled = _to_arrow(frame).append_column("_patient", pa.array(patient))
+            home.split(spilled, (patient % np.uint64(k)).astype(np.int64))
+            clock.lap("normalize")
+        home.close()
+        flags = _duplicate_flags(np.concatenate(claim_hashes or [np.zeros(0, np.uint64)]), home, k)
+        groups = pd.concat(group_rows, ignore_index=True) if group_rows else pd.DataFrame(columns=[*GROUP_COLUMNS, "patient"])
+        groups["invalid"] = _flagged(groups["row"].to_numpy(np.int64), groups["invalid"].to_numpy(object), flags)
+        problems = group_problems(groups).to_numpy(object)
+        flags = _merge_flags(flags, groups["row"].to_numpy(np.int64)[problems != ""], problems[problems != ""])
+        _copy_guests(groups, home, guests, k)
+        clock.lap("normalize")
+        for part in range(k):
+            own_rows, guest_rows = home.read(part), guests.read(part)
+            if own_rows is None:
+                continue
+            tables = [own_rows] if guest_rows is None else [own_rows, guest_rows]
+            own = own_rows.num_rows
+            frame = _to_frame(pa.concat_tables(tables).drop_columns(["_patient"]))
+            frame["invalid"] = _flagged(frame["row"].to_numpy(np.int64), frame["invalid"].to_numpy(object), flags)
+            clock.lap("read")
+            results = evaluate_vectorized(frame, policies).iloc[:own]
+            results.insert(0, "row", frame["row"].to_numpy()[:own])
+            clock.lap("evaluate")
+            summary.add(results)
+            buckets.split(_to_arrow(results), (results["row"].to_numpy() - 1) // chunk_rows)
+            clock.lap("write")
+        buckets.close()
+        with ResultsWriter(out) as writer:
+            for bucket in range(math.ceil(n / chunk_rows)):
+                table = buckets.read(bucket)
+                if table is not None:
+                    writer.write(_to_frame(table).sort_values("row", kind="stable"))
+        clock.lap("write")
+    summary.chunks = k
+    return summary
+
+
+def table_ids(frame: pd.DataFrame, name: str) -> pa.Array:
+    """An identifier column of a normalized frame as an Arrow string array."""
+    return pa.array(frame[name].array, pa.string())
+
+
+def _duplicate_flags(hashes: np.ndarray, home: _Streams, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, messages) of repeated claim ids: rows whose hash repeats are read back and compared exactly."""
+    order = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[order]
+    same = sorted_hashes[1:] == sorted_hashes[:-1]
+    repeated = np.zeros(len(hashes), bool)
+    repeated[order[1:][same]] = True
+    repeated[order[:-1][same]] = True
+    candidates = np.flatnonzero(repeated) + 1
+    if not len(candidates):
+        return np.zeros(0, np.int64), np.zeros(0, object)
+    pieces = []
+    for part in range(k):
+        table = home.read(part)
+        if table is not None:
+            rows = table.column("row").to_numpy()
+            pieces.append(table.select(["row", "claim_id", "invalid"]).filter(pa.array(np.isin(rows, candidates))))
+    table = pa.concat_tables(pieces).sort_by("row")
+    rows = table.column("row").to_numpy()
+    problems = duplicate_problems(table.column("claim_id").combine_chunks().cast(pa.string()), rows,
+                                  table.column("invalid").to_numpy(zero_copy_only=False).astype(object))
+    return rows[problems != ""], problems[problems != ""]
+
+
+def _merge_flags(flags: tuple[np.ndarray, np.ndarray], rows: np.ndarray, messages: np.ndarray):
+    all_rows = np.concatenate([flags[0], rows])
+    order = np.argsort(all_rows, kind="stable")
+    return all_rows[order], np.concatenate([flags[1], messages])[order]
+
+
+def _flagged(rows: np.ndarray, invalid: np.ndarray, flags: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """`invalid` with the file-wide flags (repeated ids, inconsistent groups) on rows still valid."""
+    flag_rows, messages = flags
+    if not len(flag_rows):
+        return invalid
+    at = np.minimum(np.searchsorted(flag_rows, rows), len(flag_rows) - 1)
+    hit = (flag_rows[at] == rows) & (invalid == "")
+    out = invalid.copy()
+    out[hit] = messages[at[hit]]
+    return out
+
+
+def _copy_guests(groups: pd.DataFrame, home: _Streams, guests: _Streams, k: int) -> None:
+    """Copy every claim of a group participant to the partitions of the group's other participants."""
+    members = groups.loc[groups["group_id"].astype(str) != "", ["group_id", "patient"]].drop_duplicates()
+    if members.empty:
+        return
+    members["part"] = (members["patient"].to_numpy(np.uint64) % np.uint64(k)).astype(np.int64)
+    parts = members[["group_id", "part"]].drop_duplicates()
+    needs = members[["group_id", "patient"]].merge(parts, on="group_id")[["patient", "part"]].drop_duplicates()
+    needs = needs[(needs["patient"].to_numpy(np.uint64) % np.uint64(k)).astype(np.int64) != needs["part"].to_numpy()]
+    if needs.empty:
+        return
+    wanted = np.unique(needs["patient"].to_numpy(np.uint64))
+    for part in range(k):
+        table = home.read(part)
+        if table is None:
+            continue
+        patient = table.column("_patient").to_numpy()
+        hit = np.flatnonzero(np.isin(patient, wanted))
+        if not len(hit):
+            continue
+        rows = pd.DataFrame({"at": hit, "patient": patient[hit]}).merge(needs, on="patient")
+        guests.split(table.take(pa.array(rows["at"].to_numpy())), rows["part"].to_numpy(np.int64))
+    guests.close()

@@ -1,0 +1,269 @@
+"""Text claims tables to the normalized claims frame of engine/claims.py, without a Python loop per row.
+
+Each column is trimmed; code columns (kind, network, care, co_lead, setting, mutuality, provider,
+increased_reimbursement) are case-insensitive. Dates, codes and numbers are parsed once per
+distinct value (a million claims have a few thousand distinct dates), then spread to the rows.
+A malformed row is kept: `invalid` names its first bad column (in column order), what was expected
+and what was found, and `row` gives its data row number. Text that a spreadsheet would run as a
+formula (starting with =, +, @, or - followed by a non-digit) or that holds control characters is
+malformed in every column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.claims import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
+from engine.claims_read import IDENTIFIERS as IDS
+
+CODES = ("mutuality", "provider")
+DATES = ("birth_date", "session_date")
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+UNSAFE = r"^([=+@]|-[^0-9])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+UNSAFE_RE = re.compile(UNSAFE)
+UNSAFE_TEXT = "text that is not a formula (no leading =, +, @ or -) and has no control characters"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+AMOUNT = re.compile(r"-?\d+([.,]\d+)?")
+COUNT = re.compile(r"\d+")
+FIRST_DAY = pd.Timestamp.min.ceil("D").date()
+LAST_DAY = pd.Timestamp.max.floor("D").date()
+SHOWN = 60
+
+
+@dataclass
+class Check:
+    """Rows of one column that fail one expectation."""
+
+    column: str
+    bad: np.ndarray
+    expected: str | Callable[[int], str]
+
+
+@dataclass
+class Encoded:
+    """A low-cardinality text column: its distinct trimmed values and each row's position among them."""
+
+    index: np.ndarray
+    values: list[str]
+
+    def text(self, row: int) -> str:
+        return self.values[self.index[row]]
+
+    def rows(self, per_value: list) -> np.ndarray:
+        """A per-value result spread to the rows."""
+        return np.asarray(per_value)[self.index] if per_value else np.zeros(0)
+
+
+@dataclass
+class Plain:
+    """A high-cardinality text column (identifiers), trimmed."""
+
+    array: pa.Array
+
+    def text(self, row: int) -> str:
+        return self.array[row].as_py()
+
+
+def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
+    """The normalized frame of a text table (canonical column names); `row` counts from `first_row`."""
+    n = table.num_rows
+    text = {name: _plain(table, name, n) if name in IDS else _encoded(table, name, n) for name in REQUIRED + OPTIONAL}
+    checks = [Check(name, _unsafe(column), UNSAFE_TEXT) for name, column in text.items()]
+    out: dict[str, object] = {"row": np.arange(first_row, first_row + n, dtype=np.int64)}
+    for name in IDS:
+        out[name] = text[name].array.to_pandas().array
+        if name != "group_id":
+            checks.append(Check(name, _empty(text[name].array), f"a {name.replace('_', ' ')}"))
+    for name in DATES:
+        out[name], bad = _by_value(text[name], _date, np.datetime64("NaT", "D"))
+        out[name] = out[name].astype("datetime64[ns]")
+        checks.append(Check(name, bad | text[name].rows([v == "" for v in text[name].values]), "a date YYYY-MM-DD"))
+    before = out["session_date"] < out["birth_date"]
+    birth = out["birth_date"]
+    checks.append(Check("session_date", before, lambda i: f"a date on or after birth_date {str(birth[i])[:10]}"))
+    for name, choices in CHOICES.items():
+        out[name], bad = _choice(text[name], choices, name)
+        allowed = "|".join(choices) + ("" if name == "kind" else " or empty")
+        checks.append(Check(name, bad, allowed))
+    for name in CODES:
+        out[name] = _code(text[name])
+    out["increased_reimbursement"], bad = _by_value(text["increased_reimbursement"], _boolean, False)
+    checks.append(Check("increased_reimbursement", bad, "true/false, 1/0 or yes/no"))
+    out["fee_charged"], bad = _by_value(text["fee_charged"], _amount, np.nan)
+    checks.append(Check("fee_charged", bad, "an amount of 0 or more, like 75.50"))
+    out["earlier_cm_sessions"], bad = _by_value(text["earlier_cm_sessions"], _count, 0)
+    out["earlier_cm_sessions"] = out["earlier_cm_sessions"].astype(np.int64)
+    checks.append(Check("earlier_cm_sessions", bad, "a whole number of 0 or more"))
+    order = {name: i for i, name in enumerate(REQUIRED + OPTIONAL)}
+    checks.sort(key=lambda c: order[c.column])  # stable: within a column, unsafe text is reported first
+    out["invalid"] = pd.Series(_messages(checks, text, n), dtype=object, copy=False)
+    frame = pd.DataFrame(out, copy=False)
+    return frame[["row", *REQUIRED, *OPTIONAL, "invalid"]]
+
+
+def duplicate_problems(claim_ids: pa.Array, rows: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """An `invalid: claim_id: …` text for every later row repeating a claim id, else "".
+
+    `rows` must be increasing. Rows already invalid keep their reason; the first row with an id
+    is never the duplicate.
+    """
+    claim_ids = pa.array(claim_ids, pa.string()) if not isinstance(claim_ids, pa.Array) else claim_ids
+    encoded = pc.dictionary_encode(claim_ids)
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    codes, first = np.unique(index, return_index=True)
+    first_of = np.zeros(len(encoded.dictionary), np.int64)
+    first_of[codes] = first
+    repeated = (first_of[index] != np.arange(len(index))) & ~_empty(claim_ids) & (invalid == "")
+    out = np.full(len(index), "", dtype=object)
+    for i in np.flatnonzero(repeated):
+        out[i] = (f"invalid: claim_id: expected a claim id used once, found {_shown(claim_ids[i].as_py())} "
+                  f"(first on row {rows[first_of[index[i]]]})")
+    return out
+
+
+def mark_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with repeated claim ids marked invalid (a whole file in memory)."""
+    ids = pa.array(frame["claim_id"].array, pa.string())
+    problems = duplicate_problems(ids, frame["row"].to_numpy(), frame["invalid"].to_numpy(object))
+    hit = problems != ""
+    if hit.any():
+        invalid = frame["invalid"].to_numpy(object).copy()
+        invalid[hit] = problems[hit]
+        frame = frame.assign(invalid=invalid)
+    return frame
+
+
+def _encoded(table: pa.Table, name: str, n: int) -> Encoded:
+    if name not in table.column_names:
+        return Encoded(np.zeros(n, np.int32), [""])
+    column = table.column(name)
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    column = column.unify_dictionaries().combine_chunks() if column.num_chunks else column.combine_chunks()
+    if not isinstance(column, pa.DictionaryArray):
+        column = column.dictionary_encode()
+    return Encoded(column.indices.to_numpy(zero_copy_only=False), [v.strip() for v in column.dictionary.to_pylist()])
+
+
+def _plain(table: pa.Table, name: str, n: int) -> Plain:
+    if name not in table.column_names:
+        return Plain(pa.array(np.full(n, "", dtype=object), pa.string()))
+    array = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(pa.string())
+    if _has_bytes(array, b" \t\r\n\x0b\x0c"):
+        array = pc.utf8_trim_whitespace(array)
+    return Plain(array)
+
+
+def string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(data bytes, value offsets) of a string array, without copying."""
+    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset: array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    return (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)), offsets
+
+
+def _has_bytes(array: pa.Array, wanted: bytes) -> bool:
+    """Whether any value holds one of the `wanted` ASCII bytes (a quick look at the data buffer)."""
+    data, offsets = string_buffers(array)
+    lookup = np.zeros(256, bool)
+    lookup[np.frombuffer(wanted, np.uint8)] = True
+    return bool(len(offsets) > 1 and lookup[data[offsets[0]: offsets[-1]]].any())
+
+
+def _unsafe(column: Encoded | Plain) -> np.ndarray:
+    if isinstance(column, Encoded):
+        return column.rows([UNSAFE_RE.search(v) is not None for v in column.values]).astype(bool)
+    array = column.array
+    data, offsets = string_buffers(array)
+    length = np.diff(offsets)
+    first = np.where(length > 0, data[np.minimum(offsets[:-1], len(data) - 1)] if len(data) else 0, 0)
+    second = np.where(length > 1, data[np.minimum(offsets[:-1] + 1, len(data) - 1)] if len(data) else 0, 0)
+    digit = (second >= ord("0")) & (second <= ord("9"))
+    bad = np.isin(first, np.frombuffer(b"=+@", np.uint8)) | ((first == ord("-")) & (length > 1) & ~digit)
+    if _has_bytes(array, bytes(range(32)) + b"\x7f"):
+        bad |= pc.match_substring_regex(array, UNSAFE).to_numpy(zero_copy_only=False)
+    return bad
+
+
+def _empty(values: pa.Array) -> np.ndarray:
+    return np.diff(string_buffers(values)[1]) == 0
+
+
+def _by_value(column: Encoded, parse: Callable[[str], tuple[object, bool]], fill) -> tuple[np.ndarray, np.ndarray]:
+    """Parse each distinct text once; (values per row, bad per row). `parse` returns (value, ok); "" gives `fill`."""
+    parsed = [(fill, True) if v == "" else parse(v) for v in column.values]
+    return column.rows([v for v, _ in parsed]), ~column.rows([ok for _, ok in parsed]).astype(bool)
+
+
+def _date(text: str) -> tuple[np.datetime64, bool]:
+    bad = (np.datetime64("NaT", "D"), False)
+    if not ISO_DATE.fullmatch(text):
+        return bad
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return bad
+    return (np.datetime64(day, "D"), True) if FIRST_DAY <= day <= LAST_DAY else bad
+
+
+def _boolean(text: str) -> tuple[bool, bool]:
+    value = BOOLEANS.get(text.lower())
+    return (False, False) if value is None else (value, True)
+
+
+def _amount(text: str) -> tuple[float, bool]:
+    if not AMOUNT.fullmatch(text):
+        return np.nan, False
+    value = float(text.replace(",", "."))
+    return (value, True) if value >= 0 else (np.nan, False)
+
+
+def _count(text: str) -> tuple[int, bool]:
+    return (int(text), True) if COUNT.fullmatch(text) else (0, False)
+
+
+def _choice(column: Encoded, choices: tuple[str, ...], name: str) -> tuple[pd.Categorical, np.ndarray]:
+    """A categorical of the allowed codes ("" for empty, or the column's default) and the rows with another value."""
+    default = DEFAULTS.get(name, "")
+    categories = list(dict.fromkeys([default, *choices]))
+    position = {c: i for i, c in enumerate(categories)}
+    allowed = position if name != "kind" else {c: i for c, i in position.items() if c}
+    codes = [position.get(v.lower(), 0) for v in column.values]
+    bad = column.rows([v.lower() not in allowed for v in column.values]).astype(bool)
+    return pd.Categorical.from_codes(column.rows(codes).astype(np.int8), categories=categories), bad
+
+
+def _code(column: Encoded) -> pd.Categorical:
+    """A free code column (mutuality, provider), lower-cased, as a categorical."""
+    lowered = [v.lower() for v in column.values]
+    categories = list(dict.fromkeys(lowered))
+    position = {c: i for i, c in enumerate(categories)}
+    return pd.Categorical.from_codes(column.rows([position[v] for v in lowered]).astype(np.int32), categories=categories)
+
+
+def _messages(checks: list[Check], text: dict[str, Encoded | Plain], n: int) -> np.ndarray:
+    """The first failing check per row as `invalid: <column>: expected …, found '<value>'`, else ""."""
+    first = np.full(n, -1, np.int32)
+    for i in range(len(checks) - 1, -1, -1):
+        first[checks[i].bad] = i
+    out = np.full(n, "", dtype=object)
+    for row in np.flatnonzero(first >= 0):
+        check = checks[first[row]]
+        expected = check.expected(row) if callable(check.expected) else check.expected
+        out[row] = f"invalid: {check.column}: expected {expected}, found {_shown(text[check.column].text(row))}"
+    return out
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a message; long values are cut, control characters escaped."""
+    value = value if len(value) <= SHOWN else value[: SHOWN - 1] + "…"
+    return "'" + re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", value) + "'"

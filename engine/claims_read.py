@@ -1,0 +1,237 @@
+"""Reading claims files (.csv, .parquet, .xlsx) as Arrow tables of text columns, whole or in batches.
+
+Every column is read as text, so that nothing is silently coerced (a claim id `007` stays `007`,
+a bad date stays visible); engine.claims_normalize turns the text into the normalized frame.
+Column names are matched after trimming and lower-casing; a missing required column or an
+unknown column is an error naming the file and the column, with a did-you-mean hint.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from engine.claims import OPTIONAL, REQUIRED
+from engine.errors import InputError, did_you_mean
+from engine.policy_files import display
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+KNOWN = REQUIRED + OPTIONAL
+IDENTIFIERS = ("claim_id", "patient_id", "group_id")
+"""High-cardinality columns; the others are read dictionary-encoded (few distinct values, parsed once each)."""
+SNIFF_BYTES = 1 << 16
+
+
+def claims_format(path: Path, role: str) -> str:
+    """The file's suffix when it is a supported format, else an InputError naming the file."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{display(path)}: expected a {role} file ending in {', '.join(FORMATS)}, "
+                         f"found {suffix or 'no extension'!r}")
+    return suffix
+
+
+def check_input(path: Path) -> str:
+    """The format of an existing, readable claims file; an InputError otherwise."""
+    suffix = claims_format(path, "claims")
+    if not path.is_file():
+        raise InputError(f"{display(path)}: expected a claims file, found nothing at this path")
+    return suffix
+
+
+def column_names(path: Path, found: list[str]) -> list[str]:
+    """Canonical column names for a file's header; every problem of the header in one InputError."""
+    names = [str(name if name is not None else "").strip().lower() for name in found]
+    problems = []
+    unknown = [n for n in names if n not in KNOWN]
+    for name in unknown:
+        problems.append(f"unknown column {name!r}{did_you_mean(name, [k for k in KNOWN if k not in names])} "
+                        f"(known: {', '.join(KNOWN)})")
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        problems.append(f"column {name!r} appears more than once")
+    for name in REQUIRED:
+        if name not in names:
+            problems.append(f"missing required column {name!r}{did_you_mean(name, unknown)}")
+    if problems:
+        raise InputError("\n".join(f"{display(path)}: header: {p}" for p in problems))
+    return names
+
+
+def read_claims_table(path: Path) -> pa.Table:
+    """The whole claims file as a table of text columns with canonical names."""
+    suffix = check_input(path)
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    return _read_parquet(path) if suffix == ".parquet" else _read_csv(path)
+
+
+def claims_batches(path: Path, rows: int | None) -> Iterator[pa.Table]:
+    """A .csv or .parquet claims file in batches of about `rows` rows (None: one batch), text columns."""
+    suffix = check_input(path)
+    if suffix == ".csv":
+        if rows is None:
+            yield _read_csv(path)
+            return
+        delimiter, header = _csv_header(path)
+        names = column_names(path, header)
+        sample = max(1, _bytes_per_row(path))
+        options = _csv_options(header, names, delimiter, block_size=max(1 << 20, rows * sample))
+        try:
+            with pacsv.open_csv(path, *options) as reader:
+                for batch in reader:
+                    yield _renamed(pa.Table.from_batches([batch]), names)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(f"{display(path)}: {_arrow_message(exc)}") from None
+    elif suffix == ".parquet" and rows is None:
+        yield _read_parquet(path)
+    elif suffix == ".parquet":
+        try:
+            parquet = pq.ParquetFile(path)
+            names = column_names(path, parquet.schema_arrow.names)
+            for batch in parquet.iter_batches(batch_size=rows):
+                yield _as_text(_renamed(pa.Table.from_batches([batch]), names))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{display(path)}: expected a Parquet file, found one that cannot be read "
+                             f"({_arrow_message(exc)})") from None
+    else:
+        raise InputError(f"{display(path)}: reading in batches needs a .csv or .parquet file, found {suffix!r}")
+
+
+def estimated_rows(path: Path) -> int:
+    """The number of data rows: exact for Parquet, estimated from a sample of lines for CSV and xlsx."""
+    suffix = check_input(path)
+    if suffix == ".parquet":
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowInvalid, OSError):
+            return 0
+    per_row = _bytes_per_row(path) if suffix == ".csv" else 40
+    return path.stat().st_size // max(1, per_row)
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (',' or ';', as spreadsheet exports in Belgium often use) and the header fields."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            raise InputError(f"{display(path)}: expected UTF-8 text, found byte {head[exc.start]:#x} "
+                             f"at offset {exc.start}") from None
+        text = head[: exc.start].decode("utf-8-sig")
+    first = text.splitlines()[0] if text.strip() else ""
+    if not first.strip():
+        raise InputError(f"{display(path)}: expected a header line with the column names, found an empty file")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return delimiter, next(csv.reader(io.StringIO(first), delimiter=delimiter))
+
+
+def _bytes_per_row(path: Path) -> int:
+    with open(path, "rb") as f:
+        lines = f.read(SNIFF_BYTES).splitlines()[1:-1]
+    return max(1, sum(len(line) + 1 for line in lines) // len(lines)) if lines else 100
+
+
+def _csv_options(header: list[str], names: list[str], delimiter: str, block_size: int = 1 << 24):
+    types = {h: pa.string() if n in IDENTIFIERS else pa.dictionary(pa.int32(), pa.string())
+             for h, n in zip(header, names, strict=True)}
+    return (pacsv.ReadOptions(block_size=block_size, encoding="utf8"),
+            pacsv.ParseOptions(delimiter=delimiter),
+            pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                 quoted_strings_can_be_null=False))
+
+
+def _read_csv(path: Path) -> pa.Table:
+    delimiter, header = _csv_header(path)
+    names = column_names(path, header)
+    try:
+        table = pacsv.read_csv(path, *_csv_options(header, names, delimiter))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"{display(path)}: {_arrow_message(exc)}") from None
+    return _renamed(table, names)
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{display(path)}: expected a Parquet file, found one that cannot be read "
+                         f"({_arrow_message(exc)})") from None
+    return _as_text(_renamed(table, column_names(path, table.column_names)))
+
+
+def _arrow_message(exc: Exception) -> str:
+    text = str(exc).splitlines()[0]
+    if "UTF8" in text or "utf8" in text.lower():
+        return f"expected UTF-8 text, found other bytes ({text})"
+    return text
+
+
+def _renamed(table: pa.Table, names: list[str]) -> pa.Table:
+    return table.rename_columns(names)
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """Typed Parquet columns as text: dates and timestamps as YYYY-MM-DD, numbers and booleans as written."""
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            column = column.cast(pa.date32())
+        if not pa.types.is_string(column.type):
+            column = column.cast(pa.string())
+        columns.append(pc.fill_null(column, ""))
+    return pa.table(columns, names=table.column_names)
+
+
+def _read_xlsx(path: Path) -> pa.Table:
+    """The first sheet of a workbook; cells as text (dates as YYYY-MM-DD); blank rows are skipped."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
+        raise InputError(f"{display(path)}: expected an .xlsx workbook, found a file that cannot be opened "
+                         f"({type(exc).__name__})") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if not header or all(v is None for v in header):
+            raise InputError(f"{display(path)}: expected a header row with the column names, found an empty sheet")
+        width = max(i for i, v in enumerate(header) if v is not None) + 1
+        names = column_names(path, list(header[:width]))
+        columns: list[list[str]] = [[] for _ in range(width)]
+        for values in rows:
+            if all(v is None for v in values):
+                continue
+            values = (*values, *(None,) * (width - len(values)))
+            for column, value in zip(columns, values[:width], strict=True):
+                column.append(_cell_text(value))
+    finally:
+        book.close()
+    return pa.table([pa.array(c, pa.string()) for c in columns], names=names)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,254 @@
+"""Writing claims results (and claims themselves) to .csv, .parquet or .xlsx, atomically.
+
+Results keep the input order and carry the input `row` first, then engine.claims.RESULT_COLUMNS.
+Amounts are euros with two decimals: exact decimals in CSV (`4.00`), floats rounded to the cent in
+Parquet, numbers with a euro format in xlsx. In xlsx every text is written as text, also when it
+starts with `=`, so that a claim id never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from engine.atomic import atomic_path
+from engine.claims import OPTIONAL, REQUIRED, RESULT_COLUMNS
+from engine.claims_read import claims_format
+from engine.errors import InputError
+from engine.policy_files import display
+
+AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
+OUTPUT_COLUMNS = ["row", *RESULT_COLUMNS]
+EURO_FORMAT = '#,##0.00 "€"'
+DATE_FORMAT = "yyyy-mm-dd"
+CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
+
+
+def cents(euros: pd.Series | np.ndarray) -> np.ndarray:
+    """Euro amounts of a results frame as whole cents."""
+    return np.round(np.asarray(euros, dtype=float) * 100).astype(np.int64)
+
+
+def _decimal(values: np.ndarray) -> pa.Array:
+    """Whole cents as an exact decimal128(18, 2) array (the cents are its unscaled value)."""
+    amount = cents(values)
+    words = np.empty((len(amount), 2), np.int64)
+    words[:, 0] = amount
+    words[:, 1] = amount >> 63
+    return pa.Array.from_buffers(pa.decimal128(18, 2), len(amount), [None, pa.py_buffer(words)])
+
+
+def _text(values) -> pa.Array:
+    array = values.array if isinstance(values, pd.Series) else values
+    if isinstance(array, pd.Categorical):
+        return pa.array(np.asarray(array.categories, dtype=object), pa.string()).take(pa.array(array.codes))
+    return pa.array(array, pa.string())
+
+
+def _day(values: pd.Series) -> pa.Array:
+    days = values.to_numpy().astype("datetime64[D]")
+    return pa.array(days, pa.date32(), mask=np.isnat(days))
+
+
+def results_table(results: pd.DataFrame, exact: bool) -> pa.Table:
+    """A results frame (with `row`) as an Arrow table: amounts as decimals (`exact`) or floats rounded to cents."""
+    columns = {}
+    for name in OUTPUT_COLUMNS:
+        values = results[name]
+        if name == "row":
+            columns[name] = pa.array(values.to_numpy(np.int64))
+        elif name == "covered":
+            columns[name] = pa.array(values.to_numpy(bool))
+        elif name in AMOUNTS:
+            columns[name] = _decimal(values.to_numpy()) if exact else pa.array(cents(values) / 100)
+        elif name == "period_start":
+            columns[name] = _day(values)
+        else:
+            columns[name] = _text(values)
+    return pa.table(columns)
+
+
+class ResultsWriter:
+    """Appends results frames, in order, to one output file that appears only when complete."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.suffix = claims_format(self.path, "results")
+        self._stack = contextlib.ExitStack()
+        self._sink = None
+
+    def __enter__(self) -> ResultsWriter:
+        try:
+            tmp = self._stack.enter_context(atomic_path(self.path))
+        except OSError as exc:
+            raise InputError(f"{display(self.path)}: cannot write the results here ({exc.strerror or exc})") from None
+        self._sink = {".csv": _CsvSink, ".parquet": _ParquetSink, ".xlsx": _XlsxSink}[self.suffix](tmp)
+        return self
+
+    def write(self, results: pd.DataFrame) -> None:
+        """Append the next rows of results (columns `row` and RESULT_COLUMNS)."""
+        self._sink.write(results)
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            if kind is None:
+                self._sink.close()
+        finally:
+            self._stack.__exit__(kind, exc, tb)
+
+
+def write_results(results: pd.DataFrame, path: Path) -> None:
+    """Write a whole results frame to a .csv, .parquet or .xlsx file."""
+    with ResultsWriter(path) as writer:
+        writer.write(results)
+
+
+class _CsvSink:
+    def __init__(self, tmp: Path):
+        self.tmp, self.writer = tmp, None
+
+    def write(self, results: pd.DataFrame) -> None:
+        table = results_table(results, exact=True)
+        if self.writer is None:
+            self.writer = pacsv.CSVWriter(self.tmp, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is None:
+            self.write(_empty_results())
+        self.writer.close()
+
+
+class _ParquetSink:
+    def __init__(self, tmp: Path):
+        self.tmp, self.writer = tmp, None
+
+    def write(self, results: pd.DataFrame) -> None:
+        table = results_table(results, exact=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is None:
+            self.write(_empty_results())
+        self.writer.close()
+
+
+class _XlsxSink:
+    def __init__(self, tmp: Path):
+        from openpyxl import Workbook
+
+        self.tmp = tmp
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet("results")
+        self.sheet.append(OUTPUT_COLUMNS)
+
+    def write(self, results: pd.DataFrame) -> None:
+        columns = []
+        for name in OUTPUT_COLUMNS:
+            values = results[name]
+            if name in AMOUNTS:
+                columns.append([self._formatted(v, EURO_FORMAT) for v in (cents(values) / 100).tolist()])
+            elif name == "period_start":
+                days = values.to_numpy().astype("datetime64[D]")
+                columns.append([None if np.isnat(d) else self._formatted(d.item(), DATE_FORMAT) for d in days])
+            elif name in ("row", "covered"):
+                columns.append(values.tolist())
+            else:
+                columns.append([text_cell(self.sheet, v) for v in values.astype(object).tolist()])
+        for row in zip(*columns, strict=True):
+            self.sheet.append(row)
+
+    def _formatted(self, value, number_format: str):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell.number_format = number_format
+        return cell
+
+    def close(self) -> None:
+        self.book.save(self.tmp)
+
+
+def text_cell(sheet, value):
+    """A value for a write-only sheet; text starting with '=' becomes a text cell, never a formula."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _empty_results() -> pd.DataFrame:
+    frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in OUTPUT_COLUMNS})
+    frame["row"] = frame["row"].astype(np.int64)
+    frame["covered"] = frame["covered"].astype(bool)
+    for name in AMOUNTS:
+        frame[name] = frame[name].astype(float)
+    frame["period_start"] = frame["period_start"].astype("datetime64[ns]")
+    return frame
+
+
+# -- claims files (for generated benchmarks data and round trips) -------------------------------------
+
+def claims_table(frame: pd.DataFrame) -> pa.Table:
+    """A normalized claims frame as a typed Arrow table of the input columns."""
+    columns = {}
+    for name in CLAIM_COLUMNS:
+        values = frame[name]
+        if name in ("birth_date", "session_date"):
+            columns[name] = _day(values)
+        elif name == "increased_reimbursement":
+            columns[name] = pa.array(values.to_numpy(bool))
+        elif name == "fee_charged":
+            fee = values.to_numpy(float)
+            columns[name] = pa.array(fee, mask=np.isnan(fee))
+        elif name == "earlier_cm_sessions":
+            columns[name] = pa.array(values.to_numpy(np.int64))
+        else:
+            columns[name] = _text(values)
+    return pa.table(columns)
+
+
+def write_claims(frame: pd.DataFrame, path: Path) -> None:
+    """Write a normalized claims frame as a claims input file (.csv, .parquet or .xlsx), atomically."""
+    path = Path(path)
+    suffix = claims_format(path, "claims")
+    table = claims_table(frame)
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        elif suffix == ".parquet":
+            pq.write_table(table, tmp)
+        else:
+            _write_claims_xlsx(table, tmp)
+
+
+def _write_claims_xlsx(table: pa.Table, tmp: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("claims")
+    sheet.append(CLAIM_COLUMNS)
+
+    def cell(value):
+        if isinstance(value, dt.date):
+            out = WriteOnlyCell(sheet, value=value)
+            out.number_format = DATE_FORMAT
+            return out
+        return text_cell(sheet, value)
+
+    for row in zip(*(table.column(name).to_pylist() for name in CLAIM_COLUMNS), strict=True):
+        sheet.append([cell(v) for v in row])
+    book.save(tmp)
