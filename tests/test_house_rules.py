@@ -28,6 +28,7 @@ CALENDAR_DATES = {
     "1900-02-28": "the last day before Excel's phantom leap day",
     "1900-02-29": "Excel's phantom leap day",
     "9999-12-31": "the last date Excel shows",
+    "1970-01-01": "the Unix epoch, day 0 of numpy's datetime64",
 }
 CALENDAR_NUMBERS = {("engine/dates.py", 10): "month index in the days-to-civil-date algorithm"}
 DATE_CALLS = {"date", "datetime"}
