@@ -45,6 +45,8 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if v == "additionalProperties":
         extra = sorted(set(inst) - set(error.schema.get("properties", {})))
         known = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        if len(extra) > 1:
+            return where, f"expected one of the keys {known}, found unknown keys {', '.join(repr(k) for k in extra)}"
         hint = did_you_mean(extra[0], list(error.schema.get("properties", {})))
         return pointer([*error.absolute_path, extra[0]]), (
             f"expected one of the keys {known}, found unknown key '{extra[0]}'{hint}")

@@ -127,6 +127,12 @@ def test_schema_violation_is_one_precise_line(folder, capsys, change, expected):
     assert only(capsys, "policy") == f"{TARIFF}: {expected}"
 
 
+def test_several_unknown_keys_in_one_object_are_named_together(folder, capsys):
+    edit(folder / "riziv-psy-2021.json", lambda d: fee_history(d)[0].update(colour="red", size=3))
+    assert only(capsys, TARIFF) == (f"{TARIFF}: /tariff/rows/0/fee/history/0: expected one of the keys from, note, source, "
+                                    "status, to, value, found unknown keys 'colour', 'size'")
+
+
 def test_unknown_source_key(folder, capsys):
     edit(folder / "riziv-psy-2021.json", lambda d: d["copayment"]["rules"][1]["amount"]["history"][0].update(source="seed-999"))
     assert only(capsys, "policy") == (f"{TARIFF}: /copayment/rules/1/amount/history/0/source: "
