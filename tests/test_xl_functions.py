@@ -14,6 +14,7 @@ import os
 import pytest
 
 import xl_addin.functions as fx
+from engine.claims import RESULT_COLUMNS as CLAIM_RESULTS
 from engine.errors import InputError
 from xl_addin import convert
 from xl_addin.session import Session
@@ -111,8 +112,8 @@ def test_ranges_become_lists_of_rows_and_names_split():
 def test_a_table_keeps_its_rows_in_order_but_not_trailing_blank_rows():
     frame = convert.table([["Claim_ID ", "kind", None], ["c1", "individual", None], [None, None, None],
                            ["c2", "group", None], [None, None, None], ["", None, None]], "claims")
-    assert list(frame.columns) == ["claim_id", "kind"]
-    assert frame["claim_id"].tolist() == ["c1", None, "c2"]
+    assert list(frame) == ["claim_id", "kind"]
+    assert frame["claim_id"] == ["c1", None, "c2"]
     with pytest.raises(InputError, match="claims: expected a column name above every filled column, found none above column 2"):
         convert.table([["claim_id", None], ["c1", "x"]], "claims")
     with pytest.raises(InputError, match="claims: expected each column name once, found 'Kind' twice"):
@@ -201,7 +202,7 @@ def test_a_broken_policy_file_is_one_line_naming_file_and_place(policy_copy):
     path.write_text(json.dumps(data))
     fx.SESSION.use(policy_copy)
     text = fx.CP_FEE("individual", None, JUNE_2024)
-    assert is_one_line_error(text, "riziv-psy-2021.json: /valid/from: expected a date", "more problems; run carepolicy validate)")
+    assert is_one_line_error(text, "riziv-psy-2021.json: /", "more problem", "run carepolicy validate)")
 
 
 # -- the session: load once, reload on change --------------------------------------------------------
@@ -268,3 +269,113 @@ def test_a_scenario_file_given_by_path_is_reread_when_it_changes(policy_copy, tm
         assert fx.CP_PARAM(COPAY, "2027-06-01", str(target)) == 21
     finally:
         fx.SESSION.clock = real_clock
+
+
+# -- tables: care budget, claims, simulations ------------------------------------------------------------
+
+def test_cp_care_budget_spills_the_schedule_or_says_why_not():
+    table = fx.CP_CARE_BUDGET(dt.datetime(2024, 1, 15), "home", "belrai", 14.0, 3.0)
+    assert table[0] == ["month", "amount", "payment_date"]
+    assert table[1] == ["2024-05", 140.0, dt.datetime(2024, 5, 24)]
+    assert len(table) == 4
+    assert len(fx.CP_CARE_BUDGET(45306.0, "Home", "BelRAI", "14")) == 13  # serial of 2024-01-15; 12 months by default
+    refused = fx.CP_CARE_BUDGET(45306.0, "home", "belrai", 10.0)
+    assert refused.startswith("not eligible: the belrai score 10 is below its threshold of 13")
+    assert is_one_line_error(fx.CP_CARE_BUDGET(45306.0, "home", "belrai"), "score: proof 'belrai' needs a score")
+    assert is_one_line_error(fx.CP_CARE_BUDGET(45306.0, "hom", "belrai", 14.0), "setting:", "did you mean 'home'?")
+    assert is_one_line_error(fx.CP_CARE_BUDGET(45306.0, "home", "belrai", 14.0, 2.5), "months: expected a whole number")
+
+
+CLAIMS_HEADER = ["claim_id", "patient_id", "birth_date", "session_date", "kind", "network", "care",
+                 "increased_reimbursement"]
+
+
+def test_cp_evaluate_takes_an_excel_range_and_spills_results_in_row_order():
+    claims = [
+        [" Claim_ID", *CLAIMS_HEADER[1:], None],
+        ["c1", "p1", dt.datetime(1990, 1, 1), dt.datetime(2024, 6, 1), "individual", "adults", "first_line", False, None],
+        ["c2", "p1", 32874.0, 45455.0, "Individual", "adults", "first_line", 0.0, None],  # serials; 1990-01-01, 2024-06-12
+        ["c3", "p2", "2012-01-01", "2024-06-03", "individual", "children", "first_line", "TRUE", None],
+        ["c4", "p3", "1990-13-01", JUNE_2024, "individual", "adults", "first_line", None, None],
+        ["c2", "p1", 32874.0, 45456.0, "individual", "adults", "first_line", 0.0, None],
+        [None] * 9,
+        [None] * 9,
+    ]
+    table = fx.CP_EVALUATE(claims)
+    assert table[0] == CLAIM_RESULTS
+    rows = [dict(zip(table[0], r, strict=True)) for r in table[1:]]
+    assert [r["claim_id"] for r in rows] == ["c1", "c2", "c3", "c4", "c2"], "trailing blank rows dropped, the rest in order"
+    first, second, youth, bad_date, repeat = rows
+    assert first["covered"] is True and first["patient_copay"] == 0 and first["provider_fee"] == 81.74  # first session free
+    assert second["covered"] is True and second["patient_copay"] == 11 and second["insurer_amount"] == 70.74
+    assert first["period_start"] == dt.datetime(2024, 6, 1)
+    assert youth["covered"] is True and youth["patient_copay"] == 0
+    assert bad_date["covered"] is False and bad_date["reason"].startswith("invalid: birth_date:") and "1990-13-01" in bad_date["reason"]
+    assert repeat["covered"] is False and "claim_id" in repeat["reason"]
+    assert all(isinstance(v, str | bool | int | float | dt.datetime) for r in table for v in r), "only cell values"
+    under = fx.CP_EVALUATE(claims, "copay-15")
+    assert under[2][CLAIM_RESULTS.index("patient_copay")] == 11, "copay-15 starts in 2027"
+
+
+@pytest.mark.parametrize(("claims", "parts"), [
+    ([["claim_id", "patient", "birth_date", "session_date", "kind"], ["c1", "p1", 1.0, 2.0, "individual"]],
+     ("claims: header: unknown column 'patient' — did you mean 'patient_id'?",)),
+    ([CLAIMS_HEADER], ("claims: expected at least one claim row",)),
+    ([[None, None], ["c1", "p1"]], ("claims: expected a header row",)),
+    ("claim_id", ("claims: header: missing required column 'patient_id'",)),
+])
+def test_cp_evaluate_mistakes_in_the_range_are_one_line(claims, parts):
+    assert is_one_line_error(fx.CP_EVALUATE(claims), *parts)
+
+
+def test_cp_simulate_spills_regions_and_a_total():
+    table = fx.CP_SIMULATE("copay-15", 2027.0, [["Luxemburg"], ["namen"]])
+    header = table[0]
+    assert header[:2] == ["scenario", "region"] and "insurer_cost" in header
+    rows = {r[1]: dict(zip(header, r, strict=True)) for r in table[1:]}
+    assert list(rows) == ["luxemburg", "namen", "total"]
+    assert all(r["scenario"] == "copay-15" for r in rows.values())
+    cost = rows["luxemburg"]["insurer_cost"] + rows["namen"]["insurer_cost"]
+    assert rows["total"]["insurer_cost"] == pytest.approx(cost, abs=0.005)
+    assert isinstance(rows["namen"]["patients"], int) and rows["namen"]["patients"] > 0
+    assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg, namen") == table, "same run, by names in one cell"
+
+
+def test_cp_simulate_runs_once_per_arguments():
+    calls = []
+    real = fx.simulate
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    fx.simulate = counting
+    try:
+        first = fx.CP_SIMULATE(None, None, "luxemburg")
+        assert fx.CP_SIMULATE(None, 2027.0, "Luxemburg") == first
+        assert len(calls) == 1
+    finally:
+        fx.simulate = real
+    assert first[1][:2] == ["baseline", "luxemburg"] and len(first) == 2
+
+
+def test_cp_compare_puts_scenarios_side_by_side():
+    table = fx.CP_COMPARE([["copay-15"], [None], ["index-2pct"]], "patient_copay", None, "luxemburg")
+    assert table[0] == ["region", "baseline", "copay-15", "index-2pct"]
+    region, base, copay15, index2 = table[1]
+    assert region == "luxemburg" and copay15 > base and index2 == base
+    both = fx.CP_COMPARE("copay-15", None, None, "luxemburg,namen")
+    assert [r[0] for r in both] == ["region", "luxemburg", "namen", "total"]
+    assert both[3][2] == pytest.approx(both[1][2] + both[2][2], abs=0.005)
+
+
+@pytest.mark.parametrize(("call", "parts"), [
+    (lambda: fx.CP_SIMULATE(None, None, "Antwrp"), ("unknown region 'Antwrp' — did you mean 'antwerpen'?",)),
+    (lambda: fx.CP_SIMULATE("copay-15, index-2pct"), ("scenario: expected one scenario",)),
+    (lambda: fx.CP_SIMULATE("copy-15", None, "luxemburg"), ("did you mean 'copay-15'?",)),
+    (lambda: fx.CP_SIMULATE(None, 2027.5, "luxemburg"), ("year: expected a whole number, found 2027.5",)),
+    (lambda: fx.CP_COMPARE("copay-15", "insurer_cst", None, "luxemburg"), ("did you mean 'insurer_cost'?",)),
+    (lambda: fx.CP_COMPARE(None), ("scenarios: expected at least one scenario",)),
+])
+def test_simulation_mistakes_are_one_line(call, parts):
+    assert is_one_line_error(call(), *parts)

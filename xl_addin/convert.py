@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.dates import age_on
 from engine.errors import InputError
@@ -199,8 +201,8 @@ def names(value: Any) -> list[str]:
     return out
 
 
-def table(value: Any, name: str) -> pd.DataFrame:
-    """A range with its header row as a frame of raw cell values, one column per header.
+def table(value: Any, name: str) -> dict[str, list[Any]]:
+    """A range with its header row as columns of raw cell values, keyed by lower-case column name.
 
     Blank rows after the last filled row are left out (a range is often selected larger than its
     data); every other row is kept, in order, so that results line up with the input rows.
@@ -209,21 +211,69 @@ def table(value: Any, name: str) -> pd.DataFrame:
     header = [text(h, f"{name}: header of column {i + 1}", "") for i, h in enumerate(grid[0])]
     if not any(header):
         raise InputError(f"{name}: expected a header row with column names, found an empty first row")
-    used = [i for i, h in enumerate(header) if h]
-    missing = [i + 1 for i, h in enumerate(header) if not h and any(not is_empty(r[i]) for r in grid[1:] if i < len(r))]
-    if missing:
-        raise InputError(f"{name}: expected a column name above every filled column, found none above column {missing[0]}")
-    seen: set[str] = set()
-    for i in used:
-        key = header[i].lower()
-        if key in seen:
-            raise InputError(f"{name}: expected each column name once, found {header[i]!r} twice")
-        seen.add(key)
     body = grid[1:]
     while body and all(is_empty(c) for c in body[-1]):
         body.pop()
-    return pd.DataFrame([[r[i] if i < len(r) else None for i in used] for r in body],
-                        columns=[header[i].lower() for i in used], dtype=object)
+    width = len(header)
+    if any(len(r) != width for r in body):
+        body = [(r + [None] * width)[:width] for r in body]
+    columns = list(zip(*body, strict=True)) if body else [()] * width
+    out: dict[str, list[Any]] = {}
+    for i, column in enumerate(columns):
+        key = header[i].lower()
+        if not key:
+            if any(not is_empty(c) for c in column):
+                raise InputError(f"{name}: expected a column name above every filled column, found none above column {i + 1}")
+            continue
+        if key in out:
+            raise InputError(f"{name}: expected each column name once, found {header[i]!r} twice")
+        out[key] = list(column)
+    return out
+
+
+def cell_text(value: Any, is_date: bool = False) -> str:
+    """A cell as the text a claims file would hold: dates as YYYY-MM-DD (serials too, in a date
+    column), whole floats without '.0', booleans as true/false, empty cells as ''."""
+    if is_empty(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if is_date and isinstance(value, int | float) and 1 <= value <= _LAST_SERIAL and math.floor(value) != _FAKE_LEAP_DAY:
+        return serial_to_date(value, "").isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def text_column(values: list[Any], is_date: bool = False) -> pa.Array:
+    """cell_text of every value of a column, as an Arrow string array.
+
+    A column of one type (text; datetimes in a date column; booleans; numbers outside a date
+    column) is converted by Arrow in one go; a mixed column value by value, each distinct value once.
+    """
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {str}:
+        return pc.fill_null(pa.array(values, pa.string()), "")
+    if is_date and kinds <= {dt.datetime}:
+        return pc.fill_null(pa.array(values, pa.timestamp("us")).cast(pa.date32()).cast(pa.string()), "")
+    if kinds <= {bool} or (not is_date and kinds <= {float, int}):
+        typed = pa.array(values, pa.bool_() if kinds <= {bool} else pa.float64())
+        return pc.fill_null(typed.cast(pa.string()), "")
+    seen: dict[Any, str] = {}
+    out = []
+    for value in values:
+        try:
+            out.append(seen[value])
+        except KeyError:
+            seen[value] = cell_text(value, is_date)
+            out.append(seen[value])
+        except TypeError:  # an unhashable value
+            out.append(cell_text(value, is_date))
+    return pa.array(out, pa.string())
 
 
 def cell(value: Any) -> Any:
@@ -243,8 +293,28 @@ def cell(value: Any) -> Any:
     return value
 
 
+def column_cells(column: pd.Series) -> list[Any]:
+    """A frame column as cell values (see `cell`), converted column-wise for speed."""
+    values = column.to_numpy()
+    if values.dtype.kind in "biu":
+        return values.tolist()
+    if values.dtype.kind == "f":
+        missing = np.isnan(values)
+        if not missing.any():
+            return values.tolist()
+        out = values.astype(object)
+        out[missing] = ""
+        return out.tolist()
+    if values.dtype.kind == "M":
+        out = values.astype("datetime64[us]").astype(object)
+        out[pd.isna(values)] = ""
+        return out.tolist()
+    if set(map(type, values)) <= {str}:
+        return values.tolist()
+    return [cell(v) for v in values]
+
+
 def spill(frame: pd.DataFrame, header: list[str] | None = None) -> list[list[Any]]:
     """A frame as rows for Excel to spill: a header row, then one row per frame row."""
-    columns = list(frame.columns)
-    body = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return [list(header or columns), *body]
+    columns = [column_cells(frame[c]) for c in frame.columns]
+    return [list(header or frame.columns), *(list(row) for row in zip(*columns, strict=True))]

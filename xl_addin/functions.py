@@ -16,12 +16,21 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import xlwings as xw
 
 from engine import lookups
-from engine.errors import CarePolicyError, PolicyError
+from engine.care_budget import schedule
+from engine.claims import RESULT_COLUMNS as CLAIM_RESULTS
+from engine.claims_normalize import DATES, mark_duplicates, normalize
+from engine.claims_read import column_names
+from engine.errors import CarePolicyError, InputError, PolicyError, did_you_mean
+from engine.regions import load_regions
+from engine.simulation import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
+from engine.vectorized import evaluate_vectorized
 from xl_addin import convert
 from xl_addin.session import Session
 
@@ -182,3 +191,110 @@ def CP_POLICIES() -> list:
 
 def _date_or_none(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+# -- claims ------------------------------------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc="The claims range with its header row: claim_id, patient_id, birth_date, session_date, kind, "
+        "and optionally network, care, increased_reimbursement, group_id, co_lead, setting, mutuality, provider, "
+        "fee_charged, earlier_cm_sessions.")
+@xw.arg("scenario", doc="Optional scenario: a bundled name (e.g. copay-15) or the path of a scenario file.")
+@cell_function(remember=False)
+def CP_EVALUATE(claims: Any, scenario: Any = None) -> Any:
+    """Evaluate a claims table: per row who pays what and why (fee, co-payment, insurer, supplement, reason). Spills."""
+    policies = SESSION.scenario_policies(convert.text(scenario, "scenario", ""))
+    frame = convert.table(claims, "claims")
+    names = column_names(Path("claims"), list(frame))
+    if not frame[names[0]]:
+        raise InputError("claims: expected at least one claim row under the header, found none")
+    text = pa.table([convert.text_column(frame[n], n in DATES) for n in names], names=names)
+    results = evaluate_vectorized(mark_duplicates(normalize(text)), policies)
+    return convert.spill(results[CLAIM_RESULTS])
+
+
+# -- the care budget ---------------------------------------------------------------------------------
+
+@xw.func(category=CATEGORY)
+@xw.arg("application_date", doc="Date of the application (a date cell, serial or YYYY-MM-DD).")
+@xw.arg("setting", doc="Where the person lives: home or residential (as named in the care-budget policy).")
+@xw.arg("proof", doc="The proof of high care need, e.g. belrai, adl_iadl, medico_social, palliative, residence.")
+@xw.arg("score", doc="The proof's score (e.g. BelRAI total) when the proof has a threshold. Empty: none.")
+@xw.arg("months", doc="Number of entitled months to list. Empty: 12.")
+@xw.arg("first_application", doc="FALSE for a renewal (a palliative attest counts only on a first application). Empty: TRUE.")
+@cell_function
+def CP_CARE_BUDGET(application_date: Any, setting: Any, proof: Any, score: Any = None, months: Any = None,
+                   first_application: Any = None) -> Any:
+    """The Flemish care budget schedule: month, amount and payment date (spills), or why the person is not eligible."""
+    score_value = None if convert.is_empty(convert.single(score, "score")) else convert.number(score, "score")
+    budget = schedule(SESSION.policies(), convert.day(application_date, "application_date"),
+                      convert.text(setting, "setting"), convert.text(proof, "proof"), score_value,
+                      convert.integer(months, "months", 12),
+                      first_application=convert.flag(first_application, "first_application", True))
+    if not budget.eligible:
+        return f"not eligible: {budget.reason}"
+    return [[convert.cell(v) for v in row] for row in budget.table()]
+
+
+# -- simulations ---------------------------------------------------------------------------------------
+
+def _simulation(scenarios: list[str], year: Any, region: Any) -> Simulation:
+    """A simulation for these arguments, run once per session until a policy file changes."""
+    policies = SESSION.policies()
+    known = load_regions(policies.root)
+    regions = tuple(dict.fromkeys(known.region(r).id for r in convert.names(region))) or None
+    sim_year = convert.integer(year, "year", DEFAULT_YEAR)
+    key = ("simulation", tuple(scenarios), sim_year, regions)
+    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1))
+
+
+def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
+    """The national line of a scenario (sums and recomputed ratios); empty where a column has no total."""
+    nation = national(sim.results).set_index("scenario").loc[scenario]
+    return [convert.cell(nation[c]) if c in nation.index else "" for c in columns]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file. Empty: the baseline.")
+@xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
+@xw.arg("region", doc="A region (e.g. antwerpen), several separated by commas, or a range of names. Empty: all.")
+@cell_function
+def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None) -> Any:
+    """Simulated budget per region under one scenario: patients, sessions, insurer cost, co-payments… (spills)."""
+    names = convert.names(scenario)
+    if len(names) > 1:
+        raise InputError(f"scenario: expected one scenario (CP_COMPARE compares several), found {len(names)}")
+    sim = _simulation(names, year, region)
+    scenario_id = sim.scenarios[-1].id
+    rows = sim.results[sim.results["scenario"] == scenario_id]
+    table = convert.spill(rows[RESULT_COLUMNS])
+    if len(rows) > 1:
+        total = _total_row(sim, RESULT_COLUMNS, scenario_id)
+        table.append([scenario_id, "total", *total[2:]])
+    return table
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scenarios", doc="Scenario names (bundled) or files: one cell with names separated by commas, or a range.")
+@xw.arg("metric", doc="The result to compare, e.g. insurer_cost, patient_copay, patients, sessions. Empty: insurer_cost.")
+@xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
+@xw.arg("region", doc="A region, several separated by commas, or a range of names. Empty: all regions.")
+@cell_function
+def CP_COMPARE(scenarios: Any, metric: Any = None, year: Any = None, region: Any = None) -> Any:
+    """One result per region (rows) for the baseline and each scenario (columns), with a national total (spills)."""
+    names = convert.names(scenarios)
+    if not names:
+        raise InputError("scenarios: expected at least one scenario name, found an empty cell")
+    column = convert.text(metric, "metric", "insurer_cost").lower()
+    if column not in METRICS:
+        raise InputError(f"metric: expected a result column, found {column!r}{did_you_mean(column, list(METRICS))} "
+                         f"(known: {', '.join(METRICS)})")
+    sim = _simulation(names, year, region)
+    ids = [s.id for s in sim.scenarios]
+    grid = sim.results.pivot(index="region", columns="scenario", values=column).loc[list(sim.region_ids), ids]
+    table = [["region", *ids], *([r, *(convert.cell(v) for v in grid.loc[r])] for r in sim.region_ids)]
+    if len(sim.region_ids) > 1:
+        nation = national(sim.results).set_index("scenario")
+        if column in nation.columns:
+            table.append(["total", *(convert.cell(nation.loc[i, column]) for i in ids)])
+    return table
