@@ -236,9 +236,9 @@ def _choice(column: Encoded, choices: tuple[str, ...], name: str) -> tuple[pd.Ca
     default = DEFAULTS.get(name, "")
     categories = list(dict.fromkeys([default, *choices]))
     position = {c: i for i, c in enumerate(categories)}
-    allowed = position if name != "kind" else {c: i for c, i in position.items() if c}
     codes = [position.get(v.lower(), 0) for v in column.values]
-    bad = column.rows([v.lower() not in allowed for v in column.values]).astype(bool)
+    required = name in REQUIRED
+    bad = column.rows([v.lower() not in choices and (required or v != "") for v in column.values]).astype(bool)
     return pd.Categorical.from_codes(column.rows(codes).astype(np.int8), categories=categories), bad
 
 

@@ -1,28 +1,38 @@
-"""Build normalized claims frames (engine/claims.py contract) from short row dicts, for tests."""
+"""Build normalized claims frames (engine/claims.py contract) from short row dicts, through the real normalizer.
+
+Values are written as the text a claims file would hold (dates as YYYY-MM-DD, booleans as
+true/false, empty for None), so tests see exactly the frame that `carepolicy evaluate` builds.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+import math
+
 import pandas as pd
+import pyarrow as pa
 
-from engine.claims import DEFAULTS, OPTIONAL
+from engine.claims import OPTIONAL, REQUIRED
+from engine.claims_normalize import mark_duplicates, normalize
 
-FILL = {"network": "", "care": "", "group_id": "", "co_lead": "", "mutuality": "", "provider": "",
-        "fee_charged": np.nan, **DEFAULTS}
+COLUMNS = REQUIRED + OPTIONAL
+
+
+def as_text(value) -> str:
+    """A value as a claims file would hold it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return str(value)
 
 
 def claims_frame(rows: list[dict]) -> pd.DataFrame:
-    """A normalized frame: defaults filled, dates parsed, every row valid unless it says otherwise."""
-    data = []
-    for i, row in enumerate(rows, start=1):
-        full = {"row": i, **{k: FILL[k] for k in OPTIONAL}, "invalid": "", **row}
-        data.append(full)
-    frame = pd.DataFrame(data)
-    for col in ("birth_date", "session_date"):
-        frame[col] = pd.to_datetime(frame[col])
-    frame["claim_id"] = frame["claim_id"].astype(str)
-    frame["patient_id"] = frame["patient_id"].astype(str)
-    frame["increased_reimbursement"] = frame["increased_reimbursement"].astype(bool)
-    frame["fee_charged"] = frame["fee_charged"].astype(float)
-    frame["earlier_cm_sessions"] = frame["earlier_cm_sessions"].astype(np.int64)
-    return frame
+    """A normalized frame of the rows (row numbers from 1), with every malformed value marked invalid."""
+    unknown = sorted({k for row in rows for k in row} - set(COLUMNS))
+    if unknown:
+        raise KeyError(f"unknown claims columns {unknown}")
+    table = pa.table({name: pa.array([as_text(row.get(name)) for row in rows], pa.string()) for name in COLUMNS})
+    return mark_duplicates(normalize(table))
