@@ -37,8 +37,6 @@ from workbooks.styles import (
 
 RESULTS = "Results"
 KEYS = ("scenario", "region")
-FORMATS = {"EUR": EUR, "EUR per inhabitant": EUR, "persons": COUNT, "sessions": COUNT,
-           "sessions per patient": DECIMAL}
 # The metrics compared region by region, each with a block of formulas; the first two get a chart.
 REGION_BLOCKS = ("insurer_cost", "patient_copay", "patients", "sessions")
 # The national totals: (metric, with its difference against the baseline).
@@ -47,8 +45,13 @@ NATIONAL = (("insurer_cost", True), ("patient_copay", True), ("provider_income",
 WIDTH = 16
 
 def metric_format(name: str) -> str | None:
-    """The number format of a results column."""
-    return FORMATS.get(METRICS[name].unit) if name in METRICS else None
+    """The number format of a results column: euros, a ratio with decimals, a count, or none (flags, keys)."""
+    unit = METRICS[name].unit if name in METRICS else None
+    if unit is None or unit == "flag":
+        return None
+    if unit.startswith("EUR"):
+        return EUR
+    return DECIMAL if " per " in unit else COUNT
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ strings (never as formulas) and marks the ones Excel would otherwise re-read as 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -120,15 +121,16 @@ class Formula:
 
 
 def fit_widths(ws: Worksheet, columns: dict[int, Column] | None = None, *, minimum: float = 8, first_row: int = 1) -> None:
-    """Set each column's width from its longest value from `first_row` on (capped), or as given; then the heights
-    of rows with wrapped text."""
+    """Set each column's width from its longest value from `first_row` on (capped; the longest word of wrapped
+    text), or as given; then the heights of rows with wrapped text."""
     widths: dict[int, float] = {}
     for row in ws.iter_rows(min_row=first_row):
         for cell in row:
             if cell.value is None or (isinstance(cell.value, str) and cell.data_type == "f"):
                 continue
             text = _shown(cell)
-            longest = max((len(part) for part in text.splitlines()), default=0)
+            parts = text.split() if cell.alignment.wrap_text else text.splitlines()
+            longest = max((len(part) for part in parts), default=0)
             widths[cell.column] = max(widths.get(cell.column, minimum), longest * 1.1 + 2)
     for index, width in widths.items():
         given = (columns or {}).get(index)
@@ -145,8 +147,8 @@ def fit_heights(ws: Worksheet, *, line_height: float = 15) -> None:
             if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
                 continue
             width = ws.column_dimensions[cell.column_letter].width or 10
-            per_line = max(int(width * 1.1), 1)
-            lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in cell.value.splitlines()))
+            per_line = max(int(width * (0.9 if cell.font.b else 1.05)), 1)
+            lines = max(lines, sum(len(textwrap.wrap(part, per_line)) or 1 for part in cell.value.splitlines()))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = min(lines * line_height, 409)
 
