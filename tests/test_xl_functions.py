@@ -379,3 +379,68 @@ def test_cp_compare_puts_scenarios_side_by_side():
 ])
 def test_simulation_mistakes_are_one_line(call, parts):
     assert is_one_line_error(call(), *parts)
+
+
+# -- the example workbook: every formula works and fills exactly its range ------------------------------
+
+def _split(args: str) -> list[str]:
+    parts, depth, quoted, current = [], 0, False, ""
+    for ch in args:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    return [*parts, current] if args else []
+
+
+def _value(ws, text: str):
+    """A formula argument as Excel would pass it: a cell's value, a range as rows, a literal."""
+    if text == "":
+        return None
+    if text.startswith('"'):
+        return text[1:-1].replace('""', '"')
+    if text in ("TRUE", "FALSE"):
+        return text == "TRUE"
+    if text.startswith("DATE("):
+        return dt.datetime(*map(int, text[5:-1].split(",")))
+    if ":" in text:
+        return [[c.value for c in row] for row in ws[text]]
+    if text.replace("$", "")[0].isalpha():
+        return ws[text.replace("$", "")].value
+    return float(text)
+
+
+def test_the_example_workbook_formulas_all_work_and_fit_their_ranges(tmp_path):
+    from openpyxl import load_workbook
+
+    from workbooks.example import build
+
+    book = load_workbook(build(tmp_path / "example.xlsx"))
+    checked = 0
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                text = getattr(cell.value, "text", cell.value)
+                if not (isinstance(text, str) and text.startswith("=CP_")):
+                    continue
+                name, args = text[1:].split("(", 1)
+                result = getattr(fx, name)(*(_value(ws, a) for a in _split(args[:-1])))
+                label = ws.cell(cell.row, 1).value or ""
+                if "error" in label:
+                    assert is_one_line_error(result, "kind:", "did you mean 'individual'?")
+                    continue
+                assert not (isinstance(result, str) and result.startswith("CP error")), (ws.title, cell.coordinate, result)
+                ref = getattr(cell.value, "ref", None)
+                if ref:
+                    first, last = ws[ref][0][0], ws[ref][-1][-1]
+                    shape = (last.row - first.row + 1, last.column - first.column + 1)
+                    assert (len(result), len(result[0])) == shape, (ws.title, ref)
+                else:
+                    assert not isinstance(result, list), (ws.title, cell.coordinate)
+                checked += 1
+    assert checked >= 12
