@@ -5,7 +5,9 @@ engine/, carepolicy/, xl_addin/ and workbooks/ with `ast` and reports, one line 
 - a literal equal to a policy number with a fraction (81.74, 2.5) or to its amount in cents when that does not end in 0 (8174);
 - a float literal equal to a whole policy number (75.0, 11.0), where a plain count would be an int;
 - an int literal compared with something (`age <= 23`, `count >= 8`) equal to a policy number;
-- an ISO date in a string, or a date(y, m, d) call with constant arguments;
+- a date of the policy files (a `from`, `to`, `version` or `date`) written in a string or as a
+  date(y, m, d) call with constant arguments, and any such date literal in a comparison
+  (`day >= date(2026, 5, 1)`); sample inputs and calendar constants elsewhere are not rules;
 - a call of eval or exec (also as a method, e.g. DataFrame.eval).
 0 and 1 are not policy numbers here: they are the neutral elements of every sum and product.
 """
@@ -13,16 +15,19 @@ engine/, carepolicy/, xl_addin/ and workbooks/ with `ast` and reports, one line 
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from engine.policy_files import PACKAGE_ROOT
+from engine.policy_files import PACKAGE_ROOT, default_policy_dir
+from engine.schema_messages import pointer
 
 FOLDERS = ["engine", "carepolicy", "xl_addin", "workbooks"]
 NEUTRAL = {0, 1}
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+DATE_KEYS = {"from", "to", "version", "date"}
 CALENDAR_DATES = {
     "1899-12-30": "serial 0 of Excel's 1900 date system",
     "1900-02-28": "the last day before Excel's phantom leap day",
@@ -49,6 +54,26 @@ def policy_numbers(policies) -> dict[float, str]:
     return numbers
 
 
+def policy_dates(folder: Path) -> dict[str, str]:
+    """Every date a policy, scenario or region file states as a key's value, with the first place it is stated."""
+    dates: dict[str, str] = {}
+
+    def walk(node, parts, file):
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key in DATE_KEYS and isinstance(child, str) and ISO_DATE.fullmatch(child):
+                    dates.setdefault(child, f"{file}: {pointer([*parts, key])}")
+                walk(child, [*parts, key], file)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, [*parts, i], file)
+
+    for path in sorted(folder.rglob("*.json")):
+        if not {"schema", "cases"} & set(path.relative_to(folder).parts):
+            walk(json.loads(path.read_text(encoding="utf-8")), [], path.relative_to(folder.parent))
+    return dates
+
+
 def _name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
@@ -57,7 +82,22 @@ def _is_number(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-def violations(name: str, text: str, numbers: dict[float, str]) -> list[str]:
+def _date_call(node: ast.AST) -> str | None:
+    """The date of a date(y, m, d) or datetime(y, m, d, ...) call with constant arguments."""
+    if (isinstance(node, ast.Call) and _name(node.func) in DATE_CALLS and len(node.args) >= 3
+            and all(_is_number(a) for a in node.args[:3])):
+        return "{:04d}-{:02d}-{:02d}".format(*(a.value for a in node.args[:3]))
+    return None
+
+
+def _date_literal(node: ast.AST) -> str | None:
+    """The date a node writes literally: an ISO date string or a constant date call."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and ISO_DATE.fullmatch(node.value.strip()):
+        return node.value.strip()
+    return _date_call(node)
+
+
+def violations(name: str, text: str, numbers: dict[float, str], dates: dict[str, str]) -> list[str]:
     """Every breach of the house rules in one source file, as `file:line: what`."""
     with_cents = {v: p for v, p in numbers.items() if v != int(v)}
     with_cents |= {round(v * 100): f"{p} (in cents)" for v, p in with_cents.items() if round(v * 100) % 10}
@@ -71,19 +111,20 @@ def violations(name: str, text: str, numbers: dict[float, str]) -> list[str]:
                 found.append(f"{where}: literal {node.value!r} equals {numbers[node.value]}")
         elif isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
-                if (_is_number(operand) and type(operand.value) is int and operand.value in numbers
+                day = _date_literal(operand)
+                if day is not None and day not in dates and day not in CALENDAR_DATES:
+                    found.append(f"{where}: comparison with date literal {day}")
+                elif (_is_number(operand) and type(operand.value) is int and operand.value in numbers
                         and operand.value not in NEUTRAL and (name, operand.value) not in CALENDAR_NUMBERS):
                     found.append(f"{where}: comparison with {operand.value} equals {numbers[operand.value]}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found += [f"{where}: date literal {d}" for d in ISO_DATE.findall(node.value) if d not in CALENDAR_DATES]
+            found += [f"{where}: date literal {d} is stated in {dates[d]}" for d in ISO_DATE.findall(node.value) if d in dates]
         elif isinstance(node, ast.Call):
-            called = _name(node.func)
+            called, day = _name(node.func), _date_call(node)
             if called in CODE_RUNNERS:
                 found.append(f"{where}: call of {called}")
-            elif called in DATE_CALLS and len(node.args) >= 3 and all(_is_number(a) for a in node.args[:3]):
-                day = "{:04d}-{:02d}-{:02d}".format(*(a.value for a in node.args[:3]))
-                if day not in CALENDAR_DATES:
-                    found.append(f"{where}: date literal {day}")
+            elif day in dates:
+                found.append(f"{where}: date literal {day} is stated in {dates[day]}")
     return found
 
 
@@ -92,17 +133,27 @@ def numbers(policies) -> dict[float, str]:
     return policy_numbers(policies)
 
 
-def test_the_scan_covers_the_code(numbers):
+@pytest.fixture(scope="module")
+def dates() -> dict[str, str]:
+    return policy_dates(default_policy_dir())
+
+
+def test_the_scan_covers_the_code(numbers, dates):
     names = {str(p.relative_to(PACKAGE_ROOT)) for p in sources()}
     assert {"engine/policies.py", "engine/reference.py", "carepolicy/cli.py"} <= names
     assert {81.74, 11.0, 23, 140.0} <= set(numbers)
+    assert dates["2024-02-01"] == "policy/riziv-psy-2021.json: /copayment/rules/0/when/all/0/value/history/1/from"
+    assert {"2021-09-01", "2023-01-01", "2009-03-01", "2027-01-01"} <= set(dates)
 
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(PACKAGE_ROOT)))
-def test_no_policy_numbers_dates_or_eval_in_code(path: Path, numbers):
+def test_no_policy_numbers_dates_or_eval_in_code(path: Path, numbers, dates):
     name = str(path.relative_to(PACKAGE_ROOT))
-    found = violations(name, path.read_text(encoding="utf-8"), numbers)
+    found = violations(name, path.read_text(encoding="utf-8"), numbers, dates)
     assert not found, "\n".join(found)
+
+
+POLICY_DATE = "is stated in policy/riziv-psy-2021.json: /copayment/rules/0/when/all/0/value/history/1/from"
 
 
 @pytest.mark.parametrize(("snippet", "expected"), [
@@ -110,16 +161,19 @@ def test_no_policy_numbers_dates_or_eval_in_code(path: Path, numbers):
     ("fee_cents = 8174", "x.py:1: literal 8174 equals riziv-psy-2021.tariff.rows.individual.fee (in cents)"),
     ("copay = 11.0", "x.py:1: literal 11.0 equals riziv-psy-2021.copayment.rules.individual.amount"),
     ("free = age <= 23", "x.py:1: comparison with 23 equals riziv-psy-2021.copayment.rules.youth_free.when.age"),
-    ("start = '2024-02-01'", "x.py:1: date literal 2024-02-01"),
-    ("text = f'from {x} to 2023-01-01'", "x.py:1: date literal 2023-01-01"),
-    ("import datetime\nday = datetime.date(2024, 2, 1)", "x.py:2: date literal 2024-02-01"),
+    ("start = '2024-02-01'", f"x.py:1: date literal 2024-02-01 {POLICY_DATE}"),
+    ("text = f'from {x} to 2024-02-01'", f"x.py:1: date literal 2024-02-01 {POLICY_DATE}"),
+    ("import datetime\nday = datetime.date(2024, 2, 1)", f"x.py:2: date literal 2024-02-01 {POLICY_DATE}"),
+    ("new = day >= dt.date(2026, 5, 1)", "x.py:1: comparison with date literal 2026-05-01"),
+    ("new = '2026-05-01' <= text", "x.py:1: comparison with date literal 2026-05-01"),
     ("eval('1 + 1')", "x.py:1: call of eval"),
     ("frame.eval('a + b')", "x.py:1: call of eval"),
 ])
-def test_the_scan_finds_each_kind_of_breach(numbers, snippet, expected):
-    assert violations("x.py", snippet, numbers) == [expected]
+def test_the_scan_finds_each_kind_of_breach(numbers, dates, snippet, expected):
+    assert violations("x.py", snippet, numbers, dates) == [expected]
 
 
-def test_the_scan_leaves_ordinary_code_alone(numbers):
-    code = "width = 24\nrows = range(8)\nhalf = 0.5\nok = n == 0 or n > 1\nepoch = date(1899, 12, 30)\nevaluate(x)\n"
-    assert violations("x.py", code, numbers) == []
+def test_the_scan_leaves_ordinary_code_alone(numbers, dates):
+    code = ("width = 24\nrows = range(8)\nhalf = 0.5\nok = n == 0 or n > 1\nepoch = date(1899, 12, 30)\nevaluate(x)\n"
+            "sample = date(1990, 3, 14)\nlast = day <= date(9999, 12, 31)\n")
+    assert violations("x.py", code, numbers, dates) == []
