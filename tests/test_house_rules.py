@@ -6,7 +6,7 @@ engine/, carepolicy/, xl_addin/ and workbooks/ with `ast` and reports, one line 
 - a float literal equal to a whole policy number (75.0, 11.0), where a plain count would be an int;
 - an int literal compared with something (`age <= 23`, `count >= 8`) equal to a policy number;
 - a date of the policy files (a `from`, `to`, `version` or `date`) written in a string or as a
-  date(y, m, d) call with constant arguments, and any such date literal in a comparison
+  date(y, m, d) call with constant arguments, and any date literal in a comparison
   (`day >= date(2026, 5, 1)`); sample inputs and calendar constants elsewhere are not rules;
 - a call of eval or exec (also as a method, e.g. DataFrame.eval).
 0 and 1 are not policy numbers here: they are the neutral elements of every sum and product.
