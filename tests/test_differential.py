@@ -77,7 +77,7 @@ def test_no_bundle_is_ever_exceeded(policies, frame):
     for (_, start), rows in covered.groupby(["patient_id", "period_start"]):
         network = rows["network"].iloc[0]
         assert (rows["network"] == network).all()
-        counts = (rows["care"] + "_" + rows["kind"]).value_counts().to_dict()
+        counts = (rows["care"].astype(str) + "_" + rows["kind"].astype(str)).value_counts().to_dict()
         day = rows["session_date"].max().date()
         ok = False
         for bundle in conv["quota"]["networks"][network]["bundles"]:
