@@ -86,6 +86,8 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     applied = {s.id: apply(policies, s) for s in loaded}
     draw = Draw(year, seed)
     workers = min(len(loaded), workers or os.cpu_count() or 1)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        workers = 1  # workers inherit the drawn claims by forking; elsewhere (Windows) run in-process
     done = 0
 
     def tick() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import Problem
+from engine.errors import PolicyError, Problem
 from engine.policy_files import check_file, display, policy_root, source_keys_for
 
 
@@ -78,5 +78,23 @@ def validate(targets: list[Path]) -> list[FileReport]:
                     problems = [Problem(display(path), "/id", f"expected a unique id, found {data['id']!r}, "
                                         f"already used by {display(ids[slot])}")]
                 ids.setdefault(slot, path)
+            if not problems and isinstance(data, dict) and data.get("kind") == "scenario":
+                problems = _scenario_problems(path, root)
             reports.append(FileReport(path, "" if problems else summarise(data), problems))
     return reports
+
+
+def _scenario_problems(path: Path, root: Path) -> list[Problem]:
+    """A scenario is checked against the policies of its folder (paths, units, dates), as when it is applied."""
+    from engine.policies import load_policies
+    from engine.scenarios import load_scenario
+
+    try:
+        policies = load_policies(root)
+    except PolicyError:
+        return []  # the policy files' own problems are reported on their lines
+    try:
+        load_scenario(path, policies)
+    except PolicyError as exc:
+        return list(exc.problems)
+    return []

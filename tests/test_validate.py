@@ -218,3 +218,14 @@ def test_command_line_prints_no_traceback(folder):
         f"{TARIFF}: /tariff/rows/0/fee/history/1/from: expected a date YYYY-MM-DD, found a string \"2024-13-01\"",
         "policy/sources.json: line 2 column 1: expected valid JSON (Expecting ',' delimiter), found the end of the file",
     ]
+
+
+def test_scenario_is_checked_against_the_policies(folder, capsys):
+    def misspell(d):
+        d["changes"][0]["path"] = "riziv-psy-2021.copayment.rules.individul.amount"
+
+    edit(folder / "scenarios" / "copay-15.json", misspell)
+    assert problems(capsys, "policy") == [
+        "policy/scenarios/copay-15.json: /changes/0/path: expected the path of a dated value of the loaded policies, "
+        "found unknown 'riziv-psy-2021.copayment.rules.individul.amount' — did you mean "
+        "'riziv-psy-2021.copayment.rules.individual.amount'?"]
