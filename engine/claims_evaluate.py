@@ -38,8 +38,10 @@ from engine.policies import PolicySet
 from engine.policy_files import display
 from engine.vectorized import evaluate_vectorized
 
-BYTES_PER_ROW = 1500
-"""Peak memory of an in-memory run per claim row (measured with benchmarks/bench_cli.py, rounded up)."""
+BYTES_PER_ROW = 1000
+"""Peak memory of an in-memory run per claim row (about 650 MiB for a million rows, benchmarks/bench_cli.py)."""
+GUEST_ALLOWANCE = 5
+"""A chunk grows by the claims of its patients' group partners: up to about 5 times on the generated mix."""
 GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
 
 
@@ -53,6 +55,7 @@ class Summary:
     refused: Counter = field(default_factory=Counter)
     cents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
     chunks: int = 1
+    largest_chunk: int = 0
     seconds: dict[str, float] = field(default_factory=Counter)
 
     def add(self, results: pd.DataFrame) -> None:
@@ -94,7 +97,7 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
     if chunk_rows is None and suffix != ".xlsx":
         budget = memory if memory is not None else available_memory() // 2
         if estimated_rows(claims) * BYTES_PER_ROW > budget:
-            chunk_rows = max(1, budget // BYTES_PER_ROW)
+            chunk_rows = max(1, budget // (BYTES_PER_ROW * GUEST_ALLOWANCE))
     if chunk_rows is None or suffix == ".xlsx":
         return _in_memory(claims, out, policies)
     return _chunked(claims, out, policies, chunk_rows)
@@ -242,6 +245,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int) -> S
                 continue
             tables = [own_rows] if guest_rows is None else [own_rows, guest_rows]
             own = own_rows.num_rows
+            summary.largest_chunk = max(summary.largest_chunk, sum(t.num_rows for t in tables))
             frame = _to_frame(pa.concat_tables(tables).drop_columns(["_patient"]))
             frame["invalid"] = _flagged(frame["row"].to_numpy(np.int64), frame["invalid"].to_numpy(object), flags)
             clock.lap("read")

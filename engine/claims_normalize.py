@@ -12,6 +12,7 @@ malformed in every column.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,6 +205,7 @@ def _by_value(column: Encoded, parse: Callable[[str], tuple[object, bool]], fill
     return column.rows([v for v, _ in parsed]), ~column.rows([ok for _, ok in parsed]).astype(bool)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _date(text: str) -> tuple[np.datetime64, bool]:
     bad = (np.datetime64("NaT", "D"), False)
     if not ISO_DATE.fullmatch(text):

@@ -63,7 +63,8 @@ def report(summary: Summary, claims: Path, output: Path, scenario: str) -> str:
     """The short summary printed after an evaluation."""
     total = sum(summary.seconds.values())
     parts = ", ".join(f"{name} {sec:.2f}" for name, sec in summary.seconds.items())
-    chunks = f" in {summary.chunks} patient-complete chunks" if summary.chunks > 1 else ""
+    chunks = (f" in {summary.chunks} patient-complete chunks (largest {summary.largest_chunk:,} rows with the "
+              f"other participants of its groups)" if summary.chunks > 1 else "")
     refused = sum(summary.refused.values())
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.refused.most_common())
     c = summary.cents
