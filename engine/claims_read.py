@@ -106,15 +106,13 @@ def claims_batches(path: Path, rows: int | None) -> Iterator[pa.Table]:
 
 
 def estimated_rows(path: Path) -> int:
-    """The number of data rows: exact for Parquet, estimated from a sample of lines for CSV and xlsx."""
-    suffix = check_input(path)
-    if suffix == ".parquet":
+    """The number of data rows of a .csv or .parquet file: exact for Parquet, estimated from a sample of lines for CSV."""
+    if check_input(path) == ".parquet":
         try:
             return pq.ParquetFile(path).metadata.num_rows
         except (pa.ArrowInvalid, OSError):
             return 0
-    per_row = _bytes_per_row(path) if suffix == ".csv" else 40
-    return path.stat().st_size // max(1, per_row)
+    return path.stat().st_size // _bytes_per_row(path)
 
 
 def _csv_header(path: Path) -> tuple[str, list[str]]:
