@@ -7,7 +7,9 @@ from pathlib import Path
 
 from carepolicy.commands.evaluate import policies_for
 from engine.claims_evaluate import read_normalized
+from engine.errors import InputError
 from engine.explain import explain
+from engine.policy_files import display
 
 
 def register(sub) -> None:
@@ -21,5 +23,10 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     claims = read_normalized(args.claims)
-    print(explain(claims, args.claim_id.strip(), policies_for(args.policy, args.scenario)))
+    policies = policies_for(args.policy, args.scenario)
+    try:
+        text = explain(claims, args.claim_id.strip(), policies)
+    except InputError as exc:
+        raise InputError(f"{display(args.claims)}: {exc}") from None
+    print(text)
     return 0
