@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from engine.policies import PolicySet
 
@@ -78,27 +78,56 @@ def holds(cond: Condition, ctx: dict, policies: PolicySet, day: dt.date) -> bool
     return bool(_OPS[cond.op](actual, value))
 
 
-def mask(cond: Condition, ctx: dict[str, np.ndarray], policies: PolicySet,
-         days: np.ndarray) -> np.ndarray:
-    """The rows (arrays in `ctx`, dates in `days` as datetime64[D]) for which a condition holds."""
-    n = len(days)
+@dataclass(frozen=True)
+class Coded:
+    """A text column as integer codes into its distinct values (code -1: no value), for array evaluation."""
+
+    codes: np.ndarray
+    categories: np.ndarray  # object array
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, rows: np.ndarray) -> Coded:
+        return Coded(self.codes[rows], self.categories)
+
+    def equals(self, text: str) -> np.ndarray:
+        """The rows whose value is `text`."""
+        hit = np.flatnonzero(self.categories == text)
+        return self.codes == hit[0] if len(hit) else np.zeros(len(self.codes), bool)
+
+    def lookup(self, table: dict, default, dtype=None) -> np.ndarray:
+        """A value per row from a value per text (`default` for other texts and for rows without one)."""
+        return np.array([table.get(c, default) for c in self.categories] + [default], dtype=dtype)[self.codes]
+
+
+def mask(cond: Condition, ctx: dict[str, np.ndarray | Coded], values: Callable[[str], np.ndarray]) -> np.ndarray:
+    """The rows of `ctx` (arrays or Coded text, one element per row) for which a condition holds.
+
+    `values(path)` gives a dated value on each row's date (float, NaN where it is null).
+    """
     if isinstance(cond, Group):
-        out = np.full(n, cond.mode == "all")
+        out = None
         for c in cond.items:
-            m = mask(c, ctx, policies, days)
-            out = (out & m) if cond.mode == "all" else (out | m)
+            m = mask(c, ctx, values)
+            out = m if out is None else (out & m) if cond.mode == "all" else (out | m)
+        if out is None:
+            n = len(next(iter(ctx.values())))
+            return np.full(n, cond.mode == "all")
         return out
     actual = ctx[cond.field]
-    if isinstance(actual, pd.Categorical) and not cond.path:
-        per_category = _leaf_mask(cond, np.asarray(actual.categories, dtype=object), policies, None)
-        return per_category[actual.codes] & (actual.codes >= 0)
-    return _leaf_mask(cond, np.asarray(actual), policies, days)
+    if isinstance(actual, Coded):
+        if not cond.path:
+            per_category = _leaf_mask(cond, actual.categories, None)
+            return np.append(per_category, False)[actual.codes]  # code -1 picks the appended False
+        actual = np.append(actual.categories, None)[actual.codes]
+    return _leaf_mask(cond, np.asarray(actual), values)
 
 
-def _leaf_mask(cond: Leaf, actual: np.ndarray, policies: PolicySet, days: np.ndarray | None) -> np.ndarray:
+def _leaf_mask(cond: Leaf, actual: np.ndarray, values: Callable[[str], np.ndarray] | None) -> np.ndarray:
     n = len(actual)
     if cond.path:
-        value = policies.dated(cond.path).on_dates(days)
+        value = values(cond.path)
         defined = ~np.isnan(value)
         with np.errstate(invalid="ignore"):
             return defined & _OPS[cond.op](actual, value) if cond.op in _OPS else np.zeros(n, bool)

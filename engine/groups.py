@@ -1,9 +1,32 @@
-"""Group sessions: consistency of the rows sharing a group_id."""
+"""Group sessions: consistency of the rows sharing a group_id, and the fee shares of a group."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+MISSING_GROUP = "invalid: group_id: expected a group id for a group session, found ''"
+
+
+def several_in_group(group: np.ndarray, *values: np.ndarray) -> np.ndarray:
+    """Per row, whether the row's group (integer codes, -1 for none) holds more than one of any `values`."""
+    mine = group >= 0
+    g = group[mine]
+    bad = np.zeros(int(g.max()) + 1 if len(g) else 0, bool)
+    for v in values:
+        v = v[mine].astype(np.int64)
+        low = np.full(len(bad), np.iinfo(np.int64).max)
+        high = np.full(len(bad), np.iinfo(np.int64).min)
+        np.minimum.at(low, g, v)
+        np.maximum.at(high, g, v)
+        bad |= low != high
+    out = np.zeros(len(group), bool)
+    out[mine] = bad[g]
+    return out
+
+
+def inconsistent_group_message(group_id) -> str:
+    return f"invalid: group_id: expected one session_date and co_lead for group {group_id!r}, found several"
 
 
 def group_problems(claims: pd.DataFrame) -> pd.Series:
@@ -11,34 +34,33 @@ def group_problems(claims: pd.DataFrame) -> pd.Series:
 
     Every group session needs a group_id, and the rows of one group share one date and co-lead.
     """
-    out = pd.Series("", index=claims.index, dtype=object)
-    ok = claims["invalid"] == ""
-    group = ok & (claims["kind"] == "group")
-    missing = group & (claims["group_id"] == "")
-    out[missing] = "invalid: group_id: expected a group id for a group session, found ''"
-    rows = claims.loc[group & ~missing, ["group_id", "session_date", "co_lead"]]
-    if len(rows):
-        keyed = rows.groupby("group_id")
-        dates = keyed["session_date"].transform("nunique")
-        leads = keyed["co_lead"].transform("nunique")
-        bad = rows.index[(dates > 1).to_numpy() | (leads > 1).to_numpy()]
-        for i in bad:
-            gid = claims.at[i, "group_id"]
-            out[i] = (f"invalid: group_id: expected one session_date and co_lead for group {gid!r}, "
-                      f"found several")
-    return out
+    out = np.full(len(claims), "", dtype=object)
+    group = ((claims["invalid"] == "") & (claims["kind"] == "group")).to_numpy(bool)
+    ids = claims["group_id"].to_numpy(object)
+    missing = group & (ids == "")
+    out[missing] = MISSING_GROUP
+    checked = group & ~missing
+    if checked.any():
+        codes = np.full(len(claims), -1)
+        codes[checked] = pd.factorize(ids[checked])[0]
+        day = claims["session_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        lead = pd.factorize(claims["co_lead"].to_numpy(object))[0]
+        for i in np.flatnonzero(several_in_group(codes, day, lead)):
+            out[i] = inconsistent_group_message(ids[i])
+    return pd.Series(out, index=claims.index, dtype=object)
 
 
 def share_cents(group_codes: np.ndarray, claim_order: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Each participant's share of its group's fee; shares of a group add up to the fee exactly.
 
     `group_codes` identifies the group of each covered participant, `claim_order` ranks the rows
-    (spare cents go to the earliest claim ids), `total` is the group fee in cents on each row.
+    (distinct integers; spare cents go to the earliest claim ids), `total` is the group fee in cents on each row.
     """
     n = len(group_codes)
     if n == 0:
         return np.zeros(0, np.int64)
-    order = np.lexsort((claim_order, group_codes))
+    key = group_codes.astype(np.int64) * (int(claim_order.max()) + 1) + claim_order
+    order = np.argsort(key)
     codes = group_codes[order]
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
     sizes = np.diff(np.r_[starts, n])

@@ -1,28 +1,37 @@
 """The vectorized bulk evaluator: the reference evaluator's semantics over numpy arrays.
 
-Claims are sorted by patient, date and claim id; then step k evaluates every patient's k-th
-claim at once against per-patient state arrays (period, network type, counts per category), so
-quotas that carry over a 12-month period cost a few array operations per step, not a Python
-loop per claim. Amounts are whole cents until the result frame.
+The claims of one scheme are laid out step-major: sorted by patient, date and claim id, then
+every patient's first claim, then every second claim, and so on, with patients in order of falling
+claim count. The patients still active at step k are then a prefix of the per-patient state
+arrays and their k-th claims a contiguous slice, so a step is a few array operations on slices,
+with no gathering by patient. Quota bundles become a transition table over the count vectors a
+period can hold. Dated values are resolved once per epoch (a stretch of days in which no dated
+value of the policy set changes) and gathered per claim. Amounts are whole cents until the
+result frame.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from engine.claims import REASONS, RESULT_COLUMNS
-from engine.conditions import mask
-from engine.dates import add_months_days, ages_on
-from engine.groups import group_problems, share_cents
+from engine.conditions import Coded, mask
+from engine.dates import add_months_days, civil
+from engine.errors import ResolveError
+from engine.groups import MISSING_GROUP, inconsistent_group_message, several_in_group, share_cents
 from engine.money import percent_of
 from engine.policies import PolicySet
-from engine.rules import CATEGORIES, Convention, Priced, Supplementary, rules_of
+from engine.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
 
-STRING_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
-NAT = np.datetime64("NaT", "D")
+TEXT_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
+NO_DAY = np.iinfo(np.int32).min  # "no date" in int32 day numbers
 R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason codes; 0 is "" (covered)
 
 
@@ -30,98 +39,212 @@ def _cents(values: np.ndarray) -> np.ndarray:
     return np.round(values * 100).astype(np.int64)
 
 
-@dataclass
-class Columns:
-    """The claims of one route as arrays, sorted by patient, date and claim id."""
+def _as_dates(days: np.ndarray) -> np.ndarray:
+    """int32 day numbers as datetime64[D]."""
+    return days.astype(np.int64).view("datetime64[D]")
 
-    index: np.ndarray  # positions in the input frame
-    patient: np.ndarray  # patient codes 0..n_patients-1
-    day: np.ndarray  # datetime64[D]
-    age: np.ndarray
-    ctx: dict
+
+def _day_numbers(column: pd.Series) -> np.ndarray:
+    """Dates as int32 days since 1970-01-01 (NaT becomes NO_DAY)."""
+    days = column.to_numpy().astype("datetime64[D]").view(np.int64)
+    return np.maximum(days, NO_DAY).astype(np.int32)
+
+
+def _coded(column: pd.Series, rows: np.ndarray | None = None) -> Coded:
+    """A text column (or some of its rows) as codes: categoricals as they are, other columns factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.array.codes
+        return Coded(codes if rows is None else codes[rows], column.dtype.categories.to_numpy(dtype=object))
+    codes, uniques = pd.factorize(column if rows is None else column.array.take(rows))
+    small = np.int8 if len(uniques) < 127 else np.int32
+    return Coded(codes.astype(small), np.asarray(uniques, dtype=object))
+
+
+def _ages(birth: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Age in whole years on each day (int32 day numbers), through per-day tables of year and month-day."""
+    def year_and_day(d):
+        def parts(x):
+            year, month, day = civil(_as_dates(x))
+            return np.stack([year, month * 32 + day]).astype(np.int16)
+        return _per_day(d, parts, axis=1)
+    (by, bmd), (sy, smd) = year_and_day(birth), year_and_day(days)
+    return (sy - by - (smd < bmd)).astype(np.int16)
+
+
+def _per_day(days: np.ndarray, fn, axis: int = 0) -> np.ndarray:
+    """fn(days), computed once per distinct day when the days span fewer dates than there are rows."""
+    if not len(days):
+        return fn(days)
+    first = int(days.min())
+    span = int(days.max()) - first + 1
+    if span >= len(days):
+        return fn(days)
+    return np.take(fn(np.arange(first, first + span, dtype=np.int32)), days - first, axis=axis)
+
+
+# -- dated values per epoch ------------------------------------------------------------------------
+
+class Epochs:
+    """Every dated value of a policy set resolved once per epoch; cached per policy set."""
+
+    def __init__(self, policies: PolicySet):
+        self.policies = policies
+        entries = [e for v in policies.values.values() for e in v.entries]
+        edges = [e.start for e in entries] + [e.end + dt.timedelta(days=1) for e in entries if e.end]
+        self.bounds = np.unique(np.array(edges, "datetime64[D]").astype(np.int32))
+        # one day inside each epoch: epoch 0 lies before every history
+        self.first = _as_dates(np.r_[self.bounds[0] - 1, self.bounds].astype(np.int32))
+        self.tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def of(self, days: np.ndarray) -> np.ndarray:
+        """The epoch of each day (int32 day numbers)."""
+        return np.searchsorted(self.bounds, days, side="right").astype(np.int16)
+
+    def table(self, path: str) -> tuple[np.ndarray, np.ndarray]:
+        """(value per epoch, NaN where null or undefined; whether the value is defined on the epoch)."""
+        if path not in self.tables:
+            dated = self.policies.dated(path)
+            values, defined = np.full(len(self.first), np.nan), np.zeros(len(self.first), bool)
+            for e, day in enumerate(self.first):
+                try:
+                    values[e:e + 1] = dated.on_dates(day[None])
+                    defined[e] = True
+                except ResolveError:
+                    pass
+            self.tables[path] = values, defined
+        return self.tables[path]
+
+
+_epochs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def epochs_of(policies: PolicySet) -> Epochs:
+    if policies not in _epochs:
+        _epochs[policies] = Epochs(policies)
+    return _epochs[policies]
+
+
+class Dated:
+    """Dated values on the dates of a set of claims (one element per claim)."""
+
+    def __init__(self, epochs: Epochs, days: np.ndarray):
+        self.epochs, self.days = epochs, days
+        self.epoch = _per_day(days, epochs.of)
+        self.used = np.bincount(self.epoch, minlength=len(epochs.first)) > 0
+
+    def per_epoch(self, path: str) -> np.ndarray:
+        """The value on each epoch; a ResolveError, as from DatedValue.on_dates, if a claim's date has none."""
+        values, defined = self.epochs.table(path)
+        if not defined[self.used].all():
+            self.epochs.policies.dated(path).on_dates(_as_dates(self.days))  # raises with the first such date
+        return values
+
+    def take(self, rows: np.ndarray) -> Dated:
+        """The same values on some of the claims."""
+        part = Dated.__new__(Dated)
+        part.epochs, part.days, part.epoch, part.used = self.epochs, self.days[rows], self.epoch[rows], self.used
+        return part
+
+    def __call__(self, path: str) -> np.ndarray:
+        return self.per_epoch(path)[self.epoch]
+
+    def cents(self, path: str) -> np.ndarray:
+        return _cents(np.nan_to_num(self.per_epoch(path)))[self.epoch]
+
+
+# -- the claims as arrays ----------------------------------------------------------------------------
+
+class Claims:
+    """The normalized claims frame as arrays: integer patients and days, coded text."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        patient = frame["patient_id"]
+        self.patient = (patient.array.codes if isinstance(patient.dtype, pd.CategoricalDtype)
+                        else pd.factorize(patient)[0].astype(np.int32))
+        self.day = _day_numbers(frame["session_date"])
+        self.birth = _day_numbers(frame["birth_date"])
+        self.text = {f: _coded(frame[f]) for f in TEXT_FIELDS}
+        self.increased = frame["increased_reimbursement"].to_numpy(bool)
+        self.group = np.full(len(frame), -1, np.int32)  # group codes of valid group sessions (set with the invalid rows)
+        self.fee_charged = frame["fee_charged"].to_numpy(float)
+        self.earlier = frame["earlier_cm_sessions"].to_numpy(np.int64)
+        self.claim_ids = frame["claim_id"].array
+
+    def ids(self, rows: np.ndarray) -> np.ndarray:
+        """The claim ids of some rows, in their own type (as the reference sorts them)."""
+        return np.asarray(self.claim_ids.take(rows))
+
+    def id_order(self, rows: np.ndarray) -> np.ndarray:
+        """Distinct ranks of `rows` (ascending positions) by claim id; ties keep row order."""
+        ids = self.ids(rows)
+        if len(ids) < 2 or (ids[1:] >= ids[:-1]).all():
+            return np.arange(len(rows))
+        order = np.argsort(ids, kind="stable")
+        rank = np.empty(len(rows), np.int64)
+        rank[order] = np.arange(len(rows))
+        return rank
+
+
+@dataclass
+class Layout:
+    """Rows of one scheme in step-major order: step k is rows[starts[k]:starts[k+1]]."""
+
+    rows: np.ndarray  # input positions
+    starts: list[int]
 
     @property
     def n(self) -> int:
-        return len(self.index)
+        return len(self.rows)
+
+    @property
+    def patients(self) -> int:
+        return self.starts[1] - self.starts[0] if len(self.starts) > 1 else 0
+
+    def steps(self):
+        """(lo, hi, m) per step: the slice of the step's claims and how many patients are active."""
+        for lo, hi in zip(self.starts[:-1], self.starts[1:], strict=True):
+            yield lo, hi, hi - lo
+
+    def previous(self, values: np.ndarray, none) -> np.ndarray:
+        """The value of each claim's predecessor of the same patient (`none` for first claims)."""
+        out = np.full(self.n, none, dtype=values.dtype)
+        for k in range(1, len(self.starts) - 1):
+            lo, hi, before = self.starts[k], self.starts[k + 1], self.starts[k - 1]
+            out[lo:hi] = values[before:before + hi - lo]
+        return out
 
 
-def _ordered(frame: pd.DataFrame, rows: np.ndarray, patient_codes: np.ndarray,
-             days: np.ndarray) -> np.ndarray:
-    """Positions `rows` sorted by (patient, date, claim id) without sorting every claim id."""
-    patient = patient_codes[rows].astype(np.int64)
-    day = days[rows].astype(np.int64)
-    key = patient * (1 << 24) + (day - (day.min() if len(day) else 0))
-    order = np.argsort(key, kind="stable")
+def layout(claims: Claims, rows: np.ndarray) -> Layout:
+    """Lay out `rows` step-major (see the module docstring)."""
+    n = len(rows)
+    if not n:
+        return Layout(rows, [0])
+    patient, day = claims.patient[rows].astype(np.int64), claims.day[rows].astype(np.int64)
+    first, span = int(day.min()), int(day.max() - day.min()) + 1
+    key = patient * span + (day - first)
+    if int(key.max()) < 2**32:
+        key = key.astype(np.uint32)
+    order = np.argsort(key)
     skey = key[order]
-    tie = np.zeros(len(order), bool)
-    if len(order) > 1:
-        same = skey[1:] == skey[:-1]
-        tie[1:] |= same
-        tie[:-1] |= same
-    if tie.any():
-        pos = np.flatnonzero(tie)
-        ids = frame["claim_id"].to_numpy()[rows[order[pos]]].astype(str)
-        resort = np.lexsort((ids, skey[pos]))
-        order[pos] = order[pos][resort]
-    return rows[order]
+    tie = np.flatnonzero(skey[1:] == skey[:-1])
+    if len(tie):  # the same patient and day: by claim id
+        pos = np.unique(np.r_[tie, tie + 1])
+        order[pos] = order[pos][np.lexsort((claims.ids(rows[order[pos]]), skey[pos]))]
+    sp = patient[order]
+    starts = np.r_[0, np.flatnonzero(sp[1:] != sp[:-1]) + 1]
+    counts = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, counts)
+    slot = np.empty(len(counts), np.int64)
+    slot[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
+    active = len(counts) - np.cumsum(np.bincount(counts))[:-1]  # patients with more than k claims
+    offset = np.r_[0, np.cumsum(active)]
+    out = np.empty(n, np.int64)
+    out[offset[rank] + np.repeat(slot, counts)] = rows[order]
+    return Layout(out, offset.tolist())
 
 
-@dataclass
-class Prepared:
-    """Whole-frame arrays converted once: categoricals for the text fields, dates as days."""
-
-    patient: np.ndarray
-    day: np.ndarray
-    birth: np.ndarray
-    text: dict[str, pd.Categorical]
-    increased: np.ndarray
-
-
-def _prepare(frame: pd.DataFrame) -> Prepared:
-    text = {f: _categorical(frame[f]) for f in STRING_FIELDS}
-    return Prepared(pd.factorize(frame["patient_id"])[0], frame["session_date"].to_numpy().astype("datetime64[D]"),
-                    frame["birth_date"].to_numpy().astype("datetime64[D]"), text,
-                    frame["increased_reimbursement"].to_numpy(bool))
-
-
-def _categorical(column: pd.Series) -> pd.Categorical:
-    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category").array
-
-
-def _columns(frame: pd.DataFrame, prep: Prepared, rows: np.ndarray) -> Columns:
-    rows = _ordered(frame, rows, prep.patient, prep.day)
-    patient = pd.factorize(prep.patient[rows])[0]
-    day = prep.day[rows]
-    ctx = {f: cat[rows] for f, cat in prep.text.items()}
-    ctx["increased_reimbursement"] = prep.increased[rows]
-    ctx["session_date"] = day
-    return Columns(rows, patient, day, ages_on(prep.birth[rows], day), ctx)
-
-
-def _equals(ctx_value: pd.Categorical, text: str) -> np.ndarray:
-    cats = list(ctx_value.categories)
-    return (ctx_value.codes == cats.index(text)) if text in cats else np.zeros(len(ctx_value), bool)
-
-
-def _first_match(rules: tuple[Priced, ...], ctx: dict, policies: PolicySet, day: np.ndarray,
-                 where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rule index or -1, amount in cents) of the first rule whose condition holds, on rows `where`."""
-    n = len(day)
-    chosen = np.full(n, -1)
-    amount = np.zeros(n, np.int64)
-    rows = np.flatnonzero(where)
-    if not len(rows):
-        return chosen, amount
-    sub = {k: v[rows] for k, v in ctx.items()}
-    left = np.ones(len(rows), bool)
-    for i, rule in enumerate(rules):
-        hit = left & mask(rule.when, sub, policies, day[rows])
-        if hit.any():
-            chosen[rows[hit]] = i
-            amount[rows[hit]] = _cents(policies.dated(rule.amount).on_dates(day[rows[hit]]))
-            left &= ~hit
-    return chosen, amount
-
+# -- results -----------------------------------------------------------------------------------------
 
 class Words:
     """A vocabulary of result texts, so result columns are integer codes until the end."""
@@ -138,17 +261,21 @@ class Words:
         return np.array([self.code(w) for w in words], dtype=np.int32)
 
     def column(self, codes: np.ndarray) -> pd.Categorical:
-        return pd.Categorical.from_codes(codes, categories=list(self.index))
+        return pd.Categorical.from_codes(codes, dtype=_categories(tuple(self.index)))
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(words: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(words))
 
 
 class Output:
     """Result arrays for every input row, in input order; texts as codes into vocabularies."""
 
-    def __init__(self, n: int, invalid: np.ndarray):
+    def __init__(self, n: int):
         self.schemes, self.bundles, self.rules = Words(), Words(), Words()
         self.reasons = Words(REASONS)
-        found, uniques = pd.factorize(invalid)
-        self.reason = self.reasons.codes(uniques)[found] if n else np.zeros(0, np.int32)
+        self.reason = np.zeros(n, np.int32)
         self.scheme = np.zeros(n, np.int32)
         self.covered = np.zeros(n, bool)
         self.fee = np.zeros(n, np.int64)
@@ -156,311 +283,436 @@ class Output:
         self.insurer = np.zeros(n, np.int64)
         self.care_path = np.zeros(n, np.int64)
         self.supplement = np.zeros(n, np.int64)
-        self.period_start = np.full(n, NAT)
+        self.period_start = np.full(n, NO_DAY, np.int32)
         self.bundle = np.zeros(n, np.int32)
         self.rule = np.zeros(n, np.int32)
 
+    def know(self, rules: Rules) -> None:
+        """Give every scheme, bundle and rule its code up front, so that codes do not depend on thread timing."""
+        for conv in rules.conventions:
+            self.schemes.code(conv.id)
+            self.bundles.codes(b.id for bundles in conv.bundles.values() for b in bundles)
+            self.rules.codes(r.id for r in conv.copayment)
+        for plan in (p for versions in rules.supplementary.values() for p in versions):
+            self.schemes.code(plan.id)
+            self.rules.codes(b.id for b in plan.benefits)
+
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({
+        start = self.period_start.astype(np.int64)
+        start = np.where(start == NO_DAY, np.iinfo(np.int64).min, start * 86_400_000_000_000).view("datetime64[ns]")
+        columns = {
             "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
             "covered": self.covered, "reason": self.reasons.column(self.reason),
             "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
             "insurer_amount": self.insurer / 100, "care_path_fee": self.care_path / 100,
             "supplement_amount": self.supplement / 100, "patient_pays": (self.copay - self.supplement) / 100,
-            "period_start": self.period_start.astype("datetime64[ns]"),
+            "period_start": start,
             "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
-        }, columns=RESULT_COLUMNS, index=claims.index)
+        }
+        return pd.DataFrame(columns, columns=RESULT_COLUMNS, index=claims.index, copy=False)  # copy=False: no consolidation
 
 
 def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFrame:
-    """Evaluate a normalized claims frame; same results as the reference evaluator, in input order."""
-    problems = group_problems(claims).to_numpy()
-    invalid = np.where(problems != "", problems, claims["invalid"].to_numpy(object))
-    out = Output(len(claims), invalid)
-    valid = invalid == ""
-    prep = _prepare(claims)
-    outside = _equals(prep.text["network"], "")
+    """Evaluate a normalized claims frame; same results as the reference evaluator, in input order.
+
+    Large frames are split into two halves of whole patients evaluated on two threads (numpy
+    releases the GIL); group fees are shared once both are done, as groups span patients.
+    """
+    c = Claims(claims)
+    out = Output(len(claims))
+    valid = np.flatnonzero(_invalid_reasons(c, out))
     rules = rules_of(policies)
-    conv_rows = np.flatnonzero(valid & ~outside)
-    benefit_rows = np.flatnonzero(valid & outside)
-    if len(conv_rows):
-        _convention_route(claims, _columns(claims, prep, conv_rows), rules.conventions, policies, out)
-    if len(benefit_rows):
-        _benefit_route(claims, _columns(claims, prep, benefit_rows), rules.supplementary, policies, out)
+    out.know(rules)
+    epochs = epochs_of(policies)
+    outside = c.text["network"].equals("")
+    if len(valid) < THREADED:
+        _evaluate_rows(c, valid, outside, rules, epochs, out)
+    else:
+        odd = (c.patient[valid] & 1).astype(bool)
+        list(_pool().map(lambda rows: _evaluate_rows(c, rows, outside, rules, epochs, out), (valid[odd], valid[~odd])))
+    _share_group_fees(c, outside, out)
     return out.frame(claims)
 
 
-# -- the convention ---------------------------------------------------------------------------------
-
-def _convention_route(claims, c: Columns, conventions, policies, out: Output) -> None:
-    reason = np.full(c.n, R["not_in_force"], np.int32)
-    covered = np.zeros(c.n, bool)
-    for ci, conv in enumerate(conventions):
-        rows = np.flatnonzero(_in_force(c.day, conv) & (reason == R["not_in_force"]))
-        if len(rows):
-            _one_convention(claims, c, rows, ci, conv, policies, out, reason, covered)
-    idx = c.index
-    out.reason[idx] = np.where(covered, 0, reason)
-    out.covered[idx] = covered
+THREADED = 200_000  # valid rows from which two threads pay off
 
 
-def _one_convention(claims, c: Columns, rows, ci: int, conv: Convention, policies: PolicySet,
-                    out: Output, reason: np.ndarray, covered_all: np.ndarray) -> None:
-    n = len(rows)
-    day, age, patient = c.day[rows], c.age[rows], c.patient[rows]
-    ctx = {k: v[rows] for k, v in c.ctx.items()}
-    out.scheme[c.index[rows]] = out.schemes.code(conv.id)
-    net_codes = {net: _equals(ctx["network"], net) for net in conv.bundles}
-    care_ok = ~_equals(ctx["care"], "")
-    category = np.full(n, -1)
-    for k, name in enumerate(CATEGORIES):
-        care, kind = name.rsplit("_", 1)
-        category[_equals(ctx["care"], care) & _equals(ctx["kind"], kind)] = k
-    # parameters per distinct date, looked up per claim: (network, date) -> caps of each bundle
-    days, day_at = _day_table(day)
-    n_bundles = max(len(b) for b in conv.bundles.values())
-    caps = np.zeros((len(conv.bundles), len(days), n_bundles, len(CATEGORIES) + 1), np.int32)
-    band = np.zeros((len(conv.bundles), len(days), 2))
-    for i, net in enumerate(conv.bundles):
-        limits = conv.age_bands[net]
-        band[i, :, 0] = _param(policies, limits.get("min_age"), days, -np.inf)
-        band[i, :, 1] = _param(policies, limits.get("max_age"), days, np.inf)
-        caps[i, :, :, -1] = np.iinfo(np.int32).max
-        for b, bundle in enumerate(conv.bundles[net]):
-            for cat, path in bundle.caps.items():
-                caps[i, :, b, CATEGORIES.index(cat)] = _param(policies, path, days, 0)
-            if bundle.total:
-                caps[i, :, b, -1] = _param(policies, bundle.total, days, np.iinfo(np.int32).max)
-    net_index = np.zeros(n, np.int8)
-    for i, net in enumerate(conv.bundles):
-        net_index[net_codes[net]] = i
-    limits = band[net_index, day_at]
-    age_ok = (age >= limits[:, 0]) & (age <= limits[:, 1])
-    static = np.where(~care_ok, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0))
-    months = policies.dated(conv.period_months).on_dates(days).astype(np.int64)[day_at]
-    # step through each patient's k-th claim
-    state = _PatientState(int(c.patient.max()) + 1)
-    covered = np.zeros(n, bool)
-    why = static.astype(np.int32)
-    bundle_of = np.full(n, -1)
-    period_start = np.full(n, NAT)
-    opens = np.zeros(n, bool)
-    first_ind = np.zeros(n, bool)
-    individual = _equals(ctx["kind"], "individual")
-    for step in _steps(patient):
-        p, d = patient[step], day[step]
-        ok = static[step] == 0
-        same_day = ok & conv.one_session_per_day & (state.last_day[p] == d)
-        ok &= ~same_day
-        in_period = (state.conv[p] == ci) & (d >= state.start[p]) & (d < state.end[p])
-        switch = ok & in_period & conv.one_network_type_per_period & (state.net[p] != net_index[step])
-        ok &= ~switch
-        base = np.where(in_period[:, None], state.counts[p], 0)
-        new = base.copy()
-        has_cat = category[step] >= 0
-        new[np.flatnonzero(has_cat), category[step][has_cat]] += 1
-        new[:, -1] = new[:, :-1].sum(axis=1)
-        fits = (new[:, None, :] <= caps[net_index[step], day_at[step]]).all(axis=2)
-        fit_any = fits.any(axis=1)
-        cov = ok & fit_any
-        reached = ok | switch
-        period_start[step] = np.where(reached & in_period, state.start[p], NAT)
-        why[step] = np.select([same_day, switch, ok & ~fit_any],
-                              [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"]], why[step])
-        covered[step] = cov
-        bundle_of[step] = np.where(cov, fits.argmax(axis=1), -1)
-        new_period = cov & ~in_period
-        opens[step] = new_period
-        first_ind[step] = cov & individual[step] & (base[:, 0] + base[:, 2] == 0)
-        pc = p[cov]
-        state.counts[pc] = new[cov]
-        state.last_day[pc] = d[cov]
-        po, do = p[new_period], d[new_period]
-        state.conv[po] = ci
-        state.start[po] = do
-        state.end[po] = add_months_days(do, months[step][new_period])
-        state.net[po] = net_index[step][new_period]
-        period_start[step[new_period]] = do
-    reason[rows] = np.where(covered, 0, why)
-    covered_all[rows] = covered
-    _settle(claims, c, rows, conv, policies, out, covered, bundle_of, period_start, opens, first_ind, age, ctx)
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(2, thread_name_prefix="carepolicy-evaluate")
 
 
-def _settle(claims, c: Columns, rows, conv: Convention, policies, out: Output, covered, bundle_of,
-            period_start, opens, first_ind, age, ctx) -> None:
-    """Fees, group shares, co-payments and the care-path fee of the covered claims."""
-    idx = c.index[rows]
-    day = c.day[rows]
-    out.period_start[idx] = period_start
-    names = {net: out.bundles.codes(b.id for b in bundles) for net, bundles in conv.bundles.items()}
-    for net, ids in names.items():
-        on = covered & _equals(ctx["network"], net)
-        out.bundle[idx[on]] = ids[bundle_of[on]]
-    full = {**ctx, "age": age, "first_individual_of_period": first_ind,
-            "leader": pd.Categorical.from_codes(np.zeros(len(rows), np.int8), ["psychologist"])}
-    _, fee = _first_match(conv.tariff, full, policies, day, covered)
-    group = covered & _equals(ctx["kind"], "group")
-    co = group & ~_equals(ctx["co_lead"], "")
-    if co.any():
-        _, extra = _first_match(conv.tariff, {**full, "leader": ctx["co_lead"]}, policies, day, co)
-        fee = fee + extra
-    if group.any():
-        g = np.flatnonzero(group)
-        gid = claims["group_id"].to_numpy(object)[idx[g]]
-        codes = pd.factorize(gid)[0]
-        order = np.argsort(np.argsort(claims["claim_id"].array.take(idx[g]).astype(str), kind="stable"))
-        fee[g] = share_cents(codes, order, fee[g])
-    chosen, amount = _first_match(conv.copayment, full, policies, day, covered)
-    copay = np.minimum(amount, fee)
-    rule_ids = out.rules.codes(r.id for r in conv.copayment)
-    out.rule[idx[covered]] = rule_ids[chosen[covered]]
-    out.fee[idx] = np.where(covered, fee, 0)
-    out.copay[idx] = np.where(covered, copay, 0)
-    out.insurer[idx] = np.where(covered, fee - copay, 0)
-    if opens.any():
-        out.care_path[idx[opens]] = _cents(policies.dated(conv.care_path_fee).on_dates(day[opens]))
+def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output) -> None:
+    """Evaluate the valid rows `rows` (all claims of their patients) into `out`."""
+    conv_rows = rows[~outside[rows]]
+    reason = np.full(len(conv_rows), R["not_in_force"], np.int32)
+    for conv in rules.conventions:
+        mine = (reason == R["not_in_force"]) & _in_force(c.day[conv_rows], conv)
+        if mine.any():
+            _convention(c, layout(c, conv_rows[mine]), conv, epochs, out)
+            reason[mine] = 0
+    out.reason[conv_rows[reason > 0]] = reason[reason > 0]
+    benefit_rows = rows[outside[rows]]
+    if len(benefit_rows):
+        _benefits(c, benefit_rows, rules.supplementary, epochs, out)
 
 
-class _PatientState:
-    """Per-patient running state, one array element per patient."""
-
-    def __init__(self, n: int):
-        self.conv = np.full(n, -1)
-        self.start = np.full(n, NAT)
-        self.end = np.full(n, NAT)
-        self.net = np.full(n, -1, np.int8)
-        self.counts = np.zeros((n, len(CATEGORIES) + 1), np.int32)  # per category, then the total
-        self.last_day = np.full(n, NAT)
-        self.last_session = np.full(n, NAT)
-        self.youth = np.zeros(n, bool)
-        self.reimbursed = np.zeros(n, np.int64)
+def _share_group_fees(c: Claims, outside: np.ndarray, out: Output) -> None:
+    """Share each group's fee among its covered participants to the cent; then cap the co-payments at the fee."""
+    g = np.flatnonzero(out.covered & (c.group >= 0) & ~outside)
+    if len(g):
+        out.fee[g] = share_cents(c.group[g], c.id_order(g), out.fee[g])
+    np.minimum(out.copay, out.fee, out=out.copay)
+    np.subtract(out.fee, out.copay, out=out.insurer)
 
 
-def _steps(patient: np.ndarray):
-    """Row positions of every patient's k-th claim, for k = 0, 1, …; rows are sorted by patient."""
-    n = len(patient)
-    if not n:
-        return
-    starts = np.r_[0, np.flatnonzero(patient[1:] != patient[:-1]) + 1]
-    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    order = np.argsort(rank, kind="stable")
-    bounds = np.searchsorted(rank[order], np.arange(rank.max() + 2))
-    for k in range(rank.max() + 1):
-        yield order[bounds[k]:bounds[k + 1]]
+def _invalid_reasons(c: Claims, out: Output) -> np.ndarray:
+    """Reason codes of malformed rows (the frame's own and unpriceable groups); returns the valid rows."""
+    given = c.frame["invalid"]
+    if isinstance(given.dtype, pd.CategoricalDtype):
+        coded = _coded(given)
+        out.reason[:] = np.append(out.reasons.codes(coded.categories), 0)[coded.codes]
+        valid = np.append(coded.categories == "", False)[coded.codes]
+    else:
+        text = given.to_numpy(object)
+        bad = np.flatnonzero(text != "")
+        codes, uniques = pd.factorize(text[bad])
+        out.reason[bad] = out.reasons.codes(uniques)[codes]
+        valid = np.ones(len(text), bool)
+        valid[bad] = False
+    group = np.flatnonzero(valid & c.text["kind"].equals("group"))
+    ids = _coded(c.frame["group_id"], group)
+    empty = ids.equals("")
+    c.group[group] = np.where(empty, -1, ids.codes)
+    missing = group[empty]
+    bad = several_in_group(c.group, c.day, c.text["co_lead"].codes)
+    for i in np.flatnonzero(bad):
+        out.reason[i] = out.reasons.code(inconsistent_group_message(ids.categories[c.group[i]]))
+    out.reason[missing] = out.reasons.code(MISSING_GROUP)
+    valid[missing] = False
+    return valid & ~bad
 
 
 def _in_force(day: np.ndarray, rule) -> np.ndarray:
-    """Rows whose date falls in a convention's or benefit's validity."""
-    ok = day >= np.datetime64(rule.start)
-    return ok & (day <= np.datetime64(rule.end)) if rule.end else ok
+    """Claims whose date falls in a convention's or benefit's validity."""
+    ok = day >= np.datetime64(rule.start, "D").astype(np.int64)
+    return ok & (day <= np.datetime64(rule.end, "D").astype(np.int64)) if rule.end else ok
 
 
-def _day_table(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The dates from the first to the last claim, and each claim's position among them."""
-    if not len(day):
-        return day, np.zeros(0, np.int64)
-    first = day.min()
-    offset = (day - first).astype(np.int64)
-    return first + np.arange(offset.max() + 1).astype("timedelta64[D]"), offset
+# -- the convention ----------------------------------------------------------------------------------
+
+def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Output) -> None:
+    rows, n = lay.rows, lay.n
+    day = c.day[rows]
+    dated = Dated(epochs, day)
+    text = {f: c.text[f].take(rows) for f in ("kind", "network", "care", "setting", "co_lead")}
+    age = _ages(c.birth[rows], day)
+    nets = list(conv.bundles)
+    net = text["network"].lookup({x: i for i, x in enumerate(nets)}, -1, np.int8)
+    cares, kinds = (list(dict.fromkeys(name.rsplit("_", 1)[i] for name in CATEGORIES)) for i in (0, 1))
+    by_parts = np.full((len(cares) + 1, len(kinds) + 1), -1, np.int8)  # last row and column: other values
+    for k, name in enumerate(CATEGORIES):
+        care, kind = name.rsplit("_", 1)
+        by_parts[cares.index(care), kinds.index(kind)] = k
+    category = by_parts[text["care"].lookup({x: i for i, x in enumerate(cares)}, -1, np.int8),
+                        text["kind"].lookup({x: i for i, x in enumerate(kinds)}, -1, np.int8)]
+    # regimes: (network type, epoch) -> age band, caps of each bundle
+    n_epochs = len(epochs.first)
+    regime = net.astype(np.int32) * n_epochs + dated.epoch
+    low = np.concatenate([_param(dated, conv.age_bands[x].get("min_age"), -np.inf) for x in nets])
+    high = np.concatenate([_param(dated, conv.age_bands[x].get("max_age"), np.inf) for x in nets])
+    low, high = (np.clip(np.ceil(low), -9999, 9999).astype(np.int16), np.clip(np.floor(high), -9999, 9999).astype(np.int16))
+    age_ok = (age >= low[regime]) & (age <= high[regime])  # whole ages: a band's bounds as whole numbers
+    static = np.where(category < 0, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0)).astype(np.int32)
+    limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
+    caps, totals = _caps(conv, nets, dated, limit)
+    vectors, move, fitting = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
+    n_states = len(vectors)
+    move, fitting = move.ravel(), fitting.ravel()
+    cats = len(CATEGORIES)
+    at = (regime * n_states) * cats + np.maximum(category, 0)
+    months = np.nan_to_num(dated.per_epoch(conv.period_months)).astype(np.int64)
+    distinct = np.unique(months[dated.used])
+    period_end = _add_months(day, distinct[0] if len(distinct) == 1 else months[dated.epoch])
+    covered, same_day, switch, quota_ok, in_period, state_before, bundle, start = _walk(
+        lay, day, net, static == 0, at, move, fitting, cats, period_end, conv)
+    why = np.select([same_day, switch, ~quota_ok], [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"]],
+                    static)
+    reached = ~same_day & (static == 0)
+    opens = covered & ~in_period
+    period_start = np.where(opens, day, np.where(reached & in_period, start, NO_DAY))
+    individual = np.array([c.endswith("_individual") for c in CATEGORIES])
+    no_individual = (vectors[:, individual].sum(axis=1) == 0)
+    first_individual = covered & text["kind"].equals("individual") & no_individual[state_before]
+    out.scheme[rows] = out.schemes.code(conv.id)
+    out.covered[rows] = covered
+    out.reason[rows] = np.where(covered, 0, why)
+    out.period_start[rows] = period_start
+    names = [out.bundles.codes(b.id for b in conv.bundles[x]) for x in nets]
+    width = max(len(x) for x in names)
+    table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])
+    out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
+    ctx = {**text, "age": age, "increased_reimbursement": c.increased[rows], "session_date": _as_dates(day),
+           "first_individual_of_period": first_individual, "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
+    _settle(c, lay, conv, dated, ctx, covered, opens, out)
 
 
-def _param(policies: PolicySet, path: str | None, days: np.ndarray, fill: float) -> np.ndarray:
-    """A parameter on each date, `fill` where it is null or the rule does not name it."""
+def _add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    """add_months on int32 day numbers; `months` one number, or one per day with few distinct values."""
+    def shifted(d: np.ndarray, m: int) -> np.ndarray:
+        return _per_day(d, lambda x: _as_days(add_months_days(_as_dates(x), np.full(len(x), m))))
+    if np.ndim(months) == 0:
+        return shifted(days, int(months))
+    out = np.empty_like(days)
+    for m in np.unique(months):
+        on = months == m
+        out[on] = shifted(days[on], int(m))
+    return out
+
+
+def _as_days(dates: np.ndarray) -> np.ndarray:
+    return dates.astype("datetime64[D]").astype(np.int32)
+
+
+def _param(dated: Dated, path: str | None, fill: float) -> np.ndarray:
+    """A parameter per epoch, `fill` where it is null or the rule does not name it."""
     if path is None:
-        return np.full(len(days), fill)
-    values = policies.dated(path).on_dates(days)
+        return np.full(len(dated.epochs.first), fill)
+    values = dated.per_epoch(path)
     return np.where(np.isnan(values), fill, values)
 
 
-# -- supplementary benefits ------------------------------------------------------------------------
-
-def _benefit_route(claims, c: Columns, plans: dict[str, tuple[Supplementary, ...]], policies, out: Output) -> None:
-    fee_charged = claims["fee_charged"].to_numpy(float)[c.index]
-    fee = np.where(np.isnan(fee_charged), 0, _cents(np.nan_to_num(fee_charged)))
-    out.fee[c.index] = fee
-    out.copay[c.index] = fee
-    reason = np.full(c.n, R["no_scheme"], np.int32)
-    earlier = claims["earlier_cm_sessions"].to_numpy(np.int64)[c.index]
-    earlier_by_patient = np.zeros(int(c.patient.max()) + 1, np.int64)
-    np.maximum.at(earlier_by_patient, c.patient, earlier)
-    for mutuality, versions in plans.items():
-        mine = _equals(c.ctx["mutuality"], mutuality)
-        for plan in versions:
-            rows = np.flatnonzero(mine & _in_force(c.day, plan))
-            if len(rows):
-                _one_plan(c, rows, plan, policies, out, fee, np.isnan(fee_charged), earlier_by_patient, reason)
-    out.reason[c.index] = reason
+def _caps(conv: Convention, nets: list[str], dated: Dated, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Caps [regime, bundle, category] and totals [regime, bundle] of every (network type, epoch), at most `limit`."""
+    n_epochs = len(dated.epochs.first)
+    width = max(len(conv.bundles[x]) for x in nets)
+    caps = np.zeros((len(nets), n_epochs, width, len(CATEGORIES)))
+    totals = np.zeros((len(nets), n_epochs, width))  # a missing bundle (padding) admits nothing
+    for i, name in enumerate(nets):
+        for b, bundle in enumerate(conv.bundles[name]):
+            for cat, path in bundle.caps.items():
+                caps[i, :, b, CATEGORIES.index(cat)] = _param(dated, path, 0)
+            totals[i, :, b] = _param(dated, bundle.total, np.inf)
+    caps = np.minimum(caps, limit).astype(np.int32).reshape(-1, width, len(CATEGORIES))
+    return caps, np.minimum(totals, limit).astype(np.int32).reshape(-1, width)
 
 
-def _one_plan(c: Columns, rows, plan: Supplementary, policies, out: Output, fee_all, missing_all,
-              earlier_by_patient, reason_all) -> None:
-    n = len(rows)
-    day, patient, fee = c.day[rows], c.patient[rows], fee_all[rows]
-    ctx = {k: v[rows] for k, v in c.ctx.items()}
-    out.scheme[c.index[rows]] = out.schemes.code(plan.id)
-    gap = policies.dated(plan.gap_months).on_dates(day).astype(np.int64)
-    youth_if_start = mask(plan.youth, {"age_at_treatment_start": c.age[rows]}, policies, day)
-    recognised = np.zeros(n, bool)
-    for provider, path in plan.providers.items():
-        on = _equals(ctx["provider"], provider)
-        recognised[on] = policies.dated(path).on_dates(day[on]) == 1
-    fee_missing = missing_all[rows]
-    cap = policies.dated(plan.lifetime_cap).on_dates(day)
-    # the benefit each claim would get as youth and as adult
-    amounts = {}
-    for youth in (True, False):
-        sub = {**ctx, "youth": np.full(n, youth)}
-        rule = np.full(n, -1)
-        amount = np.zeros(n, np.int64)
-        for i, benefit in enumerate(plan.benefits):
-            left = (rule < 0) & mask(benefit.when, sub, policies, day)
-            value = _benefit_amounts(benefit, fee, day, policies)
-            hit = left & (value >= 0)
-            rule[hit], amount[hit] = i, value[hit]
-        amounts[youth] = (rule, amount)
-    state = _PatientState(int(c.patient.max()) + 1)
-    why = np.zeros(n, np.int32)
-    youth_used = np.zeros(n, bool)
-    covered = np.zeros(n, bool)
-    for step in _steps(patient):
-        p, d = patient[step], day[step]
-        last = state.last_session[p]
-        new = np.isnat(last) | (d > add_months_days(np.where(np.isnat(last), d, last), gap[step]))
-        state.youth[p[new]] = youth_if_start[step][new]
-        state.last_session[p] = d
-        youth = state.youth[p]
-        youth_used[step] = youth
-        rule = np.where(youth, amounts[True][0][step], amounts[False][0][step])
-        ok = recognised[step] & ~fee_missing[step]
-        same_day = ok & plan.one_per_day & (state.last_day[p] == d)
-        ok &= ~same_day
-        capped = ok & (earlier_by_patient[p] + state.reimbursed[p] >= cap[step])
-        ok &= ~capped
-        no_rule = ok & (rule < 0)
-        cov = ok & ~no_rule
-        why[step] = np.select(
-            [~recognised[step], fee_missing[step], same_day, capped, no_rule],
-            [R["provider_not_recognised"], R["fee_missing"], R["one_session_per_day"], R["lifetime_cap_reached"],
-             R["no_benefit_rule"]], 0)
-        covered[step] = cov
-        state.reimbursed[p[cov]] += 1
-        state.last_day[p[cov]] = d[cov]
-    rule = np.where(youth_used, amounts[True][0], amounts[False][0])
-    amount = np.where(youth_used, amounts[True][1], amounts[False][1])
-    idx = c.index[rows]
-    ids = out.rules.codes(b.id for b in plan.benefits)
-    out.covered[idx] = covered
-    out.rule[idx[covered]] = ids[rule[covered]]
-    out.supplement[idx] = np.where(covered, amount, 0)
-    reason_all[rows] = np.where(covered, 0, why)
+@functools.lru_cache(maxsize=32)
+def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int):
+    """The count vectors a period can hold, and each claim's move between them.
+
+    caps[r, b, c] is the cap of category c in bundle b under regime r, totals[r, b] the bundle's total.
+    Returns (vectors [state, category], move [regime, state, category] -> next state or -1 when no
+    bundle has room, fitting [regime, state, category] -> the first bundle with room). State 0 is empty.
+    """
+    caps = np.frombuffer(caps_bytes, np.int32).reshape(shape)
+    totals = np.frombuffer(totals_bytes, np.int32).reshape(shape[:2])
+    n_cats = shape[2]
+    step = np.eye(n_cats, dtype=np.int32)
+
+    def fits(v: np.ndarray) -> np.ndarray:  # [vector, regime, bundle]
+        return (v[:, None, None, :] <= caps).all(axis=3) & (v.sum(axis=1)[:, None, None] <= totals)
+
+    level = np.zeros((1, n_cats), np.int32)
+    levels = [level]
+    for _ in range(limit):
+        grown = np.unique((level[:, None, :] + step).reshape(-1, n_cats), axis=0)
+        level = grown[fits(grown).any(axis=(1, 2))]
+        if not len(level):
+            break
+        levels.append(level)
+    vectors = np.concatenate(levels)
+    radix = limit + 2
+    weights = radix ** np.arange(n_cats, dtype=np.int64)
+    codes = vectors @ weights
+    by_code = np.argsort(codes)
+    grown = (vectors[:, None, :] + step).reshape(-1, n_cats)  # [state * category]
+    room = fits(grown)
+    has_room = room.any(axis=2)
+    found = np.minimum(np.searchsorted(codes[by_code], grown @ weights), len(codes) - 1)
+    target = by_code[found]
+    move = np.where(has_room, target[:, None], -1).astype(np.int32)
+    first = room.argmax(axis=2).astype(np.int8)
+    n_states = len(vectors)
+    regimes = shape[0]
+    move = move.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
+    first = first.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
+    return vectors, move, first
 
 
-def _benefit_amounts(benefit, fee: np.ndarray, day: np.ndarray, policies: PolicySet) -> np.ndarray:
+def _walk(lay: Layout, day, net, eligible, at, move, fitting, cats: int, period_end, conv: Convention):
+    """Step through every patient's claims in date order, carrying the period and its counts."""
+    n, p = lay.n, lay.patients
+    covered, same_day, switch = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    quota_ok, in_period = np.ones(n, bool), np.zeros(n, bool)
+    state_before = np.zeros(n, np.int32)
+    bundle = np.zeros(n, np.int8)
+    start = np.full(n, NO_DAY, np.int32)
+    last = np.full(p, NO_DAY, np.int32)  # last covered day
+    p_start, p_end = np.full(p, NO_DAY, np.int32), np.full(p, NO_DAY, np.int32)
+    p_net = np.full(p, -1, np.int8)
+    state = np.zeros(p, np.int32)
+    for lo, hi, m in lay.steps():
+        d, ok = day[lo:hi], eligible[lo:hi].copy()
+        if conv.one_session_per_day:
+            same = ok & (last[:m] == d)
+            ok &= ~same
+            same_day[lo:hi] = same
+        inside = d < p_end[:m]
+        in_period[lo:hi] = inside
+        if conv.one_network_type_per_period:
+            other = ok & inside & (p_net[:m] != net[lo:hi])
+            ok &= ~other
+            switch[lo:hi] = other
+        before = np.where(inside, state[:m], 0)
+        state_before[lo:hi] = before
+        t = at[lo:hi] + before * cats
+        nxt = move[t]
+        room = nxt >= 0
+        quota_ok[lo:hi] = room | ~ok
+        cov = ok & room
+        covered[lo:hi] = cov
+        bundle[lo:hi] = fitting[t]
+        start[lo:hi] = p_start[:m]
+        np.copyto(state[:m], nxt, where=cov)
+        np.copyto(last[:m], d, where=cov)
+        opens = cov & ~inside
+        np.copyto(p_start[:m], d, where=opens)
+        np.copyto(p_end[:m], period_end[lo:hi], where=opens)
+        np.copyto(p_net[:m], net[lo:hi], where=opens)
+    return covered, same_day, switch, quota_ok, in_period, state_before, bundle, start
+
+
+def _first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rule index or -1, amount in cents) of the first rule whose condition holds, on rows `where`."""
+    chosen = np.full(len(where), -1, np.int8)
+    left = where.copy()
+    for i, rule in enumerate(rules):
+        if not left.any():
+            break
+        hit = left & mask(rule.when, ctx, dated)
+        np.copyto(chosen, i, where=hit)
+        left &= ~hit
+    amounts = np.concatenate([_cents(np.nan_to_num(dated.per_epoch(r.amount))) for r in rules]
+                             + [np.zeros(len(dated.epochs.first), np.int64)])
+    at = np.where(chosen < 0, len(rules), chosen).astype(np.int32) * len(dated.epochs.first) + dated.epoch
+    return chosen, amounts[at]
+
+
+def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, ctx: dict, covered, opens, out: Output) -> None:
+    """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
+    rows = lay.rows
+    _, fee = _first_match(conv.tariff, ctx, dated, covered)
+    co = np.flatnonzero(covered & ctx["kind"].equals("group") & ~ctx["co_lead"].equals(""))
+    if len(co):
+        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in ctx.items()}
+        _, extra = _first_match(conv.tariff, {**sub, "leader": sub["co_lead"]}, dated.take(co), np.ones(len(co), bool))
+        fee[co] += extra
+    chosen, amount = _first_match(conv.copayment, ctx, dated, covered)
+    rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
+    out.rule[rows] = rule_ids[chosen]
+    out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared
+    out.copay[rows] = amount  # the rule's amount until capped at the fee
+    out.care_path[rows] = np.where(opens, dated.cents(conv.care_path_fee), 0)
+
+
+# -- supplementary benefits --------------------------------------------------------------------------
+
+def _benefits(c: Claims, rows: np.ndarray, plans: dict[str, tuple[Supplementary, ...]], epochs: Epochs, out: Output) -> None:
+    """Sessions outside the convention: the patient pays the provider; a mutuality may pay a benefit."""
+    fee_charged = c.fee_charged
+    fee_all = np.where(np.isnan(fee_charged[rows]), 0, _cents(np.nan_to_num(fee_charged[rows])))
+    out.fee[rows] = fee_all
+    out.copay[rows] = fee_all
+    earlier = np.zeros(int(c.patient.max()) + 1, np.int64)
+    np.maximum.at(earlier, c.patient[rows], c.earlier[rows])
+    plan_of = np.full(len(rows), -1, np.int16)
+    all_plans = [plan for versions in plans.values() for plan in versions]
+    day = c.day[rows]
+    for i, plan in enumerate(all_plans):
+        plan_of[(plan_of < 0) & c.text["mutuality"].equals(plan.mutuality)[rows] & _in_force(day, plan)] = i
+    out.reason[rows[plan_of < 0]] = R["no_scheme"]
+    if (plan_of >= 0).any():
+        _plans(c, layout(c, rows[plan_of >= 0]), all_plans, earlier, fee_charged, epochs, out)
+
+
+def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_charged, epochs: Epochs, out: Output) -> None:
+    rows, n = lay.rows, lay.n
+    day = c.day[rows]
+    dated = Dated(epochs, day)
+    fee_missing = np.isnan(fee_charged[rows])
+    fee = np.where(fee_missing, 0, _cents(np.nan_to_num(fee_charged[rows])))
+    text = {f: c.text[f].take(rows) for f in ("mutuality", "provider")}
+    age = _ages(c.birth[rows], day)
+    plan_of = np.zeros(n, np.int16)
+    for i, plan in enumerate(plans):
+        plan_of[text["mutuality"].equals(plan.mutuality) & _in_force(day, plan)] = i
+    gap = np.zeros(n, np.int64)
+    youth_if_start, recognised = np.zeros(n, bool), np.zeros(n, bool)
+    cap, one_per_day = np.zeros(n), np.zeros(n, bool)
+    rule = {True: np.full(n, -1, np.int16), False: np.full(n, -1, np.int16)}
+    amount = {True: np.zeros(n, np.int64), False: np.zeros(n, np.int64)}
+    rule_codes = np.zeros(0, np.int32)
+    for i, plan in enumerate(plans):
+        on = plan_of == i
+        if not on.any():
+            continue
+        gap[on] = dated(plan.gap_months)[on]
+        youth_if_start[on] = mask(plan.youth, {"age_at_treatment_start": age}, dated)[on]
+        for provider, path in plan.providers.items():
+            here = on & text["provider"].equals(provider)
+            recognised[here] = dated(path)[here] == 1
+        cap[on] = dated(plan.lifetime_cap)[on]
+        one_per_day[on] = plan.one_per_day
+        offset = len(rule_codes)
+        rule_codes = np.r_[rule_codes, out.rules.codes(b.id for b in plan.benefits)]
+        values = [np.where(on, _benefit_amounts(benefit, fee, dated), -1) for benefit in plan.benefits]
+        for youth in (True, False):
+            ctx = {"youth": np.full(n, youth), "increased_reimbursement": c.increased[rows]}
+            for k, (benefit, value) in enumerate(zip(plan.benefits, values, strict=True)):
+                hit = (rule[youth] < 0) & (value >= 0) & mask(benefit.when, ctx, dated)
+                rule[youth][hit], amount[youth][hit] = offset + k, value[hit]
+        out.scheme[rows[on]] = out.schemes.code(plan.id)
+    # a treatment starts at a patient's first session or after a gap; its youth status holds throughout
+    previous = lay.previous(day, NO_DAY)
+    seen = previous != NO_DAY
+    starts = ~seen | (day > _add_months(np.where(seen, previous, day), gap))
+    eligible = recognised & ~fee_missing
+    covered, same_day, capped, youth_used = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    p = lay.patients
+    youth, reimbursed, last = np.zeros(p, bool), np.zeros(p, np.int64), np.full(p, NO_DAY, np.int32)
+    prior = earlier[c.patient[rows]]
+    has_rule = {y: rule[y] >= 0 for y in (True, False)}
+    for lo, hi, m in lay.steps():
+        d = day[lo:hi]
+        young = np.where(starts[lo:hi], youth_if_start[lo:hi], youth[:m])
+        youth[:m] = young
+        youth_used[lo:hi] = young
+        ok = eligible[lo:hi].copy()
+        same = ok & one_per_day[lo:hi] & (last[:m] == d)
+        ok &= ~same
+        full = ok & (prior[lo:hi] + reimbursed[:m] >= cap[lo:hi])
+        ok &= ~full
+        cov = ok & np.where(young, has_rule[True][lo:hi], has_rule[False][lo:hi])
+        same_day[lo:hi], capped[lo:hi], covered[lo:hi] = same, full, cov
+        reimbursed[:m] += cov
+        np.copyto(last[:m], d, where=cov)
+    chosen = np.where(youth_used, rule[True], rule[False])
+    why = np.select([~recognised, fee_missing, same_day, capped, ~covered],
+                    [R["provider_not_recognised"], R["fee_missing"], R["one_session_per_day"], R["lifetime_cap_reached"],
+                     R["no_benefit_rule"]], 0)
+    out.covered[rows] = covered
+    out.reason[rows] = why
+    out.rule[rows[covered]] = rule_codes[chosen[covered]]
+    out.supplement[rows] = np.where(covered, np.where(youth_used, amount[True], amount[False]), 0)
+
+
+def _benefit_amounts(benefit, fee: np.ndarray, dated: Dated) -> np.ndarray:
     """The benefit in cents per claim, or -1 where the rule has no amount on that date."""
     n = len(fee)
-    flat = policies.dated(benefit.flat).on_dates(day) if benefit.flat else np.full(n, np.nan)
-    percent = policies.dated(benefit.percent).on_dates(day) if benefit.percent else np.full(n, np.nan)
-    cap = policies.dated(benefit.cap).on_dates(day) if benefit.cap else np.full(n, np.nan)
+    flat = dated(benefit.flat) if benefit.flat else np.full(n, np.nan)
+    percent = dated(benefit.percent) if benefit.percent else np.full(n, np.nan)
+    cap = dated(benefit.cap) if benefit.cap else np.full(n, np.nan)
     by_percent = percent_of(fee, np.nan_to_num(percent))
     by_percent = np.where(np.isnan(cap), by_percent, np.minimum(by_percent, _cents(np.nan_to_num(cap))))
     value = np.where(~np.isnan(flat), np.minimum(_cents(np.nan_to_num(flat)), fee),
