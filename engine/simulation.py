@@ -8,6 +8,7 @@ care-path lines (count × value) so that a spreadsheet can rebuild the cost with
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ from engine.vectorized import evaluate_vectorized
 
 __all__ = ["DRIVER_COLUMNS", "METRICS", "RESULT_COLUMNS", "Metric", "Simulation", "simulate"]
 
-DEFAULT_YEAR = 2027
+DEFAULT_YEAR = dt.date.today().year + 1
 """The next budget year, simulated when no year is given."""
 DEFAULT_SEED = 1
 
@@ -50,6 +51,9 @@ class Simulation:
     def result(self, scenario: str, metric: str) -> float:
         """A national total (sum over the simulated regions) of a metric for one scenario."""
         rows = self.results[self.results["scenario"] == scenario]
+        if rows.empty or metric not in METRICS:
+            raise InputError(f"expected a scenario ({', '.join(s.id for s in self.scenarios)}) and a metric "
+                             f"({', '.join(METRICS)}), found {scenario!r} and {metric!r}")
         return float(rows[metric].sum())
 
 
@@ -62,12 +66,18 @@ def _scenarios(policies: PolicySet, names: Sequence[str | Path]) -> list[Scenari
     return loaded
 
 
-def _check_year(policies: PolicySet, year: int) -> None:
-    draw = Draw(year, DEFAULT_SEED)
-    if rules_of(policies).convention_on(draw.reference_day) is None:
+def _check_year(policies: PolicySet, year: int, seed: int) -> None:
+    if seed < 0:
+        raise InputError(f"seed: expected a whole number of 0 or more, found {seed}")
+    draw = Draw(year, seed)
+    try:
+        in_force = rules_of(policies).convention_on(draw.reference_day)
+    except ValueError:
+        in_force = None
+    if in_force is None:
         starts = sorted(c.start for c in rules_of(policies).conventions)
-        raise InputError(f"year: expected a year in which a convention is in force on {draw.reference_day:%d %B} "
-                         f"(the first starts {starts[0]}), found {year}")
+        raise InputError(f"year: expected a year in which a convention is in force on 1 July, the reference day of "
+                         f"a simulated year (the first convention starts {starts[0]}), found {year}")
 
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
@@ -80,9 +90,9 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     scenarios side by side (default: one per core, at most one per scenario).
     """
     data = load_regions(policies.root)
-    region_ids = tuple(data.region(r).id for r in regions) if regions else tuple(data.names())
+    region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     loaded = _scenarios(policies, scenarios)
-    _check_year(policies, year)
+    _check_year(policies, year, seed)
     applied = {s.id: apply(policies, s) for s in loaded}
     draw = Draw(year, seed)
     workers = min(len(loaded), workers or os.cpu_count() or 1)
@@ -94,10 +104,11 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
         nonlocal done
         done += 1
         if progress:
-            progress(done / len(loaded))
+            progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
     global _SHARED
     _SHARED = (loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw)
+    tick()
     try:
         if workers > 1:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:

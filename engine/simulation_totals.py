@@ -41,6 +41,8 @@ METRICS: dict[str, Metric] = {
                                      "covered sessions of the care paths opened in the year, also after its end, "
                                      "per care path", "ratio"),
     "refused_quota": Metric("Refused by quota", "sessions", "sessions refused because no quota bundle had room"),
+    "refused_other": Metric("Refused otherwise", "sessions",
+                            "sessions refused for another reason (age band, one session per day, network switch)"),
     "insurer_cost": Metric("Insurer cost", "EUR", "session fees minus co-payments, plus care-path fees"),
     "care_path_fees": Metric("Care-path fees", "EUR", "care-path fees paid in the year (once per patient per period)"),
     "patient_copay": Metric("Patient co-payments", "EUR", "co-payments of covered convention sessions"),
@@ -52,8 +54,8 @@ METRICS: dict[str, Metric] = {
                                   "ratio"),
     "specialised_average": Metric(
         "Specialised individual sessions per patient", "sessions per patient",
-        "network-level average of covered specialised individual sessions per patient, for the network type "
-        "closest to its cap", "ratio"),
+        "network-level average of covered specialised individual sessions per care path opened in the year "
+        "(counting its sessions after the year too), for the network type closest to its cap", "ratio"),
     "specialised_cap": Metric("Network average cap", "sessions per patient",
                               "the convention's network-level average cap of that network type", "ratio"),
     "cap_exceeded": Metric("Average cap exceeded", "flag", "whether the network-level average exceeds its cap", "flag"),
@@ -108,8 +110,10 @@ class _Frame:
 
     def care_paths(self, mask: np.ndarray) -> np.ndarray:
         """Distinct (patient, period start) pairs per region."""
-        key = self.patient[mask].astype(np.int64) * 100_000 + self.period[mask].astype(np.int64)
-        _, first = np.unique(key, return_index=True)
+        patient = pd.factorize(self.patient[mask])[0].astype(np.int64)
+        period = self.period[mask].astype(np.int64)
+        _, first = np.unique(patient * (int(period.max(initial=0)) + 1) + (period - period.min(initial=0)),
+                             return_index=True)
         return np.bincount(self.region[mask][first], minlength=self.n)
 
     def people(self, mask: np.ndarray) -> np.ndarray:
@@ -140,6 +144,7 @@ def aggregate(scenario: str, claims: pd.DataFrame, evaluated: pd.DataFrame, regi
         "sessions_first_line": f.count(cov & f.is_("care", "first_line")),
         "sessions_specialised": f.count(cov & f.is_("care", "specialised")),
         "refused_quota": f.count(f.convention & f.is_("reason", "quota_exhausted")),
+        "refused_other": f.count(f.convention & ~f.covered & ~f.is_("reason", "quota_exhausted")),
         **{k: v / 100 for k, v in cents.items()},
         "cm_patients": f.people(benefit), "cm_sessions": f.count(benefit),
     }
@@ -155,17 +160,21 @@ def aggregate(scenario: str, claims: pd.DataFrame, evaluated: pd.DataFrame, regi
 
 
 def _network_average(f: _Frame, policies: PolicySet, draw: Draw) -> dict[str, np.ndarray]:
-    """Per region, the network type whose average of specialised individual sessions is closest to its cap."""
+    """Per region, the network type whose average of specialised individual sessions per care path is closest to its cap.
+
+    The cap is an average over the patients' 12-month periods, so the care paths opened in the year are
+    followed to their end rather than cut at the year's end.
+    """
     conv = rules_of(policies).convention_on(draw.reference_day)
-    base = f.covered & f.is_("care", "specialised") & f.is_("kind", "individual")
+    base = f.path_opened & f.is_("care", "specialised") & f.is_("kind", "individual")
     best = {"specialised_average": np.zeros(f.n), "specialised_cap": np.zeros(f.n), "ratio": np.full(f.n, -1.0)}
     for network, caps in conv.network_average.items():
         if "specialised_individual" not in caps:
             continue
         cap = float(policies.value_at(caps["specialised_individual"], draw.reference_day).value)
         mask = base & f.is_("network", network)
-        patients = f.people(mask)
-        average = np.divide(f.count(mask), patients, out=np.zeros(f.n), where=patients > 0)
+        paths = f.care_paths(mask)
+        average = np.divide(f.count(mask), paths, out=np.zeros(f.n), where=paths > 0)
         better = average / cap > best["ratio"]
         for key, value in (("specialised_average", average), ("specialised_cap", cap), ("ratio", average / cap)):
             best[key] = np.where(better, value, best[key])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.dates import add_months, ages_on
 from engine.policies import PolicySet
 from engine.regions import Regions, SessionDistribution
 from engine.rules import rules_of
@@ -24,7 +25,8 @@ from engine.scenarios import Scenario
 # Columns of the per-patient uniforms (one row per candidate patient).
 _BIRTH, _NETWORK, _CARE, _GROUP, _CLB, _BIM, _COUNT, _START, _INTERVAL, _GROUP_COUNT, _CO_LEAD, _ROUND = range(12)
 _CONVENTION_DRAWS = 12
-_OUTSIDE_DRAWS = 5  # birth, count, start, interval, rounding
+_O_BIRTH, _O_COUNT, _O_START, _O_INTERVAL, _O_ROUND, _O_BIM = range(6)
+_OUTSIDE_DRAWS = 6
 _CONVENTION_STREAM, _OUTSIDE_STREAM = 0, 1
 
 TEXT = {
@@ -184,6 +186,9 @@ class Synthesizer:
         self.co_leads = ("", *(k for k in mix if k != "none"))
         self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
+        ref = draw.reference_day
+        self.birthdays = np.array([np.datetime64(add_months(ref, -12 * a), "D").astype(np.int64)
+                                   for a in range(regions.max_age + 2)])  # birthday `a` years before the reference day
 
     def claims(self, scenario: Scenario, region_ids: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
         """The claims frame of the regions, and each claim's region index (into `region_ids`)."""
@@ -202,27 +207,27 @@ class Synthesizer:
         cm = population * figures.by_age("cm_member_share") * figures.by_age("cm_outside_uptake")
         outside = candidates(self.regions, index, cm, self.draw.seed, _OUTSIDE_STREAM, _OUTSIDE_DRAWS)
         bim = self.regions.region(name).bim_share.value
-        parts = [self._convention(inside, figures, bim), self._outside(outside, figures)]
+        parts = [self._convention(inside, figures, bim), self._outside(outside, figures, bim)]
         out = Sessions.concat(parts)
         out.region = np.full(len(out.patient), r, np.int16)
         return out
 
     def _birth(self, age: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Birth days such that the age on the reference day is `age`."""
-        ref = np.datetime64(self.draw.reference_day, "D").astype(np.int64)
-        return ref - np.floor((age + u) * 365.25).astype(np.int64) - 1
+        """Birth days, uniform over the days that give the age `age` on the reference day."""
+        latest, earliest = self.birthdays[age], self.birthdays[age + 1] + 1
+        return latest - np.floor(u * (latest - earliest + 1)).astype(np.int64)
 
-    def _path(self, count: np.ndarray, u_start: np.ndarray, u_interval: np.ndarray):
-        """Start day and interval of care paths, placed so that each has a session in the year."""
+    def _path(self, count: np.ndarray, u_start: np.ndarray, u_interval: np.ndarray, birth: np.ndarray):
+        """Start day and interval of care paths, placed so that each has a session in the year, none before birth."""
         lo, hi = self.interval
         interval = lo + np.floor(u_interval * (hi - lo + 1)).astype(np.int64)
         first, last = self.draw.first.astype(np.int64), self.draw.last.astype(np.int64)
-        earliest = first - (count - 1) * interval
+        earliest = np.maximum(first - (count - 1) * interval, birth)
         start = earliest + np.floor(u_start * (last - earliest + 1)).astype(np.int64)
         return start, interval
 
     def _network(self, age: np.ndarray, u: np.ndarray, children_share: np.ndarray) -> np.ndarray:
-        """1 (children) or 2 (adults): the network type open at the age, chosen where both are."""
+        """The network type's code: the one open at the age (at the care path's start), chosen where both are."""
         ok = {net: (age >= band.get("min_age", 0)) & (age <= band.get("max_age", age.max(initial=0)))
               for net, band in self.bands.items()}
         both = ok["children"] & ok["adults"]
@@ -231,37 +236,42 @@ class Synthesizer:
 
     def _convention(self, p: Patients, figures: Figures, bim: float) -> Sessions:
         age, u = p.age.astype(np.int64), p.u
-        network = self._network(age, u[:, _NETWORK], figures.by_age("children_network_share"))
         specialised = u[:, _CARE] < figures.by_age("specialised_share")[age]
         care = np.where(specialised, TEXT["care"].index("specialised"), TEXT["care"].index("first_line"))
-        children = network == TEXT["network"].index("children")
-        loc, emp = figures.by_age("clb_location_share")[age], figures.by_age("clb_employed_share")[age]
-        setting = np.where(children & (u[:, _CLB] < loc), 1, np.where(children & (u[:, _CLB] < loc + emp), 2, 0))
         count = np.zeros(len(p), np.int64)
-        for code, care_name in ((1, "first_line"), (2, "specialised")):
-            rows = care == code
+        for care_name in ("first_line", "specialised"):
+            rows = care == TEXT["care"].index(care_name)
             dist = self.regions.distribution(care_name, "individual")
             count[rows] = _counts(dist, u[rows, _COUNT], u[rows, _ROUND],
                                   figures.session_factor(care_name, "individual")[age[rows]])
-        start, interval = self._path(count, u[:, _START], u[:, _INTERVAL])
+        birth = self._birth(age, u[:, _BIRTH])
+        start, interval = self._path(count, u[:, _START], u[:, _INTERVAL], birth)
+        at_start = ages_on(birth.astype("datetime64[D]"), start.astype("datetime64[D]")).clip(0, self.regions.max_age)
+        network = self._network(at_start, u[:, _NETWORK], figures.by_age("children_network_share"))
+        children = network == TEXT["network"].index("children")
+        loc, emp = figures.by_age("clb_location_share")[at_start], figures.by_age("clb_employed_share")[at_start]
+        setting = np.select([children & (u[:, _CLB] < loc), children & (u[:, _CLB] < loc + emp)],
+                            [TEXT["setting"].index("clb_location"), TEXT["setting"].index("clb_employed")],
+                            TEXT["setting"].index("standard"))
         owner, day = _schedule(count, start, interval)
-        individual = self._sessions(p, owner, day, network, care, setting, u[:, _BIM] < bim)
+        person = (birth, network, care, setting, u[:, _BIM] < bim)
+        individual = self._sessions(p, owner, day, *person)
         in_group = np.flatnonzero(u[:, _GROUP] < figures.by_age("group_share")[age])
-        grouped = self._groups(p, in_group, figures, start + interval // 2, interval, network, care, setting,
-                               u[:, _BIM] < bim)
+        grouped = self._groups(p, in_group, figures, start + interval // 2, interval, person)
         return Sessions.concat([individual, grouped])
 
-    def _sessions(self, p: Patients, owner, day, network, care, setting, increased, kind=0) -> Sessions:
+    def _sessions(self, p: Patients, owner, day, birth, network, care, setting, increased,
+                  kind: str = "individual") -> Sessions:
         n = len(owner)
-        codes = {"kind": np.full(n, kind), "network": network[owner], "care": care[owner], "setting": setting[owner],
-                 "mutuality": np.zeros(n, np.int64), "provider": np.zeros(n, np.int64)}
-        return Sessions(p.ident[owner], self._birth(p.age[owner].astype(np.int64), p.u[owner, _BIRTH]), day, codes,
-                        increased[owner], np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.nan),
-                        np.zeros(n, np.int16))
+        codes = {"kind": np.full(n, TEXT["kind"].index(kind)), "network": network[owner], "care": care[owner],
+                 "setting": setting[owner], "mutuality": np.full(n, TEXT["mutuality"].index("")),
+                 "provider": np.full(n, TEXT["provider"].index(""))}
+        return Sessions(p.ident[owner], birth[owner], day, codes, increased[owner], np.zeros(n, np.int64),
+                        np.zeros(n, np.int64), np.full(n, np.nan), np.zeros(n, np.int16))
 
-    def _groups(self, p: Patients, members: np.ndarray, figures: Figures, start, interval, network, care, setting,
-                increased) -> Sessions:
+    def _groups(self, p: Patients, members: np.ndarray, figures: Figures, start, interval, person) -> Sessions:
         """Group paths: members of one network and care type, in order of start, form groups that meet together."""
+        network, care = person[1], person[2]
         members = members[np.lexsort((start[members], care[members], network[members]))]
         key = network[members] * 3 + care[members]
         # a new group at every `group_size` members and wherever the network or care type changes
@@ -275,8 +285,8 @@ class Synthesizer:
         leader = members[new]
         age = p.age[leader].astype(np.int64)
         count = np.zeros(len(leader), np.int64)
-        for code, care_name in ((1, "first_line"), (2, "specialised")):
-            rows = care[leader] == code
+        for care_name in ("first_line", "specialised"):
+            rows = care[leader] == TEXT["care"].index(care_name)
             dist = self.regions.distribution(care_name, "group")
             count[rows] = _counts(dist, p.u[leader[rows], _GROUP_COUNT], p.u[leader[rows], _ROUND],
                                   figures.session_factor(care_name, "group")[age[rows]])
@@ -289,22 +299,28 @@ class Synthesizer:
         group_start = np.cumsum(per_group) - per_group
         within = np.arange(len(session_idx)) - np.repeat(np.cumsum(rep) - rep, rep)
         owner = members[group_start[g_owner[session_idx]] + within]
-        out = self._sessions(p, owner, g_day[session_idx], network, care, setting, increased, kind=1)
+        born = g_day[session_idx] >= person[0][owner]  # nobody attends a group before being born
+        owner, session_idx = owner[born], session_idx[born]
+        out = self._sessions(p, owner, g_day[session_idx], *person, kind="group")
         out.group = self.groups_drawn + session_idx + 1  # one group_id per group session
         out.co_lead = np.minimum(co_lead, len(self.co_leads) - 1)[g_owner[session_idx]]
         self.groups_drawn += len(g_owner)
         return out
 
-    def _outside(self, p: Patients, figures: Figures) -> Sessions:
+    def _outside(self, p: Patients, figures: Figures, bim: float) -> Sessions:
         """CM members with psychotherapy outside the convention, reimbursed by the CM benefit."""
         age, u = p.age.astype(np.int64), p.u
         dist = self.regions.distribution("outside_convention", "individual")
-        count = _counts(dist, u[:, 1], u[:, 4], figures.session_factor("outside_convention", "individual")[age])
-        start, interval = self._path(count, u[:, 2], u[:, 3])
+        count = _counts(dist, u[:, _O_COUNT], u[:, _O_ROUND],
+                        figures.session_factor("outside_convention", "individual")[age])
+        birth = self._birth(age, u[:, _O_BIRTH])
+        start, interval = self._path(count, u[:, _O_START], u[:, _O_INTERVAL], birth)
         owner, day = _schedule(count, start, interval)
         n = len(owner)
-        codes = {"kind": np.zeros(n, np.int64), "network": np.zeros(n, np.int64), "care": np.zeros(n, np.int64),
-                 "setting": np.zeros(n, np.int64), "mutuality": np.ones(n, np.int64), "provider": np.ones(n, np.int64)}
-        return Sessions(p.ident[owner], self._birth(age[owner], u[owner, 0]), day, codes, np.zeros(n, bool),
+        codes = {"kind": np.full(n, TEXT["kind"].index("individual")), "network": np.full(n, TEXT["network"].index("")),
+                 "care": np.full(n, TEXT["care"].index("")), "setting": np.full(n, TEXT["setting"].index("standard")),
+                 "mutuality": np.full(n, TEXT["mutuality"].index("cm")),
+                 "provider": np.full(n, TEXT["provider"].index("psychotherapist"))}
+        return Sessions(p.ident[owner], birth[owner], day, codes, (u[:, _O_BIM] < bim)[owner],
                         np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, self.fee_outside),
                         np.zeros(n, np.int16))

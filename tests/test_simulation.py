@@ -110,3 +110,15 @@ def test_2024_baseline_reproduces_the_published_figures(policies):
     per_path = sim.regions.target("sessions-per-care-path").value
     assert abs(nation["patients"] / patients - 1) < 0.05
     assert abs(nation["sessions_per_care_path"] / per_path - 1) < 0.05
+
+
+def test_every_convention_session_of_the_year_is_covered_or_refused(policies, small):
+    """No refused session drops out of the tables: covered + refused (quota) + refused (other) = all sessions."""
+    draw = Draw(2027, 1)
+    baseline = small.scenarios[0]
+    claims, _ = Synthesizer(small.policies["baseline"], small.regions, draw).claims(baseline, SMALL)
+    day = claims["session_date"].to_numpy().astype("datetime64[D]")
+    in_year = (day >= draw.first) & (day <= draw.last) & (claims["network"] != "").to_numpy()
+    rows = small.results[small.results["scenario"] == "baseline"]
+    assert (rows["sessions"] + rows["refused_quota"] + rows["refused_other"]).sum() == in_year.sum()
+    assert rows["refused_other"].sum() > 0

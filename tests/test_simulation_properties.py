@@ -166,7 +166,6 @@ def test_one_group_id_per_group_session_and_all_members_attend_it(policies, seed
     assert (claims.loc[claims["kind"] == "individual", "group_id"] == "").all()
 
 
-@pytest.mark.xfail(strict=True, reason="the network type is chosen by the age on 1 July, not at the care path's start")
 def test_the_network_type_is_open_at_the_start_of_each_care_path(policies):
     seed = 1
     baseline = load_scenario(BASELINE, policies)
@@ -182,7 +181,6 @@ def test_the_network_type_is_open_at_the_start_of_each_care_path(policies):
         assert (ages[on] >= limits.get("min_age", 0)).all() and (ages[on] <= limits.get("max_age", 200)).all(), net
 
 
-@pytest.mark.xfail(strict=True, reason="CM members outside the convention are all drawn without increased reimbursement")
 def test_cm_members_outside_the_convention_include_increased_reimbursement(policies):
     baseline = load_scenario(BASELINE, policies)
     claims, _, _ = drawn(policies, baseline, [SMALL], 1)
@@ -190,7 +188,6 @@ def test_cm_members_outside_the_convention_include_increased_reimbursement(polic
     assert outside["increased_reimbursement"].any()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="a region named twice is simulated twice")
 def test_a_region_named_twice_is_counted_once(policies):
     try:
         sim = simulate(policies, regions=[SMALL, "Luxembourg"], workers=1)
