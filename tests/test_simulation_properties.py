@@ -159,10 +159,15 @@ def test_one_group_id_per_group_session_and_all_members_attend_it(policies, seed
     assert (per[["network", "care", "co_lead"]].nunique() == 1).all().all()
     assert (per["patient_id"].nunique() == per.size()).all(), "a member attends a group session once"
     assert per.size().max() <= size
-    # all members attend every session of their group: a patient meets the same members at each group session
+    # every member attends every session of their group, except those held before the member was born
     members = per["patient_id"].apply(frozenset)
     met = group["group_id"].map(members)
-    assert (met.groupby(group["patient_id"]).nunique() == 1).all()
+    birth = dict(zip(group["patient_id"], group["birth_date"], strict=False))
+    for patient, sessions in group.groupby("patient_id"):
+        everyone = frozenset().union(*met[sessions.index])
+        for gid in sessions["group_id"]:
+            day = group.loc[group["group_id"] == gid, "session_date"].iloc[0]
+            assert all(birth[m] > day for m in everyone - members[gid]), (patient, gid)
     assert (claims.loc[claims["kind"] == "individual", "group_id"] == "").all()
 
 
