@@ -60,7 +60,7 @@ class Encoded:
 
     def rows(self, per_value: list) -> np.ndarray:
         """A per-value result spread to the rows."""
-        return np.asarray(per_value)[self.index] if per_value else np.zeros(0)
+        return np.asarray(per_value)[self.index] if per_value else np.zeros(len(self.index), bool)
 
 
 @dataclass

@@ -137,3 +137,13 @@ def test_a_small_memory_budget_switches_to_chunks(tmp_path, capsys):
     code, out, _ = run(capsys, "evaluate", tmp_path / "c.csv", "-o", tmp_path / "chunked.parquet", "--memory", "1")
     assert code == 0 and "patient-complete chunks" in out
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "memory.parquet"), pd.read_parquet(tmp_path / "chunked.parquet"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_a_file_with_a_header_and_no_rows_gives_an_empty_result(tmp_path, capsys, suffix):
+    claims = tmp_path / f"empty{suffix}"
+    write_claims(generate_claims(10, seed=1).iloc[0:0], claims)
+    code, out, err = run(capsys, "evaluate", str(claims), "-o", str(tmp_path / "out.csv"))
+    assert (code, err) == (0, "")
+    assert pd.read_csv(tmp_path / "out.csv").empty
+    assert "0 rows" in out
