@@ -83,13 +83,14 @@ def claims_batches(path: Path, rows: int | None) -> Iterator[pa.Table]:
         delimiter, header = _csv_header(path)
         names = column_names(path, header)
         sample = max(1, _bytes_per_row(path))
-        options = _csv_options(header, names, delimiter, block_size=max(1 << 20, rows * sample))
+        ragged = _Ragged(path)
+        options = _csv_options(header, names, delimiter, ragged, block_size=max(1 << 20, rows * sample))
         try:
             with pacsv.open_csv(path, *options) as reader:
                 for batch in reader:
                     yield _renamed(pa.Table.from_batches([batch]), names)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InputError(f"{display(path)}: {_arrow_message(exc)}") from None
+            raise InputError(f"{display(path)}: {ragged.message or _arrow_message(exc)}") from None
     elif suffix == ".parquet" and rows is None:
         yield _read_parquet(path)
     elif suffix == ".parquet":
@@ -139,11 +140,31 @@ def _bytes_per_row(path: Path) -> int:
     return max(1, sum(len(line) + 1 for line in lines) // len(lines)) if lines else 100
 
 
-def _csv_options(header: list[str], names: list[str], delimiter: str, block_size: int = 1 << 24):
+class _Ragged:
+    """Remembers the first line with the wrong number of fields, so the error can name it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.message = path, ""
+
+    def __call__(self, row) -> str:
+        if not self.message:
+            number = row.number if row.number is not None and row.number >= 0 else self._line_of(row.text)
+            where = f"line {number}: " if number else ""
+            self.message = (f"{where}expected {row.expected_columns} fields as in the header, found "
+                            f"{row.actual_columns}: {row.text[:80]!r}")
+        return "error"
+
+    def _line_of(self, text: str) -> int | None:
+        """The first line of the file that reads `text` (the reader does not count lines when threaded)."""
+        with self.path.open(encoding="utf-8-sig", errors="replace") as f:
+            return next((i for i, line in enumerate(f, start=1) if line.rstrip("\r\n") == text), None)
+
+
+def _csv_options(header: list[str], names: list[str], delimiter: str, ragged: _Ragged, block_size: int = 1 << 24):
     types = {h: pa.string() if n in IDENTIFIERS else pa.dictionary(pa.int32(), pa.string())
              for h, n in zip(header, names, strict=True)}
     return (pacsv.ReadOptions(block_size=block_size, encoding="utf8"),
-            pacsv.ParseOptions(delimiter=delimiter),
+            pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=ragged),
             pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
                                  quoted_strings_can_be_null=False))
 
@@ -151,10 +172,11 @@ def _csv_options(header: list[str], names: list[str], delimiter: str, block_size
 def _read_csv(path: Path) -> pa.Table:
     delimiter, header = _csv_header(path)
     names = column_names(path, header)
+    ragged = _Ragged(path)
     try:
-        table = pacsv.read_csv(path, *_csv_options(header, names, delimiter))
+        table = pacsv.read_csv(path, *_csv_options(header, names, delimiter, ragged))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"{display(path)}: {_arrow_message(exc)}") from None
+        raise InputError(f"{display(path)}: {ragged.message or _arrow_message(exc)}") from None
     return _renamed(table, names)
 
 

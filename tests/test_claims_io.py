@@ -139,7 +139,7 @@ def test_semicolon_csv_with_byte_order_mark(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p1\n", "Expected 5 columns, got 2"),
+    (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p1\n", "line 2: expected 5 fields as in the header, found 2: .c1,p1."),
     (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p\xe9,1990-01-01,2024-01-01,individual\n", "UTF-8"),
     (b"", "expected a header line"),
 ])
