@@ -62,6 +62,11 @@ def _literal(field: str, value: Any) -> Any:
     return value
 
 
+def leaves(cond: Condition) -> list[Leaf]:
+    """The field conditions of a condition."""
+    return [cond] if isinstance(cond, Leaf) else [leaf for c in cond.items for leaf in leaves(c)]
+
+
 def holds(cond: Condition, ctx: dict, policies: PolicySet, day: dt.date) -> bool:
     """Whether a condition holds for one claim (`ctx` maps field names to values)."""
     if isinstance(cond, Group):

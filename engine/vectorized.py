@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.claims import REASONS, RESULT_COLUMNS
-from engine.conditions import Coded, mask
+from engine.conditions import Coded, leaves, mask
 from engine.dates import add_months_days, civil
 from engine.errors import ResolveError
 from engine.groups import MISSING_GROUP, inconsistent_group_message, several_in_group, share_cents
@@ -55,7 +57,11 @@ def _coded(column: pd.Series, rows: np.ndarray | None = None) -> Coded:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.array.codes
         return Coded(codes if rows is None else codes[rows], column.dtype.categories.to_numpy(dtype=object))
-    codes, uniques = pd.factorize(column if rows is None else column.array.take(rows))
+    values = column.array
+    if rows is not None:  # pandas takes slowly from chunked arrow arrays; arrow itself does not
+        values = (pd.arrays.ArrowStringArray(values.__arrow_array__().take(rows))
+                  if isinstance(values, pd.arrays.ArrowStringArray) else values.take(rows))
+    codes, uniques = pd.factorize(values)
     small = np.int8 if len(uniques) < 127 else np.int32
     return Coded(codes.astype(small), np.asarray(uniques, dtype=object))
 
@@ -145,6 +151,12 @@ class Dated:
         part.epochs, part.days, part.epoch, part.used = self.epochs, self.days[rows], self.epoch[rows], self.used
         return part
 
+    def on_epochs(self, epochs: np.ndarray) -> Dated:
+        """Values for one row per given epoch (for rules evaluated once per combination of values)."""
+        part = Dated.__new__(Dated)
+        part.epochs, part.days, part.epoch, part.used = self.epochs, self.days, epochs, self.used
+        return part
+
     def __call__(self, path: str) -> np.ndarray:
         return self.per_epoch(path)[self.epoch]
 
@@ -169,18 +181,29 @@ class Claims:
         self.group = np.full(len(frame), -1, np.int32)  # group codes of valid group sessions (set with the invalid rows)
         self.fee_charged = frame["fee_charged"].to_numpy(float)
         self.earlier = frame["earlier_cm_sessions"].to_numpy(np.int64)
-        self.claim_ids = frame["claim_id"].array
+        ids = frame["claim_id"].array
+        self.claim_ids = ids.__arrow_array__() if isinstance(ids, pd.arrays.ArrowStringArray) else ids  # taken from fast
 
     def ids(self, rows: np.ndarray) -> np.ndarray:
         """The claim ids of some rows, in their own type (as the reference sorts them)."""
+        if isinstance(self.claim_ids, pa.ChunkedArray):
+            return self.claim_ids.take(rows).to_numpy()
         return np.asarray(self.claim_ids.take(rows))
 
     def id_order(self, rows: np.ndarray) -> np.ndarray:
         """Distinct ranks of `rows` (ascending positions) by claim id; ties keep row order."""
-        ids = self.ids(rows)
-        if len(ids) < 2 or (ids[1:] >= ids[:-1]).all():
+        if len(rows) < 2:
             return np.arange(len(rows))
-        order = np.argsort(ids, kind="stable")
+        if isinstance(self.claim_ids, pa.ChunkedArray):
+            ids = self.claim_ids.take(rows)
+            if pc.all(pc.greater_equal(ids[1:], ids[:-1])).as_py():
+                return np.arange(len(rows))
+            order = pc.sort_indices(ids).to_numpy()  # a stable sort
+        else:
+            ids = np.asarray(self.claim_ids.take(rows))
+            if (ids[1:] >= ids[:-1]).all():
+                return np.arange(len(rows))
+            order = np.argsort(ids, kind="stable")
         rank = np.empty(len(rows), np.int64)
         rank[order] = np.arange(len(rows))
         return rank
@@ -220,27 +243,30 @@ def layout(claims: Claims, rows: np.ndarray) -> Layout:
     n = len(rows)
     if not n:
         return Layout(rows, [0])
-    patient, day = claims.patient[rows].astype(np.int64), claims.day[rows].astype(np.int64)
-    first, span = int(day.min()), int(day.max() - day.min()) + 1
-    key = patient * span + (day - first)
+    day = claims.day[rows]
+    first, span = int(day.min()), int(day.max()) - int(day.min()) + 1
+    key = claims.patient[rows].astype(np.int64) * span + (day - first)
     if int(key.max()) < 2**32:
         key = key.astype(np.uint32)
     order = np.argsort(key)
     skey = key[order]
+    del key, day
     tie = np.flatnonzero(skey[1:] == skey[:-1])
     if len(tie):  # the same patient and day: by claim id
         pos = np.unique(np.r_[tie, tie + 1])
         order[pos] = order[pos][np.lexsort((claims.ids(rows[order[pos]]), skey[pos]))]
-    sp = patient[order]
+    sp = skey // span  # the patient of each sorted claim
     starts = np.r_[0, np.flatnonzero(sp[1:] != sp[:-1]) + 1]
+    del sp, skey
     counts = np.diff(np.r_[starts, n])
-    rank = np.arange(n) - np.repeat(starts, counts)
     slot = np.empty(len(counts), np.int64)
     slot[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
     active = len(counts) - np.cumsum(np.bincount(counts))[:-1]  # patients with more than k claims
     offset = np.r_[0, np.cumsum(active)]
-    out = np.empty(n, np.int64)
-    out[offset[rank] + np.repeat(slot, counts)] = rows[order]
+    at = np.arange(n) - np.repeat(starts, counts)  # rank of each claim among its patient's
+    at = offset[at] + np.repeat(slot, counts)
+    out = np.empty(n, rows.dtype)
+    out[at] = rows[order]
     return Layout(out, offset.tolist())
 
 
@@ -276,7 +302,7 @@ class Output:
         self.schemes, self.bundles, self.rules = Words(), Words(), Words()
         self.reasons = Words(REASONS)
         self.reason = np.zeros(n, np.int32)
-        self.scheme = np.zeros(n, np.int32)
+        self.scheme = np.zeros(n, np.int16)
         self.covered = np.zeros(n, bool)
         self.fee = np.zeros(n, np.int64)
         self.copay = np.zeros(n, np.int64)
@@ -284,8 +310,8 @@ class Output:
         self.care_path = np.zeros(n, np.int64)
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NO_DAY, np.int32)
-        self.bundle = np.zeros(n, np.int32)
-        self.rule = np.zeros(n, np.int32)
+        self.bundle = np.zeros(n, np.int16)
+        self.rule = np.zeros(n, np.int16)
 
     def know(self, rules: Rules) -> None:
         """Give every scheme, bundle and rule its code up front, so that codes do not depend on thread timing."""
@@ -298,18 +324,27 @@ class Output:
             self.rules.codes(b.id for b in plan.benefits)
 
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
-        start = self.period_start.astype(np.int64)
-        start = np.where(start == NO_DAY, np.iinfo(np.int64).min, start * 86_400_000_000_000).view("datetime64[ns]")
+        """The result frame; each array is let go once its column is made, to keep the peak memory low."""
         columns = {
             "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
             "covered": self.covered, "reason": self.reasons.column(self.reason),
-            "provider_fee": self.fee / 100, "patient_copay": self.copay / 100,
-            "insurer_amount": self.insurer / 100, "care_path_fee": self.care_path / 100,
-            "supplement_amount": self.supplement / 100, "patient_pays": (self.copay - self.supplement) / 100,
-            "period_start": start,
             "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
+            "patient_pays": (self.copay - self.supplement) / 100,
         }
+        names = {"period_start": "period_start", "provider_fee": "fee", "patient_copay": "copay",
+                 "insurer_amount": "insurer", "care_path_fee": "care_path", "supplement_amount": "supplement"}
+        run = _pool().map if len(self.covered) >= THREADED else map
+        columns.update(zip(names, run(self._column, names.values()), strict=True))
         return pd.DataFrame(columns, columns=RESULT_COLUMNS, index=claims.index, copy=False)  # copy=False: no consolidation
+
+    def _column(self, name: str) -> np.ndarray:
+        values = getattr(self, name)
+        setattr(self, name, None)
+        if name != "period_start":
+            return values / 100
+        days = values.astype(np.int64)
+        days[values == NO_DAY] = np.iinfo(np.int64).min  # NaT
+        return days.view("datetime64[D]").astype("datetime64[ns]")
 
 
 def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFrame:
@@ -320,21 +355,27 @@ def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFra
     """
     c = Claims(claims)
     out = Output(len(claims))
-    valid = np.flatnonzero(_invalid_reasons(c, out))
+    valid = np.flatnonzero(_invalid_reasons(c, out)).astype(np.int32 if len(claims) < 2**31 else np.int64)
     rules = rules_of(policies)
     out.know(rules)
     epochs = epochs_of(policies)
     outside = c.text["network"].equals("")
     if len(valid) < THREADED:
         _evaluate_rows(c, valid, outside, rules, epochs, out)
-    else:
-        odd = (c.patient[valid] & 1).astype(bool)
-        list(_pool().map(lambda rows: _evaluate_rows(c, rows, outside, rules, epochs, out), (valid[odd], valid[~odd])))
+    else:  # parts of whole patients (ranges of patient codes: near rows when codes follow the rows), two at a time
+        parts = max(2, -(-len(valid) // PART))
+        patient = c.patient[valid].astype(np.int64)
+        part = (patient * parts // (int(patient.max()) + 1)).astype(np.int16)
+        bounds = np.r_[0, np.cumsum(np.bincount(part, minlength=parts))]
+        valid = valid[np.argsort(part, kind="stable")]
+        list(_pool().map(lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out),
+                         range(parts)))
     _share_group_fees(c, outside, out)
     return out.frame(claims)
 
 
 THREADED = 200_000  # valid rows from which two threads pay off
+PART = 250_000  # most rows of one part: bounds the memory of the parts in flight
 
 
 @functools.cache
@@ -584,7 +625,45 @@ def _walk(lay: Layout, day, net, eligible, at, move, fitting, cats: int, period_
 
 
 def _first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rule index or -1, amount in cents) of the first rule whose condition holds, on rows `where`."""
+    """(rule index or -1, amount in cents) of the first rule whose condition holds, on rows `where`.
+
+    When the fields the rules read (and the epoch, for dated thresholds) take few combinations of
+    values, the rules are evaluated once per combination and each row looks its combination up.
+    """
+    conditions = [leaf for r in rules for leaf in leaves(r.when)]
+    fields = sorted({leaf.field for leaf in conditions})
+    levels = [_levels(ctx[f]) for f in fields]
+    dated_levels = any(leaf.path for leaf in conditions)
+    shape = [len(domain) for _, domain in levels if domain is not None] + ([len(dated.epochs.first)] if dated_levels else [])
+    if not shape or any(domain is None for _, domain in levels) or np.prod(shape, dtype=float) > len(where) // 8:
+        chosen = _first_rule(rules, ctx, dated, where)
+    else:
+        grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+        combos = {f: domain.take(at) if isinstance(domain, Coded) else domain[at]
+                  for f, (_, domain), at in zip(fields, levels, grid[:len(fields)], strict=True)}
+        per_combo = _first_rule(rules, combos, dated.on_epochs(grid[-1]) if dated_levels else dated, np.ones(len(grid[0]), bool))
+        key = np.ravel_multi_index([level for level, _ in levels] + ([dated.epoch] if dated_levels else []), shape)
+        chosen = np.where(where, per_combo[key], -1).astype(np.int8)
+    amounts = np.concatenate([_cents(np.nan_to_num(dated.per_epoch(r.amount))) for r in rules]
+                             + [np.zeros(len(dated.epochs.first), np.int64)])
+    at = np.where(chosen < 0, len(rules), chosen).astype(np.int32) * len(dated.epochs.first) + dated.epoch
+    return chosen, amounts[at]
+
+
+def _levels(values) -> tuple[np.ndarray, object]:
+    """(each row's position in the field's domain, the domain), or (None, None) for a field with many values."""
+    if isinstance(values, Coded):
+        return values.codes.astype(np.int32) + 1, Coded(np.arange(-1, len(values.categories)), values.categories)
+    if values.dtype == bool:
+        return values.view(np.int8), np.array([False, True])
+    if values.dtype.kind == "i" and len(values):
+        low, high = int(values.min()), int(values.max())
+        return (values - low).astype(np.int32), np.arange(low, high + 1, dtype=values.dtype)
+    return None, None
+
+
+def _first_rule(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.ndarray) -> np.ndarray:
+    """The index of the first rule whose condition holds on each row of `where`, else -1."""
     chosen = np.full(len(where), -1, np.int8)
     left = where.copy()
     for i, rule in enumerate(rules):
@@ -593,10 +672,7 @@ def _first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.n
         hit = left & mask(rule.when, ctx, dated)
         np.copyto(chosen, i, where=hit)
         left &= ~hit
-    amounts = np.concatenate([_cents(np.nan_to_num(dated.per_epoch(r.amount))) for r in rules]
-                             + [np.zeros(len(dated.epochs.first), np.int64)])
-    at = np.where(chosen < 0, len(rules), chosen).astype(np.int32) * len(dated.epochs.first) + dated.epoch
-    return chosen, amounts[at]
+    return chosen
 
 
 def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, ctx: dict, covered, opens, out: Output) -> None:
