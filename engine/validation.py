@@ -79,20 +79,28 @@ def validate(targets: list[Path]) -> list[FileReport]:
                                         f"already used by {display(ids[slot])}")]
                 ids.setdefault(slot, path)
             if not problems and isinstance(data, dict) and data.get("kind") == "scenario":
-                problems = _scenario_problems(path, root)
+                problems = _scenario_problems(path, root, {display(p) for p in [*paths, registry]})
             reports.append(FileReport(path, "" if problems else summarise(data), problems))
     return reports
 
 
-def _scenario_problems(path: Path, root: Path) -> list[Problem]:
-    """A scenario is checked against the policies of its folder (paths, units, dates), as when it is applied."""
+def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Problem]:
+    """A scenario is checked against the policies of its folder (paths, units, dates), as when it is applied.
+
+    When those policies do not load, the scenario cannot be checked: that is a problem of its own,
+    unless the files at fault are among those being checked (their lines already say why).
+    """
     from engine.policies import load_policies
     from engine.scenarios import load_scenario
 
     try:
         policies = load_policies(root)
-    except PolicyError:
-        return []  # the policy files' own problems are reported on their lines
+    except PolicyError as exc:
+        faulty = sorted({p.file for p in exc.problems} - checked)
+        if not faulty:
+            return []
+        return [Problem(display(path), "/changes", f"expected policies in {display(root)} that load, to check the changes "
+                        f"against, found problems in {', '.join(faulty)} (carepolicy validate {display(root)} lists them)")]
     try:
         load_scenario(path, policies)
     except PolicyError as exc:

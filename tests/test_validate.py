@@ -229,3 +229,16 @@ def test_scenario_is_checked_against_the_policies(folder, capsys):
         "policy/scenarios/copay-15.json: /changes/0/path: expected the path of a dated value of the loaded policies, "
         "found unknown 'riziv-psy-2021.copayment.rules.individul.amount' — did you mean "
         "'riziv-psy-2021.copayment.rules.individual.amount'?"]
+
+
+def test_scenario_alone_is_not_passed_when_its_policies_do_not_load(folder, capsys):
+    edit(folder / "riziv-psy-2021.json", lambda d: fee_history(d)[1].update({"from": "2024-13-01"}))
+    assert problems(capsys, "policy/scenarios/copay-15.json") == [
+        "policy/scenarios/copay-15.json: /changes: expected policies in policy that load, to check the changes against, "
+        "found problems in policy/clb-collaboration.json, policy/riziv-psy-2021.json (carepolicy validate policy lists them)"]
+
+
+def test_broken_policy_is_reported_once_when_the_whole_folder_is_checked(folder, capsys):
+    edit(folder / "riziv-psy-2021.json", lambda d: fee_history(d)[1].update({"from": "2024-13-01"}))
+    assert problems(capsys, "policy") == [f"{TARIFF}: /tariff/rows/0/fee/history/1/from: expected a date YYYY-MM-DD, "
+                                          "found a string \"2024-13-01\""]
