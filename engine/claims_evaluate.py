@@ -179,9 +179,10 @@ class _Streams:
         """Write each row of `table` to the stream of its key."""
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
+        table = table.take(pa.array(order))  # one take, then slices that share its buffers
         for key in np.unique(sorted_keys):
             lo, hi = np.searchsorted(sorted_keys, [key, key + 1])
-            self.write(int(key), table.take(pa.array(order[lo:hi])))
+            self.write(int(key), table.slice(lo, hi - lo))
 
     def close(self) -> None:
         for writer in self.writers.values():
@@ -197,9 +198,12 @@ class _Streams:
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """A normalized frame (or results) as an Arrow table; categoricals become plain text."""
-    plain = {name: (col.astype(str) if isinstance(col.dtype, pd.CategoricalDtype) else col) for name, col in frame.items()}
-    return pa.Table.from_pandas(pd.DataFrame(plain, copy=False), preserve_index=False)
+    """A normalized frame (or results) as an Arrow table; categoricals become plain text (decoded by Arrow)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.columns):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, table.field(i).name, column.cast(column.type.value_type))
+    return table
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
