@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import machine_line
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", choices=["csv", "parquet", "xlsx"], default="csv")
     parser.add_argument("--chunk-rows", type=int, help="force patient-complete chunks of about N rows")
     args = parser.parse_args(argv)
+    print(machine_line())
     claims = claims_file(args.rows, args.seed)
     results = OUT / f"results_{args.rows}.{args.output}"
     command = [sys.executable, "-m", "carepolicy", "evaluate", str(claims), "-o", str(results)]

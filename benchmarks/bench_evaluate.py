@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from machine import load, machine_line
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claims_generator import generate_claims  # noqa: E402
@@ -196,14 +196,12 @@ def main() -> None:
     if args.only_big:
         big(args)
         return
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine_line())
     in_memory(args, load_policies())
     if args.big:
         cmd = [sys.executable, __file__, "--only-big", "--big", str(args.big), "--seed", str(args.seed)]
         subprocess.run(cmd + (["--patient-text"] if args.patient_text else []), check=True)
-    print(f"load at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load at the end: {load()}")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ best and median times, files and dated values per run, and the peak memory of a 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import statistics
 import time
 import tracemalloc
 from pathlib import Path
+
+from machine import machine_line
 
 import engine.policies as policies_module
 import engine.policy_files as policy_files
@@ -52,8 +52,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     folder = args.policy.resolve()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(machine_line())
 
     tracemalloc.start()
     files, values = cold(folder)

@@ -9,10 +9,10 @@ scenarios), sessions evaluated per second and the peak resident memory.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import time
+
+from machine import machine_line
 
 from engine.policies import load_policies
 from engine.simulation import national, simulate
@@ -26,8 +26,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     policies = load_policies()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(machine_line())
     best = None
     for _ in range(args.repeat):
         start = time.perf_counter()

@@ -10,13 +10,13 @@ the workbook a few times; prints the best time, the workbook's size, and the pea
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+
+from machine import machine_line
 
 from engine.policies import load_policies
 from engine.scenarios import BASELINE, list_scenarios
@@ -29,8 +29,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2027)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(machine_line())
     names = [s.name for s in list_scenarios() if s.name != BASELINE]
     start = time.perf_counter()
     sim = simulate(load_policies(), names, year=args.year)

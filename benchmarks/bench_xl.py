@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import resource
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import machine_line
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -65,8 +64,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=100_000)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(machine_line())
     start = time.perf_counter()
     fx.CP_FEE("individual", None, JUNE_2024)
     print(f"first call (loads the policies): {(time.perf_counter() - start) * 1e3:.0f} ms")

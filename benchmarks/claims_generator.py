@@ -191,7 +191,6 @@ def generate_claims(n_sessions: int, seed: int = 0) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     """Write N generated claims to a .csv, .parquet or .xlsx file."""
     from engine.claims_write import write_claims
-
     from engine.errors import CarePolicyError
 
     parser = argparse.ArgumentParser(description="Write synthetic claims for benchmarks.")
