@@ -8,10 +8,13 @@ import time
 
 import pandas as pd
 
+from engine.errors import InputError
 from engine.policies import load_policies
 from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
+from engine.simulation_band import band, simulate_seeds
 from engine.table_write import check_output, write_table
 
+EUROS = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
 SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",
          "insurer_cost": "insurer EUR", "patient_copay": "co-payments EUR", "cm_supplements": "CM benefit EUR"}
 
@@ -23,6 +26,9 @@ def register(sub) -> None:
     p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
     p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
+    p.add_argument("--seeds", default="1", metavar="N",
+                   help="run N seeds (--seed, --seed + 1, ...) and show each figure's mean and range over them; "
+                        "with -o, one row per seed, scenario and region (default 1)")
     p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .xlsx instead of printing it")
     p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
     p.set_defaults(run=run)
@@ -53,14 +59,57 @@ def run_simulation(args: argparse.Namespace) -> Simulation:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        seeds = int(args.seeds)
+    except ValueError:
+        raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
+    if seeds != 1:
+        return run_seeds(args, seeds)
     sim = run_simulation(args)
     if args.output:
-        euros = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
-        path = write_table(sim.results, args.output, euros)
+        path = write_table(sim.results, args.output, EUROS)
         print(f"wrote {len(sim.results)} rows ({len(sim.scenarios)} scenarios × {len(sim.region_ids)} regions) to {path}")
         return 0
     print(summary(sim))
     return 0
+
+
+def run_seeds(args: argparse.Namespace, seeds: int) -> int:
+    """Several seeds: the long table to a file, or the national band printed."""
+    if args.output:
+        check_output(args.output)
+    table = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds, seed=args.seed, year=args.year,
+                           regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds"))
+    if args.output:
+        path = write_table(table, args.output, EUROS)
+        print(f"wrote {len(table)} rows ({seeds} seeds × {table['scenario'].nunique()} scenarios × "
+              f"{table['region'].nunique()} regions) to {path}")
+        return 0
+    print(band_summary(table, args.year))
+    return 0
+
+
+def band_summary(table: pd.DataFrame, year: int) -> str:
+    """National totals per scenario over several seeds: each figure's mean and its lowest and highest value."""
+    seeds = sorted(table["seed"].unique())
+    first = table[table["seed"] == seeds[0]]
+    population = int(first.loc[first["scenario"] == first["scenario"].iloc[0], "population"].sum())
+    head = (f"Simulated {year} (seeds {seeds[0]}–{seeds[-1]}), {first['region'].nunique()} region(s), "
+            f"{population:,} inhabitants: national totals, mean and range over {len(seeds)} seeds")
+    shown = {**SHOWN, "insurer_cost_vs_baseline": "insurer vs base"}
+    lines = [head, "", f"{'scenario':<24}{'figure':<20}{'mean':>17}{'low':>17}{'high':>17}"]
+    bands = band(table).set_index(["scenario", "metric"])
+    for scenario in bands.index.unique("scenario"):
+        for i, (metric, label) in enumerate(shown.items()):
+            row = bands.loc[(scenario, metric)]
+            unit, signed = ("EUR", True) if metric.endswith("_vs_baseline") else (METRICS[metric].unit, False)
+            cells = [_fmt(row[c], unit, signed) for c in ("mean", "low", "high")]
+            lines.append(f"{scenario if i == 0 else '':<24}{label:<20}" + "".join(f"{c:>17}" for c in cells))
+    flagged = table[table["cap_exceeded"]].groupby(["scenario", "region"], sort=False)["seed"].nunique()
+    for (scenario, region), count in flagged.items():
+        lines.append(f"note: {scenario}, {region}: the network average of specialised individual sessions exceeds "
+                     f"its cap in {count} of {len(seeds)} seeds")
+    return "\n".join(lines)
 
 
 def summary(sim: Simulation) -> str:

@@ -1,0 +1,67 @@
+"""Several seeds of the budget simulation and the band they span: how much of a result is sampling noise.
+
+Each seed is one ordinary `simulate` run, so within a seed the scenarios share their patients (common
+random numbers). A scenario's difference to the baseline is therefore taken per seed and only then
+summarised: its band is much narrower than the band of the levels, which move with the drawn patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import InputError
+from engine.policies import PolicySet
+from engine.scenarios import BASELINE
+from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate
+
+
+def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
+                   seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR, regions: Sequence[str] | None = None,
+                   progress: Callable[[float], None] | None = None, workers: int | None = None) -> pd.DataFrame:
+    """The results of `seeds` runs with seeds `seed`, `seed` + 1, ...: one row per seed, scenario and region, `seed` first."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
+    tables = []
+    for i in range(seeds):
+        step = None if progress is None else (lambda fraction, i=i: progress((i + fraction) / seeds))
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers)
+        tables.append(sim.results.assign(seed=seed + i))
+    table = pd.concat(tables, ignore_index=True)
+    return table[["seed", *(c for c in table.columns if c != "seed")]]
+
+
+def national_by_seed(table: pd.DataFrame) -> pd.DataFrame:
+    """National totals per seed and scenario, with each metric's difference to the same seed's baseline.
+
+    The differences (`<metric>_vs_baseline`) cover every national total except the flags.
+    """
+    frames = []
+    for seed, rows in table.groupby("seed", sort=True):
+        nation = national(rows)
+        base = nation[nation["scenario"] == BASELINE]
+        if base.empty:
+            raise InputError(f"seed {seed}: expected a {BASELINE!r} row to compare the scenarios with, found "
+                             f"{', '.join(nation['scenario'])}")
+        for metric in [c for c in nation.columns if c in METRICS and METRICS[c].total != "flag"]:
+            nation[f"{metric}_vs_baseline"] = (nation[metric] - base[metric].iloc[0]).round(2)
+        frames.append(nation.assign(seed=seed))
+    both = pd.concat(frames, ignore_index=True)
+    return both[["seed", *(c for c in both.columns if c != "seed")]]
+
+
+def band(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, lowest and highest national value over the seeds of a `simulate_seeds` table, per scenario and metric.
+
+    Metrics are the result columns followed by the differences to the baseline; a flag's mean is the
+    share of seeds in which it is set.
+    """
+    per_seed = national_by_seed(table)
+    metrics = [c for c in per_seed.columns if c not in ("seed", "scenario")]
+    grouped = per_seed[metrics].astype(float).groupby(per_seed["scenario"], sort=False)
+    stats = {name: getattr(grouped, name)().stack() for name in ("mean", "min", "max")}
+    out = pd.DataFrame({"mean": stats["mean"], "low": stats["min"], "high": stats["max"]})
+    out.index.names = ["scenario", "metric"]
+    return out.reset_index()

@@ -1,0 +1,114 @@
+"""Several seeds: each seed is an ordinary run, the band spans them, differences are banded per seed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from carepolicy.cli import main
+from engine.errors import InputError
+from engine.policies import load_policies
+from engine.simulation import DEFAULT_YEAR, simulate
+from engine.simulation_band import band, national_by_seed, simulate_seeds
+
+REGION = ["luxemburg"]
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return load_policies()
+
+
+@pytest.fixture(scope="module")
+def table(policies):
+    return simulate_seeds(policies, ["copay-15"], seeds=3, seed=4, regions=REGION)
+
+
+def test_each_seed_is_a_single_run(policies, table):
+    assert table.columns[0] == "seed"
+    assert sorted(table["seed"].unique()) == [4, 5, 6]
+    for seed in (4, 6):
+        alone = simulate(policies, ["copay-15"], regions=REGION, seed=seed).results
+        rows = table[table["seed"] == seed].drop(columns="seed").reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows, alone)
+
+
+def test_band_lies_around_its_mean(table):
+    bands = band(table)
+    assert (bands["low"] <= bands["mean"]).all() and (bands["mean"] <= bands["high"]).all()
+    assert list(bands["scenario"].unique()) == ["baseline", "copay-15"]
+    levels = bands.set_index(["scenario", "metric"])
+    cost = levels.loc[("baseline", "insurer_cost")]
+    assert cost["low"] < cost["high"]  # the seeds draw different patients
+
+
+def test_difference_is_banded_per_seed(table):
+    by_seed = table.groupby(["seed", "scenario"])["insurer_cost"].sum().unstack()
+    differences = by_seed["copay-15"] - by_seed["baseline"]
+    row = band(table).set_index(["scenario", "metric"]).loc[("copay-15", "insurer_cost_vs_baseline")]
+    assert row["mean"] == pytest.approx(differences.mean(), abs=0.01)
+    assert row["low"] == pytest.approx(differences.min(), abs=0.01)
+    assert row["high"] == pytest.approx(differences.max(), abs=0.01)
+    levels = by_seed.max() - by_seed.min()
+    assert row["high"] - row["low"] < levels["copay-15"] / 5  # common random numbers: the difference barely moves
+    baseline = band(table).set_index(["scenario", "metric"]).loc[("baseline", "insurer_cost_vs_baseline")]
+    assert (baseline == 0).all()
+
+
+def test_national_by_seed_needs_the_baseline(table):
+    with pytest.raises(InputError, match="seed 4: expected a 'baseline' row"):
+        national_by_seed(table[table["scenario"] != "baseline"])
+
+
+def test_progress_runs_across_the_seeds(policies):
+    seen = []
+    simulate_seeds(policies, seeds=2, regions=REGION, progress=seen.append, workers=1)
+    assert seen == sorted(seen) and 0.5 in seen and seen[-1] == 1
+
+
+@pytest.mark.parametrize("seeds", [0, -1, 1.5, True])
+def test_engine_refuses_a_seed_count_below_one(policies, seeds):
+    with pytest.raises(InputError, match="seeds: expected a whole number of 1 or more"):
+        simulate_seeds(policies, seeds=seeds, regions=REGION)
+
+
+def test_cli_refuses_bad_seed_counts_in_one_line(capsys):
+    assert main(["simulate", "-r", "luxemburg", "--seeds", "0"]) == 2
+    assert main(["simulate", "-r", "luxemburg", "--seeds", "x"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "error: seeds: expected a whole number of 1 or more, found 0",
+        "error: seeds: expected a whole number of 1 or more, found 'x'",
+    ]
+    assert captured.out == ""
+
+
+def test_cli_writes_a_seed_column(tmp_path, capsys):
+    target = tmp_path / "out.csv"
+    assert main(["simulate", "-r", "luxemburg", "-s", "copay-15", "--seed", "5", "--seeds", "2", "-o", str(target)]) == 0
+    written = pd.read_csv(target)
+    assert list(written.columns[:3]) == ["seed", "scenario", "region"]
+    assert list(written["seed"]) == [5, 5, 6, 6]
+    assert list(written["scenario"]) == ["baseline", "copay-15"] * 2
+    assert "wrote 4 rows (2 seeds × 2 scenarios × 1 regions)" in capsys.readouterr().out
+
+
+def test_cli_prints_the_band(table, capsys):
+    assert main(["simulate", "-r", "luxemburg", "-s", "copay-15", "--seed", "4", "--seeds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Simulated {DEFAULT_YEAR} (seeds 4–6), 1 region(s), 293,967 inhabitants")
+    row = band(table).set_index(["scenario", "metric"]).loc[("copay-15", "insurer_cost_vs_baseline")]
+    expected = "".join(f"{v:>+17,.0f}" for v in row[["mean", "low", "high"]])
+    assert f"{'':<24}{'insurer vs base':<20}{expected}" in out.splitlines()
+    assert sum(line.startswith("copay-15") for line in out.splitlines()) == 1
+
+
+def test_one_seed_is_as_without_the_flag(tmp_path, capsys):
+    runs = []
+    for extra in ([], ["--seeds", "1"]):
+        target = tmp_path / f"out{len(runs)}.csv"
+        assert main(["simulate", "-r", "luxemburg", "-s", "copay-15", *extra]) == 0
+        assert main(["simulate", "-r", "luxemburg", "-s", "copay-15", *extra, "-o", str(target)]) == 0
+        runs.append((capsys.readouterr().out.replace(str(target), "OUT"), target.read_bytes()))
+    assert runs[0] == runs[1]
+    assert b"seed" not in runs[0][1].splitlines()[0]
