@@ -92,13 +92,12 @@ def run_seeds(args: argparse.Namespace, seeds: int) -> int:
 def band_summary(table: pd.DataFrame, year: int) -> str:
     """National totals per scenario over several seeds: each figure's mean and its lowest and highest value."""
     seeds = sorted(table["seed"].unique())
-    first = table[table["seed"] == seeds[0]]
-    population = int(first.loc[first["scenario"] == first["scenario"].iloc[0], "population"].sum())
-    head = (f"Simulated {year} (seeds {seeds[0]}–{seeds[-1]}), {first['region'].nunique()} region(s), "
-            f"{population:,} inhabitants: national totals, mean and range over {len(seeds)} seeds")
+    bands = band(table).set_index(["scenario", "metric"])
+    population = bands.xs("population", level="metric")["mean"].iloc[0]
+    head = (f"Simulated {year} (seeds {seeds[0]}–{seeds[-1]}), {table['region'].nunique()} region(s), "
+            f"{population:,.0f} inhabitants: national totals, mean and range over {len(seeds)} seeds")
     shown = {**SHOWN, "insurer_cost_vs_baseline": "insurer vs base"}
     lines = [head, "", f"{'scenario':<24}{'figure':<20}{'mean':>17}{'low':>17}{'high':>17}"]
-    bands = band(table).set_index(["scenario", "metric"])
     for scenario in bands.index.unique("scenario"):
         for i, (metric, label) in enumerate(shown.items()):
             row = bands.loc[(scenario, metric)]
