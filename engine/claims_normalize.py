@@ -32,7 +32,7 @@ UNSAFE = r"^([=+@]|-[^0-9])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 UNSAFE_RE = re.compile(UNSAFE)
 UNSAFE_TEXT = "text that is not a formula (no leading =, +, @ or -) and has no control characters"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-AMOUNT = re.compile(r"-?\d+([.,]\d+)?")
+AMOUNT = re.compile(r"-?\d+(\.\d+|,\d{1,2})?")  # a decimal comma takes at most two digits: "1,000" is ambiguous
 COUNT = re.compile(r"\d+")
 FIRST_DAY = pd.Timestamp.min.ceil("D").date()
 LAST_DAY = pd.Timestamp.max.floor("D").date()
@@ -99,7 +99,7 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     out["increased_reimbursement"], bad = _by_value(text["increased_reimbursement"], _boolean, False)
     checks.append(Check("increased_reimbursement", bad, "true/false, 1/0 or yes/no"))
     out["fee_charged"], bad = _by_value(text["fee_charged"], _amount, np.nan)
-    checks.append(Check("fee_charged", bad, "an amount of 0 or more, like 75.50"))
+    checks.append(Check("fee_charged", bad, "an amount of 0 or more, like 75.50 or 75,50, without thousands separators"))
     out["earlier_cm_sessions"], bad = _by_value(text["earlier_cm_sessions"], _count, 0)
     out["earlier_cm_sessions"] = out["earlier_cm_sessions"].astype(np.int64)
     checks.append(Check("earlier_cm_sessions", bad, "a whole number of 0 or more"))

@@ -48,8 +48,9 @@ MALFORMED = [
     ("co_lead", "nurse", "invalid: co_lead: expected psychologist|doctor|other or empty, found 'nurse'"),
     ("increased_reimbursement", "maybe",
      "invalid: increased_reimbursement: expected true/false, 1/0 or yes/no, found 'maybe'"),
-    ("fee_charged", "-5", "invalid: fee_charged: expected an amount of 0 or more, like 75.50, found '-5'"),
-    ("fee_charged", "12 EUR", "invalid: fee_charged: expected an amount of 0 or more, like 75.50, found '12 EUR'"),
+    ("fee_charged", "-5", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50, "
+                          "without thousands separators, found '-5'"),
+    ("fee_charged", "12 EUR", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50"),
     ("earlier_cm_sessions", "2.5", "invalid: earlier_cm_sessions: expected a whole number of 0 or more, found '2.5'"),
     ("claim_id", "", "invalid: claim_id: expected a claim id, found ''"),
     ("patient_id", "", "invalid: patient_id: expected a patient id, found ''"),
@@ -129,6 +130,19 @@ def test_unknown_extra_column_is_an_error(tmp_path):
     path = csv_file(tmp_path / "c.csv", [GOOD], header=[*GOOD, "notes"])
     with pytest.raises(InputError, match=r"c.csv: header: unknown column 'notes' \(known: claim_id"):
         read_normalized(path)
+
+
+@pytest.mark.parametrize(("fee", "read"), [("75,50", 75.5), ("75,5", 75.5), ("1000", 1000.0), ("71.39999999999999", 71.39999999999999),
+                                         ("1,000", None), ("1.000,50", None)])
+def test_decimal_comma_takes_at_most_two_digits(tmp_path, fee, read):
+    path = csv_file(tmp_path / "c.csv", [{**GOOD, "network": "", "care": "", "mutuality": "cm", "provider": "psychotherapist",
+                                         "fee_charged": fee}], sep=";")
+    frame = read_normalized(path)
+    if read is None:
+        assert frame.loc[0, "invalid"] == (f"invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50, "
+                                           f"without thousands separators, found '{fee}'")
+    else:
+        assert frame.loc[0, "invalid"] == "" and frame.loc[0, "fee_charged"] == read
 
 
 def test_semicolon_csv_with_byte_order_mark(tmp_path):
