@@ -1,12 +1,33 @@
-"""Atomic file output: write to a temporary file beside the target, then rename over it."""
+"""Atomic file output: write to a temporary file beside the target, then rename over it.
+
+A path that cannot be written (a folder where the file should be, a file where a folder should be,
+no permission, a full disk) is the user's to fix: it becomes one InputError naming the path.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from engine.errors import InputError
+from engine.policy_files import display
+
+
+def output_folder(target: Path | str) -> Path:
+    """The folder of an output file, made with its parents when missing."""
+    target = Path(target)
+    if target.is_dir():
+        raise InputError(f"{display(target)}: expected a file name to write, found a folder")
+    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"{display(target)}: expected {display(blocking)} to be a folder, found a file")
+    with _unwritable(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target.parent
 
 
 @contextlib.contextmanager
@@ -16,16 +37,47 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     On any error the temporary file is removed and the target is left as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    folder = output_folder(target)
+    with _unwritable(target):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp_path, target)
+        with _unwritable(target, tmp_path):
+            yield tmp_path
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
+            os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def temporary_folder(beside: Path | str) -> Iterator[Path]:
+    """A temporary folder in the folder of the output `beside` (for spilled data), removed afterwards."""
+    folder = output_folder(beside)
+    with _unwritable(Path(beside)):
+        context = tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=folder)
+    with context as tmp:
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
+def _unwritable(target: Path, tmp: Path | None = None) -> Iterator[None]:
+    """Turn an operating-system error on the output (or its temporary file) into an InputError."""
+    try:
+        yield
+    except OSError as exc:
+        mine = exc.filename is None or Path(exc.filename) in {target, target.parent, tmp} or tmp is None
+        if not mine:
+            raise
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            existing = next((p for p in target.parents if p.exists()), target.parent)
+            found = f"no permission to write in {display(existing)}"
+        elif exc.errno == errno.ENOSPC:
+            found = "no space left on the device"
+        else:
+            found = exc.strerror or str(exc)
+        raise InputError(f"{display(target)}: expected a file that can be written, found {found}") from None
 
 
 def _umask() -> int:

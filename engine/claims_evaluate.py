@@ -19,7 +19,6 @@ Chunked and in-memory runs give identical output (tests/test_cli_evaluate.py).
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from engine.atomic import temporary_folder
 from engine.claims_normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
 from engine.claims_read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
 from engine.claims_write import AMOUNTS, ResultsWriter, cents
@@ -217,9 +217,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int) -> S
     summary = Summary()
     clock = _Clock(summary)
     k = max(2, math.ceil(estimated_rows(claims) / chunk_rows))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=out.parent) as tmp:
-        folder = Path(tmp)
+    with temporary_folder(out) as folder:
         home, guests, buckets = _Streams(folder, "home"), _Streams(folder, "guest"), _Streams(folder, "results")
         claim_hashes, group_rows = [], []
         n = 0

@@ -21,8 +21,6 @@ import pyarrow.parquet as pq
 from engine.atomic import atomic_path
 from engine.claims import OPTIONAL, REQUIRED, RESULT_COLUMNS
 from engine.claims_read import claims_format
-from engine.errors import InputError
-from engine.policy_files import display
 
 AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
 OUTPUT_COLUMNS = ["row", *RESULT_COLUMNS]
@@ -85,10 +83,7 @@ class ResultsWriter:
         self._sink = None
 
     def __enter__(self) -> ResultsWriter:
-        try:
-            tmp = self._stack.enter_context(atomic_path(self.path))
-        except OSError as exc:
-            raise InputError(f"{display(self.path)}: cannot write the results here ({exc.strerror or exc})") from None
+        tmp = self._stack.enter_context(atomic_path(self.path))
         self._sink = {".csv": _CsvSink, ".parquet": _ParquetSink, ".xlsx": _XlsxSink}[self.suffix](tmp)
         return self
 

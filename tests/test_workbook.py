@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from carepolicy.cli import main
+from engine.errors import InputError
 from engine.policies import load_policies
 from engine.simulation import simulate
 from workbooks.comparison import build_workbook, write_workbook
@@ -146,7 +147,7 @@ def test_writing_is_atomic(sim, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="comparison.xlsx: expected a file that can be written, found no space left on the device"):
         write_workbook(sim, target)
     assert target.read_bytes() == b"the previous workbook"
     assert [p.name for p in tmp_path.iterdir()] == ["comparison.xlsx"]
@@ -174,6 +175,6 @@ def test_cli_user_errors_are_one_line(tmp_path, capsys):
     assert main(["compare", "-r", "luxembrug", "-o", str(tmp_path / "cmp.xlsx")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3
-    assert err[0] == f"{tmp_path / 'cmp.csv'}: expected an output file ending in .xlsx, found '.csv'"
+    assert err[0] == f"error: {tmp_path / 'cmp.csv'}: expected an output file ending in .xlsx, found '.csv'"
     assert "did you mean 'copay-15'" in err[1] and "did you mean 'luxemburg'" in err[2]
     assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 from engine.atomic import atomic_path
 from engine.care_budget import OUTPUT_COLUMNS, CareBudget, schedule
 from engine.claims_read import claims_format
-from engine.errors import InputError
 from engine.policies import load_policies
 from engine.policy_files import display
 
@@ -68,13 +67,10 @@ def write(budget: CareBudget, path: Path) -> None:
     """The columns month, amount, payment_date to a .csv, .xlsx or .parquet file, atomically."""
     suffix = claims_format(path, "schedule")
     frame = budget.rows[OUTPUT_COLUMNS]
-    try:
-        with atomic_path(path) as tmp:
-            if suffix == ".csv":
-                frame.to_csv(tmp, index=False, float_format="%.2f")
-            elif suffix == ".xlsx":
-                frame.to_excel(tmp, index=False, engine="openpyxl")
-            else:
-                pq.write_table(pa.Table.from_pandas(frame, schema=PARQUET_SCHEMA, preserve_index=False), tmp)
-    except OSError as exc:
-        raise InputError(f"{display(path)}: cannot write the schedule: {exc.strerror or exc}") from None
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, float_format="%.2f")
+        elif suffix == ".xlsx":
+            frame.to_excel(tmp, index=False, engine="openpyxl")
+        else:
+            pq.write_table(pa.Table.from_pandas(frame, schema=PARQUET_SCHEMA, preserve_index=False), tmp)

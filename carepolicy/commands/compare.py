@@ -36,10 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.scenario:
         args.scenario = [s.name for s in list_scenarios(args.policy) if s.name != BASELINE]
     sim = run_simulation(args)
-    try:
-        path = write_workbook(sim, target)
-    except OSError as exc:
-        raise InputError(f"{display(target)}: could not write the workbook: {exc.strerror or exc}") from None
+    path = write_workbook(sim, target)
     print(summary(sim))
     print(f"wrote {display(path)}")
     return 0
