@@ -8,7 +8,7 @@ import pkgutil
 import sys
 
 import carepolicy.commands
-from engine.errors import CarePolicyError
+from engine.errors import CarePolicyError, PolicyError
 
 ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "validate"]
 
@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except CarePolicyError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}" if not line.startswith(("error", "policy", "/")) else line, file=sys.stderr)
+        for line in str(exc).splitlines():  # a policy file's problems name their file, as validate prints them
+            print(line if isinstance(exc, PolicyError) or line.startswith("error") else f"error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -35,12 +35,18 @@ def register(sub) -> None:
 
 
 def progress_bar(label: str):
-    """A progress callback drawing a bar on stderr once the work has taken more than a second."""
+    """A progress callback drawing a bar on a terminal's stderr once the work has taken more than a second.
+
+    Nothing is drawn when stderr is a file or a pipe, so logs hold no bar frames.
+    """
     start = time.monotonic()
+    drawn = False
 
     def show(fraction: float) -> None:
-        if time.monotonic() - start < 1 and fraction < 1:
+        nonlocal drawn
+        if not sys.stderr.isatty() or (not drawn and (time.monotonic() - start < 1 or fraction >= 1)):
             return
+        drawn = True
         filled = int(fraction * 30)
         print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}", end="", file=sys.stderr, flush=True)
         if fraction >= 1:
