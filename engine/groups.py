@@ -25,8 +25,17 @@ def several_in_group(group: np.ndarray, *values: np.ndarray) -> np.ndarray:
     return out
 
 
-def inconsistent_group_message(group_id) -> str:
-    return f"invalid: group_id: expected one session_date and co_lead for group {group_id!r}, found several"
+def inconsistent_groups(group: np.ndarray, day: np.ndarray, lead: np.ndarray, ids) -> dict[int, str]:
+    """The `invalid: …` text of each row whose group (codes as for several_in_group) disagrees on date or co-lead.
+
+    `ids(row)` gives the group id of a row; the text names what disagrees.
+    """
+    dates, leads = several_in_group(group, day), several_in_group(group, lead)
+    found = {(True, False): "several session_dates", (False, True): "several co_leads",
+             (True, True): "several session_dates and co_leads"}
+    return {int(i): f"invalid: group_id: expected one session_date and one co_lead for group {ids(i)!r}, "
+                    f"found {found[bool(dates[i]), bool(leads[i])]}"
+            for i in np.flatnonzero(dates | leads)}
 
 
 def group_problems(claims: pd.DataFrame) -> pd.Series:
@@ -45,8 +54,8 @@ def group_problems(claims: pd.DataFrame) -> pd.Series:
         codes[checked] = pd.factorize(ids[checked])[0]
         day = claims["session_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         lead = pd.factorize(claims["co_lead"].to_numpy(object))[0]
-        for i in np.flatnonzero(several_in_group(codes, day, lead)):
-            out[i] = inconsistent_group_message(ids[i])
+        for i, text in inconsistent_groups(codes, day, lead, ids.__getitem__).items():
+            out[i] = text
     return pd.Series(out, index=claims.index, dtype=object)
 
 

@@ -27,7 +27,7 @@ from engine.claims import REASONS, RESULT_COLUMNS
 from engine.conditions import Coded, leaves, mask
 from engine.dates import add_months_days, civil
 from engine.errors import ResolveError
-from engine.groups import MISSING_GROUP, inconsistent_group_message, several_in_group, share_cents
+from engine.groups import MISSING_GROUP, inconsistent_groups, share_cents
 from engine.money import percent_of
 from engine.policies import PolicySet
 from engine.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
@@ -426,9 +426,10 @@ def _invalid_reasons(c: Claims, out: Output) -> np.ndarray:
     empty = ids.equals("")
     c.group[group] = np.where(empty, -1, ids.codes)
     missing = group[empty]
-    bad = several_in_group(c.group, c.day, c.text["co_lead"].codes)
-    for i in np.flatnonzero(bad):
-        out.reason[i] = out.reasons.code(inconsistent_group_message(ids.categories[c.group[i]]))
+    bad = np.zeros(len(valid), bool)
+    for i, text in inconsistent_groups(c.group, c.day, c.text["co_lead"].codes, lambda i: ids.categories[c.group[i]]).items():
+        out.reason[i] = out.reasons.code(text)
+        bad[i] = True
     out.reason[missing] = out.reasons.code(MISSING_GROUP)
     valid[missing] = False
     return valid & ~bad

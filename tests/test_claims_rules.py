@@ -203,3 +203,18 @@ def test_cm_one_benefit_per_day_and_none_for_convention_sessions(run):
 def test_other_mutuality_has_no_scheme(run):
     out = run([cm("o1", "2023-03-01", 70.0, mutuality="solidaris")])
     assert out.loc["o1", "reason"] == "no_scheme" and out.loc["o1", "patient_pays"] == 70.0
+
+
+@pytest.mark.parametrize(("second", "found"), [
+    ({"co_lead": "other"}, "several co_leads"),
+    ({"session_date": "2024-02-06"}, "several session_dates"),
+    ({"session_date": "2024-02-06", "co_lead": "doctor"}, "several session_dates and co_leads"),
+])
+def test_group_whose_rows_disagree_names_what_disagrees_and_other_groups_go_on(run, second, found):
+    rows = [dict(adult("a", "2024-02-05"), kind="group", group_id="G1"),
+            dict(adult("b", "2024-02-05", patient_id="q"), kind="group", group_id="G1", **second),
+            dict(adult("c", "2024-02-05", patient_id="r"), kind="group", group_id="G2")]
+    out = run(rows)
+    message = f"invalid: group_id: expected one session_date and one co_lead for group 'G1', found {found}"
+    assert list(out["reason"]) == [message, message, ""]
+    assert list(out["covered"]) == [False, False, True]

@@ -444,3 +444,16 @@ def test_the_example_workbook_formulas_all_work_and_fit_their_ranges(tmp_path):
                     assert not isinstance(result, list), (ws.title, cell.coordinate)
                 checked += 1
     assert checked >= 12
+
+
+def test_the_committed_example_workbook_is_the_one_the_builder_makes(tmp_path):
+    from openpyxl import load_workbook
+
+    from workbooks.example import OUTPUT, build
+
+    def cells(path):
+        book = load_workbook(path)
+        return {ws.title: [[(getattr(c.value, "text", c.value), getattr(c.value, "ref", None)) for c in row] for row in ws.iter_rows()]
+                for ws in book.worksheets}
+
+    assert cells(OUTPUT) == cells(build(tmp_path / "example.xlsx")), "run python -m workbooks.example to regenerate it"

@@ -40,7 +40,7 @@ CLAIMS = [
     ["C004", "P03", dt.date(2009, 1, 20), dt.date(2024, 6, 5), "individual", "children", "first_line", False],
     ["C005", "P04", dt.date(2008, 5, 9), dt.date(2024, 6, 6), "individual", "children", "first_line", False,
      None, None, "clb_employed"],
-    ["C006", "P05", dt.date(1988, 7, 30), dt.date(2024, 6, 7), "group", "adults", "first_line", False, "G1"],
+    ["C006", "P05", dt.date(1988, 7, 30), dt.date(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
     ["C007", "P06", dt.date(1993, 2, 11), dt.date(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
     ["C008", "P07", dt.date(1983, 9, 5), dt.date(2024, 6, 10), "individual", None, None, False,
      None, None, None, "cm", "psychotherapist", 60],
