@@ -98,6 +98,9 @@ def test_ages_from_numbers_or_birth_dates():
         convert.age("2030-01-01", "a", on)
     with pytest.raises(InputError, match="a: expected a birth date or an age"):
         convert.age(-1.0, "a", on)
+    assert convert.age(" 40 ", "a", on) == 40  # an age typed as text
+    with pytest.raises(InputError, match="^a: expected an age in years or a birth date: a date .*, found 'forty'$"):
+        convert.age("forty", "a", on)
 
 
 def test_ranges_become_lists_of_rows_and_names_split():

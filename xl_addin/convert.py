@@ -150,12 +150,17 @@ def number(value: Any, name: str, default: float | None = None) -> float:
 def age(value: Any, name: str, on: dt.date) -> int:
     """An age on a date from an age in years (24 or 24.0) or a birth date (a date, serial or ISO text)."""
     value = single(value, name)
+    if isinstance(value, str) and value.strip().isdigit():  # an age typed as text
+        value = int(value.strip())
     is_number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
     if is_number and 0 <= value <= OLDEST_AGE:
         return integer(value, name)
     if is_number and value < 0:
         raise InputError(f"{name}: expected a birth date or an age in years, found {shown(value)}")
-    birth = day(value, name)
+    try:
+        birth = day(value, name)
+    except InputError:
+        raise InputError(f"{name}: expected an age in years or a birth date: {DATE_HELP}, found {shown(value)}") from None
     if birth > on:
         raise InputError(f"{name}: expected a birth date on or before {on}, found {birth}")
     return age_on(birth, on)
