@@ -56,10 +56,20 @@ def read_json(path: Path) -> tuple[object, list[Problem]]:
     try:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
-        at_end = not text[exc.pos:].strip()
-        snippet = "the end of the file" if at_end else repr(text.splitlines()[exc.lineno - 1].strip()[:40])
-        return None, [Problem(name, f"line {exc.lineno} column {exc.colno}",
-                              f"expected valid JSON ({exc.msg}), found {snippet}")]
+        return None, [_json_problem(name, text, exc)]
+
+
+def _json_problem(name: str, text: str, exc: json.JSONDecodeError) -> Problem:
+    """Where the JSON breaks; a comma before a closing bracket or brace (common when editing by hand) is named as such."""
+    before = text[:exc.pos].rstrip()
+    if before.endswith(",") and text[exc.pos:exc.pos + 1] in ("]", "}"):
+        comma = len(before) - 1
+        line, column = text.count("\n", 0, comma) + 1, comma - text.rfind("\n", 0, comma)
+        return Problem(name, f"line {line} column {column}", f"expected a value after the comma, found "
+                       f"{text[exc.pos]!r}: remove the trailing comma")
+    at_end = not text[exc.pos:].strip()
+    snippet = "the end of the file" if at_end else repr(text.splitlines()[exc.lineno - 1].strip()[:40])
+    return Problem(name, f"line {exc.lineno} column {exc.colno}", f"expected valid JSON ({exc.msg}), found {snippet}")
 
 
 def schema_problems(path: Path, data: object) -> list[Problem]:

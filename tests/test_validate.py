@@ -85,6 +85,19 @@ def test_invalid_json_names_line_and_column(folder, capsys):
     assert "Expecting ':' delimiter" in line and "found '\"kind\" \"monthly_allowance\"," in line
 
 
+@pytest.mark.parametrize(("name", "found"), [("clb-collaboration.json", "']'"), ("sources.json", "'}'")])
+def test_trailing_comma_is_named_where_the_comma_is(folder, capsys, name, found):
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    cut = text.rstrip().rindex(found[1], 0, len(text.rstrip()) - 1)  # the last closing bracket or brace but the file's own
+    cut = len(text[:cut].rstrip())
+    path.write_text(text[:cut] + "," + text[cut:], encoding="utf-8")
+    line_no = text[:cut].count("\n") + 1
+    column = cut - text.rfind("\n", 0, cut)
+    assert only(capsys, f"policy/{name}") == (f"policy/{name}: line {line_no} column {column}: "
+                                              f"expected a value after the comma, found {found}: remove the trailing comma")
+
+
 def test_truncated_json_names_the_end_of_the_file(folder, capsys):
     path = folder / "clb-collaboration.json"
     text = path.read_text(encoding="utf-8")
