@@ -19,9 +19,16 @@ def command_names() -> list[str]:
     return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line, like every other user error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="carepolicy",
         description="Policy-as-data for Belgian psychological care: validate, evaluate, simulate, compare.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -74,3 +74,16 @@ def test_progress_bar_draws_only_on_a_terminal_after_a_second(monkeypatch, tty, 
     for _, fraction in steps:
         show(fraction)
     assert err.getvalue() == drawn
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "--year", "abc"], "error: argument --year: invalid int value: 'abc' (see: carepolicy simulate --help)"),
+    (["simulat"], "error: argument COMMAND: invalid choice: 'simulat' (choose from "),
+    ([], "error: the following arguments are required: COMMAND (see: carepolicy --help)"),
+])
+def test_a_mistyped_command_line_is_one_line_without_the_usage(capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(message)
