@@ -69,11 +69,10 @@ def _scenarios(policies: PolicySet, names: Sequence[str | Path]) -> list[Scenari
 def _check_year(policies: PolicySet, year: int, seed: int) -> None:
     if seed < 0:
         raise InputError(f"seed: expected a whole number of 0 or more, found {seed}")
-    draw = Draw(year, seed)
     try:
-        in_force = rules_of(policies).convention_on(draw.reference_day)
-    except ValueError:
-        in_force = None
+        in_force = rules_of(policies).convention_on(Draw(year, seed).reference_day)
+    except ValueError:  # beyond the calendar's dates
+        raise InputError(f"year: expected a year of four digits, found {year}") from None
     if in_force is None:
         starts = sorted(c.start for c in rules_of(policies).conventions)
         raise InputError(f"year: expected a year in which a convention is in force on 1 July, the reference day of "

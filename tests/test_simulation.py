@@ -99,8 +99,11 @@ def test_unknown_scenario_and_region_are_named(policies):
         simulate(policies, ["copay15"], regions=["luxemburg"])
     with pytest.raises(CarePolicyError, match="unknown region 'Antwrp'.*antwerpen"):
         simulate(policies, regions=["Antwrp"])
-    with pytest.raises(CarePolicyError, match="year: expected a year"):
+    with pytest.raises(CarePolicyError, match="year: expected a year in which a convention is in force on 1 July.*"
+                                              "starts 2021-09-01.*found 2019"):
         simulate(policies, regions=["luxemburg"], year=2019)
+    with pytest.raises(CarePolicyError, match="^year: expected a year of four digits, found 20277$"):
+        simulate(policies, regions=["luxemburg"], year=20277)
 
 
 def test_2024_baseline_reproduces_the_published_figures(policies):
