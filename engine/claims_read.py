@@ -90,7 +90,7 @@ def claims_batches(path: Path, rows: int | None) -> Iterator[pa.Table]:
                 for batch in reader:
                     yield _renamed(pa.Table.from_batches([batch]), names)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InputError(f"{display(path)}: {ragged.message or _arrow_message(exc)}") from None
+            raise InputError(f"{display(path)}: {_csv_failure(path, ragged, exc)}") from None
     elif suffix == ".parquet" and rows is None:
         yield _read_parquet(path)
     elif suffix == ".parquet":
@@ -124,8 +124,7 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:
-            raise InputError(f"{display(path)}: expected UTF-8 text, found byte {head[exc.start]:#x} "
-                             f"at offset {exc.start}") from None
+            raise InputError(f"{display(path)}: {_not_utf8(path)}") from None
         text = head[: exc.start].decode("utf-8-sig")
     first = text.splitlines()[0] if text.strip() else ""
     if not first.strip():
@@ -176,8 +175,26 @@ def _read_csv(path: Path) -> pa.Table:
     try:
         table = pacsv.read_csv(path, *_csv_options(header, names, delimiter, ragged))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"{display(path)}: {ragged.message or _arrow_message(exc)}") from None
+        raise InputError(f"{display(path)}: {_csv_failure(path, ragged, exc)}") from None
     return _renamed(table, names)
+
+
+def _csv_failure(path: Path, ragged: _Ragged, exc: Exception) -> str:
+    """Why a CSV file cannot be read, by line where possible."""
+    return ragged.message or (_not_utf8(path) if "utf8" in str(exc).lower() else None) or _arrow_message(exc)
+
+
+def _not_utf8(path: Path) -> str | None:
+    """The first line that is not UTF-8, as the message to show (a spreadsheet's "CSV UTF-8" export avoids it)."""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                shown = line.rstrip(b"\r\n").decode("utf-8", errors="replace")[:80]
+                return (f"line {number}: expected UTF-8 text, found byte {line[exc.start]:#x} in {shown!r} "
+                        f"(save the file as CSV UTF-8)")
+    return None
 
 
 def _read_parquet(path: Path) -> pa.Table:

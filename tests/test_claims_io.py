@@ -154,7 +154,10 @@ def test_semicolon_csv_with_byte_order_mark(tmp_path):
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p1\n", "line 2: expected 5 fields as in the header, found 2: .c1,p1."),
-    (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p\xe9,1990-01-01,2024-01-01,individual\n", "UTF-8"),
+    (b"claim_id,patient_id,birth_date,session_date,kind\nc1,p\xe9,1990-01-01,2024-01-01,individual\n",
+     "line 2: expected UTF-8 text, found byte 0xe9 in 'c1,p\ufffd,1990-01-01,2024-01-01,individual' (save the file as CSV UTF-8)"),
+    (b"claim_id,patient_id,birth_date,session_date,kind\n" + b"c,p,1990-01-01,2024-01-01,individual\n" * 50_000
+     + b"c9,p\xe9,1990-01-01,2024-01-01,individual\n", "line 50002: expected UTF-8 text, found byte 0xe9"),
     (b"", "expected a header line"),
 ])
 def test_unreadable_csv_is_an_input_error(tmp_path, content, message):
