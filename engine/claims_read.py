@@ -50,11 +50,15 @@ def check_input(path: Path) -> str:
 def column_names(path: Path, found: list[str]) -> list[str]:
     """Canonical column names for a file's header; every problem of the header in one InputError."""
     names = [str(name if name is not None else "").strip().lower() for name in found]
+    if {"covered", "reason", "insurer_amount"} <= set(names):
+        raise InputError(f"{display(path)}: header: expected a claims file, found the columns of a results file "
+                         f"(covered, reason, insurer_amount, ...); evaluate reads claims such as {', '.join(REQUIRED)}")
     problems = []
     unknown = [n for n in names if n not in KNOWN]
     for name in unknown:
-        problems.append(f"unknown column {name!r}{did_you_mean(name, [k for k in KNOWN if k not in names])} "
-                        f"(known: {', '.join(KNOWN)})")
+        problems.append(f"unknown column {name!r}{did_you_mean(name, [k for k in KNOWN if k not in names])}")
+    if unknown:
+        problems.append(f"the known columns are {', '.join(KNOWN)}")
     for name in dict.fromkeys(n for n in names if names.count(n) > 1):
         problems.append(f"column {name!r} appears more than once")
     for name in REQUIRED:

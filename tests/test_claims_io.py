@@ -129,8 +129,25 @@ def test_missing_required_column_names_file_and_column_with_did_you_mean(tmp_pat
 
 def test_unknown_extra_column_is_an_error(tmp_path):
     path = csv_file(tmp_path / "c.csv", [GOOD], header=[*GOOD, "notes"])
-    with pytest.raises(InputError, match=r"c.csv: header: unknown column 'notes' \(known: claim_id"):
+    with pytest.raises(InputError) as err:
         read_normalized(path)
+    lines = [line.split("c.csv: ", 1)[1] for line in str(err.value).splitlines()]
+    assert lines == ["header: unknown column 'notes'", "header: the known columns are claim_id, patient_id, birth_date, "
+                     "session_date, kind, network, care, increased_reimbursement, group_id, co_lead, setting, mutuality, "
+                     "provider, fee_charged, earlier_cm_sessions"]
+
+
+def test_a_results_file_given_as_claims_is_named_as_such(tmp_path, policies):
+    path = csv_file(tmp_path / "c.csv", [GOOD])
+    results = tmp_path / "results.csv"
+    frame = read_normalized(path)
+    write_results(evaluate_vectorized(frame, policies).assign(row=frame["row"].to_numpy()), results)
+    with pytest.raises(InputError) as err:
+        read_normalized(results)
+    assert str(err.value).count("\n") == 0
+    assert str(err.value).endswith("results.csv: header: expected a claims file, found the columns of a results file "
+                                   "(covered, reason, insurer_amount, ...); evaluate reads claims such as claim_id, "
+                                   "patient_id, birth_date, session_date, kind")
 
 
 @pytest.mark.parametrize(("fee", "read"), [("75,50", 75.5), ("75,5", 75.5), ("1000", 1000.0), ("71.39999999999999", 71.39999999999999),
