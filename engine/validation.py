@@ -62,6 +62,10 @@ def validate(targets: list[Path]) -> list[FileReport]:
             missing = Problem(display(target), "/", "expected a policy file or folder, found nothing at this path")
             reports.append(FileReport(target, "", [missing]))
             continue
+        if target.is_file() and target.suffix.lower() != ".json":
+            other = Problem(display(target), "/", f"expected a policy file ending in .json, found {target.suffix or 'no extension'!r}")
+            reports.append(FileReport(target, "", [other]))
+            continue
         root = policy_root(target)
         keys = source_keys_for(root)
         paths = files_to_check(target)

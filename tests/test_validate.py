@@ -255,3 +255,8 @@ def test_broken_policy_is_reported_once_when_the_whole_folder_is_checked(folder,
     edit(folder / "riziv-psy-2021.json", lambda d: fee_history(d)[1].update({"from": "2024-13-01"}))
     assert problems(capsys, "policy") == [f"{TARIFF}: /tariff/rows/0/fee/history/1/from: expected a date YYYY-MM-DD, "
                                           "found a string \"2024-13-01\""]
+
+
+def test_a_file_that_is_not_json_is_named_as_such(folder, capsys):
+    (folder / "claims.csv").write_text("claim_id,patient_id\n", encoding="utf-8")
+    assert only(capsys, "policy/claims.csv") == "policy/claims.csv: /: expected a policy file ending in .json, found '.csv'"
