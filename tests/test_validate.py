@@ -12,7 +12,7 @@ import pytest
 
 from carepolicy.cli import main
 
-LINE = re.compile(r"^policy/[\w./-]+\.json: (/\S*|line \d+ column \d+): expected .+, found .+$")
+LINE = re.compile(r"^policy/[\w./-]+\.\w+: (/\S*|line \d+ column \d+): expected .+, found .+$")
 SUMMARY = re.compile(r"^\d+ problem\(s\) in \d+ of \d+ file\(s\)$")
 TARIFF = "policy/riziv-psy-2021.json"
 
