@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from engine.errors import InputError, did_you_mean
@@ -22,17 +24,30 @@ def related_rows(claims: pd.DataFrame, claim_id: str) -> pd.DataFrame:
     return claims[claims["patient_id"].isin(patients)]
 
 
-def explain(claims: pd.DataFrame, claim_id: str, policies: PolicySet) -> str:
-    """A plain-words account of how the engine settled one claim."""
+@dataclass(frozen=True)
+class Explanation:
+    """The account of one claim, and whether the claim was valid (evaluate's exit code 3 when not)."""
+
+    text: str
+    valid: bool
+
+
+def explain(claims: pd.DataFrame, claim_id: str, policies: PolicySet) -> Explanation:
+    """A plain-words account of how the engine settled one claim (the first row with that claim id)."""
     rows = related_rows(claims, claim_id)
     results, outcomes = evaluate_reference(rows, policies)
     i = rows.index[rows["claim_id"] == claim_id][0]
     claim, result = rows.loc[i], results.loc[i]
-    lines = [f"claim {claim_id}: patient {claim['patient_id']}, {_day(claim['session_date'])}, {claim['kind']}"
-             + (f", {claim['network']} network, {claim['care']}" if claim["network"] else
-                f", outside the convention ({claim['mutuality'] or 'no mutuality'}, {claim['provider'] or 'no provider'})")]
+    lines = [f"claim {claim_id}, row {claim['row']}: patient {claim['patient_id']}, {_day(claim['session_date'])}, "
+             f"{claim['kind']}" + (f", {claim['network']} network, {claim['care']}" if claim["network"] else
+                                   f", outside the convention ({claim['mutuality'] or 'no mutuality'}, "
+                                   f"{claim['provider'] or 'no provider'})")]
+    again = claims.loc[claims["claim_id"] == claim_id, "row"].tolist()[1:]
+    if again:
+        lines.append(f"the claim id is repeated on row{'s' if len(again) > 1 else ''} {', '.join(map(str, again))}, "
+                     f"which evaluate marks invalid; this is row {claim['row']}")
     if result["reason"].startswith("invalid:"):
-        return "\n".join([*lines, f"not evaluated: {result['reason']}"])
+        return Explanation("\n".join([*lines, f"not evaluated: {result['reason']}"]), valid=False)
     verdict = "covered" if result["covered"] else f"not covered: {result['reason']}"
     lines.append(f"scheme {result['scheme'] or '(none)'}: {verdict}")
     outcome = outcomes[i]
@@ -51,7 +66,7 @@ def explain(claims: pd.DataFrame, claim_id: str, policies: PolicySet) -> str:
             source = policies.sources.get(key, {})
             where = source.get("document") or source.get("where") or ""
             lines.append(f"  {key}: {source.get('title', '?')} ({source.get('publisher', '?')}{', ' + where if where else ''})")
-    return "\n".join(lines)
+    return Explanation("\n".join(lines), valid=True)
 
 
 def _day(value) -> str:

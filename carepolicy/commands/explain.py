@@ -25,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
     claims = read_normalized(args.claims)
     policies = policies_for(args.policy, args.scenario)
     try:
-        text = explain(claims, args.claim_id.strip(), policies)
+        account = explain(claims, args.claim_id.strip(), policies)
     except InputError as exc:
         raise InputError(f"{display(args.claims)}: {exc}") from None
-    print(text)
-    return 0
+    print(account.text)
+    return 0 if account.valid else 3
