@@ -21,10 +21,14 @@ import pyarrow.parquet as pq
 from engine.atomic import atomic_path
 from engine.claims import OPTIONAL, REQUIRED, RESULT_COLUMNS
 from engine.claims_read import claims_format
+from engine.errors import InputError
+from engine.policy_files import display
 
 AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
 OUTPUT_COLUMNS = ["row", *RESULT_COLUMNS]
 EURO_FORMAT = '#,##0.00 "€"'
+XLSX_DATA_ROWS = 1_048_575
+"""Rows a spreadsheet holds under its header row (Excel's sheet limit, 2**20 rows)."""
 DATE_FORMAT = "yyyy-mm-dd"
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
 
@@ -84,7 +88,7 @@ class ResultsWriter:
 
     def __enter__(self) -> ResultsWriter:
         tmp = self._stack.enter_context(atomic_path(self.path))
-        self._sink = {".csv": _CsvSink, ".parquet": _ParquetSink, ".xlsx": _XlsxSink}[self.suffix](tmp)
+        self._sink = _XlsxSink(tmp, self.path) if self.suffix == ".xlsx" else {".csv": _CsvSink, ".parquet": _ParquetSink}[self.suffix](tmp)
         return self
 
     def write(self, results: pd.DataFrame) -> None:
@@ -95,6 +99,8 @@ class ResultsWriter:
         try:
             if kind is None:
                 self._sink.close()
+            elif self._sink is not None:
+                self._sink.abort()
         finally:
             self._stack.__exit__(kind, exc, tb)
 
@@ -105,14 +111,21 @@ def write_results(results: pd.DataFrame, path: Path) -> None:
         writer.write(results)
 
 
-class _CsvSink:
+class _ArrowSink:
+    """Results written by an Arrow writer, opened with the first block's schema."""
+
+    exact = True  # amounts as exact decimals (CSV) or as floats rounded to the cent (Parquet)
+
     def __init__(self, tmp: Path):
         self.tmp, self.writer = tmp, None
 
+    def _open(self, schema: pa.Schema):
+        raise NotImplementedError
+
     def write(self, results: pd.DataFrame) -> None:
-        table = results_table(results, exact=True)
+        table = results_table(results, exact=self.exact)
         if self.writer is None:
-            self.writer = pacsv.CSVWriter(self.tmp, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+            self.writer = self._open(table.schema)
         self.writer.write_table(table)
 
     def close(self) -> None:
@@ -120,33 +133,39 @@ class _CsvSink:
             self.write(_empty_results())
         self.writer.close()
 
+    def abort(self) -> None:
+        """Let go of the half-written file (the caller removes it)."""
+        if self.writer is not None:
+            self.writer.close()
 
-class _ParquetSink:
-    def __init__(self, tmp: Path):
-        self.tmp, self.writer = tmp, None
 
-    def write(self, results: pd.DataFrame) -> None:
-        table = results_table(results, exact=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.tmp, table.schema)
-        self.writer.write_table(table)
+class _CsvSink(_ArrowSink):
+    def _open(self, schema: pa.Schema):
+        return pacsv.CSVWriter(self.tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
 
-    def close(self) -> None:
-        if self.writer is None:
-            self.write(_empty_results())
-        self.writer.close()
+
+class _ParquetSink(_ArrowSink):
+    exact = False
+
+    def _open(self, schema: pa.Schema):
+        return pq.ParquetWriter(self.tmp, schema)
 
 
 class _XlsxSink:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, target: Path):
         from openpyxl import Workbook
 
-        self.tmp = tmp
+        self.tmp, self.target = tmp, target
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet("results")
         self.sheet.append(OUTPUT_COLUMNS)
+        self.rows = 0
 
     def write(self, results: pd.DataFrame) -> None:
+        self.rows += len(results)
+        if self.rows > XLSX_DATA_ROWS:
+            raise InputError(f"{display(self.target)}: expected at most {XLSX_DATA_ROWS:,} result rows, "
+                             f"the most a sheet holds under its header, found more; write .csv or .parquet instead")
         columns = []
         for name in OUTPUT_COLUMNS:
             values = results[name]
@@ -171,6 +190,10 @@ class _XlsxSink:
 
     def close(self) -> None:
         self.book.save(self.tmp)
+
+    def abort(self) -> None:
+        """End the sheet's row stream now, rather than when it is garbage-collected after its file is gone."""
+        self.sheet.close()
 
 
 def text_cell(sheet, value):

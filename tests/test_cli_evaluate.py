@@ -147,3 +147,18 @@ def test_a_file_with_a_header_and_no_rows_gives_an_empty_result(tmp_path, capsys
     assert (code, err) == (0, "")
     assert pd.read_csv(tmp_path / "out.csv").empty
     assert "0 rows" in out
+
+
+def test_more_rows_than_a_sheet_holds_are_refused_and_no_workbook_is_left(tmp_path, capsys, monkeypatch):
+    from engine import claims_write
+
+    monkeypatch.setattr(claims_write, "XLSX_DATA_ROWS", 3)
+    claims = tmp_path / "c.csv"
+    claims.write_text("claim_id,patient_id,birth_date,session_date,kind,network,care\n"
+                      + "".join(f"c{i},p{i},1990-01-01,2024-03-0{i + 1},individual,adults,first_line\n" for i in range(4)))
+    assert main(["evaluate", str(claims), "-o", str(tmp_path / "r.xlsx")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "r.xlsx: expected at most 3 result rows, the most a sheet holds under its header, found more; "
+        "write .csv or .parquet instead")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv"]
+    assert main(["evaluate", str(claims), "-o", str(tmp_path / "r.csv")]) == 0
