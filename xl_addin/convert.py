@@ -113,37 +113,31 @@ def day(value: Any, name: str, default: dt.date | None = None) -> dt.date:
 
 def integer(value: Any, name: str, default: int | None = None) -> int:
     """A whole-number argument: 24, 24.0 or '24'; an empty cell gives `default`."""
-    value = single(value, name)
-    if is_empty(value):
-        if default is None:
-            raise InputError(f"{name}: expected a whole number, found an empty cell")
-        return default
-    if isinstance(value, bool | np.bool_ | dt.date):
+    result = _numeric(value, name, default, "a whole number")
+    if not float(result).is_integer():
         raise InputError(f"{name}: expected a whole number, found {shown(value)}")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except ValueError:
-        raise InputError(f"{name}: expected a whole number, found {shown(value)}") from None
-    if not number.is_integer():
-        raise InputError(f"{name}: expected a whole number, found {shown(value)}")
-    return int(number)
+    return int(result)
 
 
 def number(value: Any, name: str, default: float | None = None) -> float:
-    """A number argument: 13, 13.5 or '13.5'; an empty cell gives `default`."""
+    """A number argument: 13, 13.5, '13.5' or '13,5'; an empty cell gives `default`."""
+    return _numeric(value, name, default, "a number")
+
+
+def _numeric(value: Any, name: str, default: float | None, expected: str) -> float:
     value = single(value, name)
     if is_empty(value):
         if default is None:
-            raise InputError(f"{name}: expected a number, found an empty cell")
+            raise InputError(f"{name}: expected {expected}, found an empty cell")
         return default
     if isinstance(value, bool | np.bool_ | dt.date):
-        raise InputError(f"{name}: expected a number, found {shown(value)}")
+        raise InputError(f"{name}: expected {expected}, found {shown(value)}")
     try:
         result = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
     except ValueError:
-        raise InputError(f"{name}: expected a number, found {shown(value)}") from None
+        raise InputError(f"{name}: expected {expected}, found {shown(value)}") from None
     if not math.isfinite(result):
-        raise InputError(f"{name}: expected a number, found {shown(value)}")
+        raise InputError(f"{name}: expected {expected}, found {shown(value)}")
     return result
 
 
