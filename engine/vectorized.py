@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -381,6 +382,10 @@ PART = 250_000  # most rows of one part: bounds the memory of the parts in fligh
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="carepolicy-evaluate")
+
+
+if hasattr(os, "register_at_fork"):  # a forked process (the simulation's workers) has none of the parent's threads
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output) -> None:
