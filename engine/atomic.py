@@ -67,7 +67,8 @@ def _unwritable(target: Path, tmp: Path | None = None) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        mine = exc.filename is None or Path(exc.filename) in {target, target.parent, tmp} or tmp is None
+        name = os.fsdecode(exc.filename) if isinstance(exc.filename, str | bytes | os.PathLike) else exc.filename
+        mine = tmp is None or name is None or (isinstance(name, str) and Path(name) in {target, target.parent, tmp})
         if not mine:
             raise
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

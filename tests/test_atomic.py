@@ -80,6 +80,14 @@ def test_an_error_on_another_file_is_not_blamed_on_the_output(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("filename", [7, b"/elsewhere/input.csv"])
+def test_an_error_naming_a_descriptor_or_bytes_is_passed_on_as_it_is(tmp_path, filename):
+    with pytest.raises(OSError) as err, atomic_path(tmp_path / "out.csv"):
+        raise OSError(errno.EBADF, "Bad file descriptor", filename)
+    assert err.value.filename == filename
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [
     ["simulate", "-r", "luxemburg", "-o", "{folder}"],
     ["simulate", "-r", "luxemburg", "-o", "{file}/sim.csv"],
