@@ -77,6 +77,11 @@ def test_numbers_flags_and_text():
         with pytest.raises(InputError, match="n: expected a whole number"):
             convert.integer(bad, "n")
     assert convert.number("13,5", "s") == convert.number(13.5, "s") == 13.5
+    assert convert.integer("24,0", "n") == 24
+    for thousands in ("1,000", "1,000.5", "12,345"):  # as fee_charged: a decimal comma takes at most two digits
+        for read in (convert.integer, convert.number):
+            with pytest.raises(InputError, match=f"^n: expected a (whole )?number without thousands separators .*found '{thousands}'$"):
+                read(thousands, "n")
     for true in (True, 1.0, 1, "TRUE", "yes", "waar"):
         assert convert.flag(true, "f") is True
     for false in (False, 0.0, 0, "false", "no", "onwaar", None, ""):

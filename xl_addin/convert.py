@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.claims_normalize import AMOUNT
 from engine.dates import age_on
 from engine.errors import InputError
 
@@ -132,6 +133,9 @@ def _numeric(value: Any, name: str, default: float | None, expected: str) -> flo
         return default
     if isinstance(value, bool | np.bool_ | dt.date):
         raise InputError(f"{name}: expected {expected}, found {shown(value)}")
+    if isinstance(value, str) and "," in value and not AMOUNT.fullmatch(value.strip()):
+        raise InputError(f"{name}: expected {expected} without thousands separators (a decimal comma takes at most "
+                         f"two digits), found {shown(value)}")
     try:
         result = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
     except ValueError:
