@@ -17,48 +17,56 @@ from engine.errors import InputError
 from engine.policy_files import display
 
 
-def output_folder(target: Path | str) -> Path:
-    """The folder of an output file, made with its parents when missing."""
-    target = Path(target)
-    if target.is_dir():
-        raise InputError(f"{display(target)}: expected a file name to write, found a folder")
-    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:
-        raise InputError(f"{display(target)}: expected {display(blocking)} to be a folder, found a file")
-    with _unwritable(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-    return target.parent
-
-
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target.
 
-    On any error the temporary file is removed and the target is left as it was.
+    On any error the temporary file is removed, the target is left as it was, and folders made
+    for it are removed again.
     """
     target = Path(target)
-    folder = output_folder(target)
-    with _unwritable(target):
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
-        os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        with _unwritable(target, tmp_path):
-            yield tmp_path
-            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
-            os.replace(tmp_path, target)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+    with _output_folder(target) as folder:
+        with _unwritable(target):
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+            os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            with _unwritable(target, tmp_path):
+                yield tmp_path
+                os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
+                os.replace(tmp_path, target)
+        finally:
+            tmp_path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def temporary_folder(beside: Path | str) -> Iterator[Path]:
     """A temporary folder in the folder of the output `beside` (for spilled data), removed afterwards."""
-    folder = output_folder(beside)
-    with _unwritable(Path(beside)):
-        context = tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=folder)
-    with context as tmp:
-        yield Path(tmp)
+    with _output_folder(Path(beside)) as folder:
+        with _unwritable(Path(beside)):
+            context = tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=folder)
+        with context as tmp:
+            yield Path(tmp)
+
+
+@contextlib.contextmanager
+def _output_folder(target: Path) -> Iterator[Path]:
+    """The folder of an output file, made with its parents when missing, and removed again on failure."""
+    if target.is_dir():
+        raise InputError(f"{display(target)}: expected a file name to write, found a folder")
+    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"{display(target)}: expected {display(blocking)} to be a folder, found a file")
+    made = [p for p in target.parents if not p.exists()]  # deepest first
+    with _unwritable(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield target.parent
+    except BaseException:
+        for folder in made:
+            with contextlib.suppress(OSError):  # not empty, or gone: leave it
+                folder.rmdir()
+        raise
 
 
 @contextlib.contextmanager
@@ -71,7 +79,11 @@ def _unwritable(target: Path, tmp: Path | None = None) -> Iterator[None]:
         mine = tmp is None or name is None or (isinstance(name, str) and Path(name) in {target, target.parent, tmp})
         if not mine:
             raise
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        if exc.errno == errno.EROFS:
+            found = "a read-only file system"
+        elif exc.errno in (errno.EACCES, errno.EPERM) and target.exists():
+            found = "no permission to replace it (is it open in another program, such as Excel?)"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
             existing = next((p for p in target.parents if p.exists()), target.parent)
             found = f"no permission to write in {display(existing)}"
         elif exc.errno == errno.ENOSPC:

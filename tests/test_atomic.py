@@ -108,3 +108,30 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_folders_made_for_a_failed_output_are_removed_again(tmp_path):
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(ValueError), atomic_path(tmp_path / "kept" / "new" / "deeper" / "out.csv") as tmp:
+        tmp.write_text("half")
+        raise ValueError("boom")
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+    with pytest.raises(ValueError), temporary_folder(tmp_path / "made" / "out.csv") as spill:
+        (spill / "part-0").write_text("rows")
+        raise ValueError("boom")
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+
+
+def test_a_file_that_cannot_be_replaced_may_be_open_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "book.xlsx").write_text("open in Excel")
+
+    def locked(source, target):
+        raise PermissionError(errno.EACCES, "Permission denied", str(source))
+
+    monkeypatch.setattr(os, "replace", locked)
+    message = r"^book.xlsx: expected a file that can be written, found no permission to replace it \(is it open in another"
+    with pytest.raises(InputError, match=message), atomic_path(tmp_path / "book.xlsx") as tmp:
+        tmp.write_text("new")
+    assert (tmp_path / "book.xlsx").read_text() == "open in Excel"
+    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
