@@ -377,6 +377,7 @@ def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFra
 
 THREADED = 200_000  # valid rows from which two threads pay off
 PART = 250_000  # most rows of one part: bounds the memory of the parts in flight
+ROWS_PER_COMBINATION = 8  # rules are evaluated per combination of values when there are this many rows per combination
 
 
 @functools.cache
@@ -641,7 +642,7 @@ def _first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.n
     levels = [_levels(ctx[f]) for f in fields]
     dated_levels = any(leaf.path for leaf in conditions)
     shape = [len(domain) for _, domain in levels if domain is not None] + ([len(dated.epochs.first)] if dated_levels else [])
-    if not shape or any(domain is None for _, domain in levels) or np.prod(shape, dtype=float) > len(where) // 8:
+    if not shape or any(domain is None for _, domain in levels) or np.prod(shape, dtype=float) * ROWS_PER_COMBINATION > len(where):
         chosen = _first_rule(rules, ctx, dated, where)
     else:
         grid = np.unravel_index(np.arange(int(np.prod(shape))), shape)
@@ -664,6 +665,8 @@ def _levels(values) -> tuple[np.ndarray, object]:
         return values.view(np.int8), np.array([False, True])
     if values.dtype.kind == "i" and len(values):
         low, high = int(values.min()), int(values.max())
+        if high - low >= len(values):  # more possible values than rows: no table pays off
+            return None, None
         return (values - low).astype(np.int32), np.arange(low, high + 1, dtype=values.dtype)
     return None, None
 

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from strategies import claims_frames
 
+from engine import vectorized
 from engine.reference import evaluate_reference
 from engine.vectorized import evaluate_vectorized
 
@@ -88,3 +89,12 @@ def test_no_bundle_is_ever_exceeded(policies, frame):
                 ok = True
         assert ok, f"period {start} of {rows['patient_id'].iloc[0]} exceeds every bundle: {counts}"
         assert (rows["session_date"] < pd.Timestamp(start) + pd.DateOffset(months=12)).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(claims_frames())
+def test_rules_by_combination_of_values_equal_the_reference(policies, monkeypatch, frame):
+    """Large frames price co-payments once per combination of values; force that path on small ones."""
+    monkeypatch.setattr(vectorized, "ROWS_PER_COMBINATION", 0)
+    ref, _ = evaluate_reference(frame, policies)
+    same(ref, evaluate_vectorized(frame, policies))
