@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.dated import DatedValue, Resolved
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy_files import check_file, default_policy_dir, display, source_keys_for
+from engine.policy_files import default_policy_dir, display, source_keys_for, unique_documents
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,20 +107,11 @@ def load_policies(folder: Path | str | None = None) -> PolicySet:
 @functools.lru_cache(maxsize=8)
 def _load(folder: Path, signature: tuple) -> PolicySet:
     keys = source_keys_for(folder)
-    problems: list[Problem] = []
-    docs: dict[str, dict] = {}
-    files: dict[str, Path] = {}
-    for path in policy_paths(folder):
-        data, file_problems = check_file(path, keys)
-        problems += file_problems
-        if file_problems:
-            continue
-        if data["id"] in docs:
-            problems.append(Problem(display(path), "/id", f"expected a unique policy id, found {data['id']!r}, "
-                                    f"already used by {display(files[data['id']])}"))
-            continue
-        docs[data["id"]] = data
-        files[data["id"]] = path
+    checked, problems = unique_documents(
+        policy_paths(folder), keys, "id", lambda doc_id, first: f"expected a unique policy id, found {doc_id!r}, "
+                                                                  f"already used by {display(first)}")
+    docs = {doc_id: data for doc_id, (_, data) in checked.items()}
+    files = {doc_id: path for doc_id, (path, _) in checked.items()}
     if keys is None:
         problems.append(Problem(display(folder / "sources.json"), "/sources",
                                 "expected a readable registry of sources, found none"))

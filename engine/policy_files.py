@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -154,6 +155,27 @@ def check_file(path: Path, source_keys: set[str] | None) -> tuple[object, list[P
     if problems:
         return data, problems
     return data, semantic_problems(path, data, source_keys)
+
+
+def unique_documents(paths: Iterable[Path], source_keys: set[str] | None, field: str,
+                     second: Callable[[str, Path], str]) -> tuple[dict[str, tuple[Path, dict]], list[Problem]]:
+    """Check every file and keep the valid documents by the value of `field`.
+
+    A document repeating a value already kept is a problem at `/field`, worded by `second(value, first_path)`.
+    """
+    docs: dict[str, tuple[Path, dict]] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        data, found = check_file(path, source_keys)
+        problems += found
+        if found:
+            continue
+        value = data[field]
+        if value in docs:
+            problems.append(Problem(display(path), f"/{field}", second(value, docs[value][0])))
+            continue
+        docs[value] = (path, data)
+    return docs, problems
 
 
 def source_keys_for(root: Path) -> set[str] | None:

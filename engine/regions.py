@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy_files import check_file, default_policy_dir, display, source_keys_for
+from engine.policy_files import default_policy_dir, display, source_keys_for, unique_documents
 from engine.schema_messages import pointer
 
 Ages = tuple[int, int]
@@ -236,20 +236,9 @@ def load_regions(policies_root: Path | str | None = None) -> Regions:
 
 @functools.lru_cache(maxsize=8)
 def _load(root: Path, signature: tuple) -> Regions:
-    keys = source_keys_for(root)
-    docs: dict[str, tuple[Path, dict]] = {}
-    problems: list[Problem] = []
-    for name, *_ in signature:
-        path = root / "regions" / name
-        data, found = check_file(path, keys)
-        problems += found
-        if found:
-            continue
-        if data["kind"] in docs:
-            problems.append(Problem(display(path), "/kind", f"expected one {data['kind']} file in the folder, "
-                                    f"found a second beside {display(docs[data['kind']][0])}"))
-            continue
-        docs[data["kind"]] = (path, data)
+    docs, problems = unique_documents(
+        (root / "regions" / name for name, *_ in signature), source_keys_for(root), "kind",
+        lambda kind, first: f"expected one {kind} file in the folder, found a second beside {display(first)}")
     for kind in ("population", "utilisation"):
         if kind not in docs and not problems:
             problems.append(Problem(display(root / "regions"), "/",

@@ -148,3 +148,14 @@ def test_value_command_refuses_with_one_line(capsys, args, message):
     assert main(["value", *args]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_two_files_with_one_policy_id_are_refused(policy_copy, monkeypatch):
+    monkeypatch.chdir(policy_copy.parent)
+    (policy_copy / "zz-copy.json").write_text((policy_copy / "cm-psychotherapy.json").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_policies(policy_copy)
+    assert [str(p) for p in err.value.problems] == [
+        "policy/zz-copy.json: /id: expected a unique policy id, found 'cm-psychotherapy', "
+        "already used by policy/cm-psychotherapy.json"]

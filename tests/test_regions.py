@@ -110,3 +110,15 @@ def test_a_missing_region_file_is_named(policy_copy):
     (policy_copy / "regions" / "utilisation-be.json").unlink()
     with pytest.raises(PolicyError, match="regions: /: expected a region file of kind 'utilisation', found none"):
         load_regions(policy_copy)
+
+
+def test_a_second_region_file_of_one_kind_is_refused(policy_copy, monkeypatch):
+    monkeypatch.chdir(policy_copy.parent)
+    regions = policy_copy / "regions"
+    (regions / "zz-population.json").write_text((regions / "population-be.json").read_text(encoding="utf-8"),
+                                                encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_regions(policy_copy)
+    assert [str(p) for p in err.value.problems] == [
+        "policy/regions/zz-population.json: /kind: expected one population file in the folder, "
+        "found a second beside policy/regions/population-be.json"]
