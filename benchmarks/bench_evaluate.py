@@ -4,7 +4,7 @@ Targets (issue 3): the vectorized evaluator at least 2 million sessions per seco
 generated sessions and at least 50 times the reference evaluator; 10 million sessions under 4 GiB.
 
 The claims come from benchmarks/claims_generator.py, held in the dtypes of the normalized frame
-(engine/claims_normalize.py): identifiers as text, code columns as categoricals; `--patient-text`
+(engine/claims/normalize.py): identifiers as text, code columns as categoricals; `--patient-text`
 keeps patient ids as text too (then every run also factorizes them). The reference runs on the
 complete claims of randomly drawn patients (about `--sample` rows), and both evaluators must agree
 on them. Small frames measure the fixed cost of one call (Excel calls once per table). The
@@ -34,9 +34,9 @@ from machine import load, machine_line
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claims_generator import generate_claims  # noqa: E402
 
-from engine.policies import load_policies  # noqa: E402
-from engine.reference import evaluate_reference  # noqa: E402
-from engine.vectorized import evaluate_vectorized  # noqa: E402
+from engine.evaluate.reference import evaluate_reference  # noqa: E402
+from engine.evaluate.vectorized import evaluate_vectorized  # noqa: E402
+from engine.policy.policies import load_policies  # noqa: E402
 
 CODES = ("kind", "network", "care", "co_lead", "setting", "mutuality", "provider")
 GiB = 2**30

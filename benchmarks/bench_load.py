@@ -20,10 +20,10 @@ from pathlib import Path
 
 from machine import machine_line
 
-import engine.policies as policies_module
-import engine.policy_files as policy_files
-from engine.policies import load_policies
-from engine.validation import validate
+import engine.policy.files as policy_files
+import engine.policy.policies as policies_module
+from engine.policy.policies import load_policies
+from engine.policy.validation import validate
 
 
 def cold(folder: Path) -> tuple[int, int]:

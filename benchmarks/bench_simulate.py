@@ -14,8 +14,8 @@ import time
 
 from machine import machine_line
 
-from engine.policies import load_policies
-from engine.simulation import national, simulate
+from engine.policy.policies import load_policies
+from engine.simulation.run import national, simulate
 
 SCENARIOS = ["copay-15", "adult-quota-10", "free-until-25", "index-2pct"]
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from machine import machine_line
 
-from engine.policies import load_policies
-from engine.scenarios import BASELINE, list_scenarios
-from engine.simulation import simulate
+from engine.policy.policies import load_policies
+from engine.policy.scenarios import BASELINE, list_scenarios
+from engine.simulation.run import simulate
 from workbooks.comparison import write_workbook
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claims_generator import generate_claims  # noqa: E402
 
 import xl_addin.functions as fx  # noqa: E402
-from engine.claims import OPTIONAL, REQUIRED  # noqa: E402
+from engine.claims.contract import OPTIONAL, REQUIRED  # noqa: E402
 
 JUNE_2024 = 45444.0
 

@@ -1,4 +1,4 @@
-"""Realistic synthetic claims for benchmarks and smoke tests, in the normalized frame of engine/claims.py.
+"""Realistic synthetic claims for benchmarks and smoke tests, in the normalized frame of engine/claims/contract.py.
 
 The mix: most patients have 1–10 sessions and some 11–26 (at or over the quotas); both network
 types, with ages mostly inside their bands, 15–23-year-olds in both and a few outside; dates over
@@ -190,7 +190,7 @@ def generate_claims(n_sessions: int, seed: int = 0) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     """Write N generated claims to a .csv, .parquet or .xlsx file."""
-    from engine.claims_write import write_claims
+    from engine.claims.write import write_claims
     from engine.errors import CarePolicyError
 
     parser = argparse.ArgumentParser(description="Write synthetic claims for benchmarks.")

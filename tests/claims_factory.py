@@ -1,4 +1,4 @@
-"""Build normalized claims frames (engine/claims.py contract) from short row dicts, through the real normalizer.
+"""Build normalized claims frames (engine/claims/contract.py contract) from short row dicts, through the real normalizer.
 
 Values are written as the text a claims file would hold (dates as YYYY-MM-DD, booleans as
 true/false, empty for None), so tests see exactly the frame that `carepolicy evaluate` builds.
@@ -12,8 +12,8 @@ import math
 import pandas as pd
 import pyarrow as pa
 
-from engine.claims import OPTIONAL, REQUIRED
-from engine.claims_normalize import mark_duplicates, normalize
+from engine.claims.contract import OPTIONAL, REQUIRED
+from engine.claims.normalize import mark_duplicates, normalize
 
 COLUMNS = REQUIRED + OPTIONAL
 

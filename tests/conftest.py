@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.policies import load_policies
-from engine.policy_files import PACKAGE_ROOT
+from engine.policy.files import PACKAGE_ROOT
+from engine.policy.policies import load_policies
 
 POLICY_DIR = PACKAGE_ROOT / "policy"
 

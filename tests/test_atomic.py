@@ -10,8 +10,8 @@ import tempfile
 
 import pytest
 
-from engine.atomic import atomic_path, temporary_folder
 from engine.errors import InputError
+from engine.io.atomic import atomic_path, temporary_folder
 
 
 def test_file_appears_whole_with_usual_permissions_and_missing_folders_made(tmp_path):

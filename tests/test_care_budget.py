@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from carepolicy.cli import main
-from engine.care_budget import schedule
 from engine.dates import add_months
 from engine.errors import InputError, ResolveError
-from engine.policies import load_policies
+from engine.evaluate.care_budget import schedule
+from engine.policy.policies import load_policies
 
 D = dt.date.fromisoformat
 DOC = "vsb-care-budget"

@@ -15,14 +15,14 @@ from claims_factory import claims_frame
 from conftest import POLICY_DIR
 
 from carepolicy.cli import main
-from engine.claims import CHOICES, OPTIONAL, REQUIRED, RESULT_COLUMNS
+from engine.claims.contract import CHOICES, OPTIONAL, REQUIRED, RESULT_COLUMNS
 from engine.dates import parse_date
 from engine.errors import CarePolicyError
-from engine.lookups import copay, fee, quota
-from engine.policy_files import check_file, source_keys_for
-from engine.reference import evaluate_reference
-from engine.schema_messages import found
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.lookups import copay, fee, quota
+from engine.evaluate.reference import evaluate_reference
+from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.files import check_file, source_keys_for
+from engine.policy.schema_messages import found
 
 CASES = POLICY_DIR / "cases"
 SCHEMA = POLICY_DIR / "schema" / "case-1.0.schema.json"
@@ -68,7 +68,7 @@ def run_value(policies, case: dict) -> list[str]:
 
 
 def run_lookup(policies, case: dict) -> list[str]:
-    """A fee, co-payment or quota question on a date, answered by engine.lookups."""
+    """A fee, co-payment or quota question on a date, answered by engine.evaluate.lookups."""
     expected = case["expected"]
     try:
         answer = QUESTIONS[case["question"]](policies, day=parse_date(case["date"]), **case["inputs"])

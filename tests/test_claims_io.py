@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from engine.claims import OPTIONAL, REQUIRED, RESULT_COLUMNS
-from engine.claims_evaluate import read_normalized
-from engine.claims_write import OUTPUT_COLUMNS, write_claims, write_results
+from engine.claims.contract import OPTIONAL, REQUIRED, RESULT_COLUMNS
+from engine.claims.write import OUTPUT_COLUMNS, write_claims, write_results
 from engine.errors import InputError
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.pipeline import read_normalized
+from engine.evaluate.vectorized import evaluate_vectorized
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from claims_generator import generate_claims  # noqa: E402

@@ -7,8 +7,8 @@ import pytest
 from claims_factory import claims_frame
 from test_differential import same
 
-from engine.reference import evaluate_reference
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.reference import evaluate_reference
+from engine.evaluate.vectorized import evaluate_vectorized
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import engine.claims_evaluate as claims_evaluate
+import engine.evaluate.pipeline as claims_evaluate
 from carepolicy.cli import main
-from engine.claims_write import write_claims
+from engine.claims.write import write_claims
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from claims_generator import generate_claims  # noqa: E402
@@ -150,7 +150,7 @@ def test_a_file_with_a_header_and_no_rows_gives_an_empty_result(tmp_path, capsys
 
 
 def test_more_rows_than_a_sheet_holds_are_refused_and_no_workbook_is_left(tmp_path, capsys, monkeypatch):
-    from engine import claims_write
+    from engine.claims import write as claims_write
 
     monkeypatch.setattr(claims_write, "XLSX_DATA_ROWS", 3)
     claims = tmp_path / "c.csv"

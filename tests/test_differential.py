@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from strategies import claims_frames
 
-from engine import vectorized
-from engine.reference import evaluate_reference
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate import vectorized
+from engine.evaluate.reference import evaluate_reference
+from engine.evaluate.vectorized import evaluate_vectorized
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy_files import PACKAGE_ROOT, default_policy_dir
-from engine.schema_messages import pointer
+from engine.policy.files import PACKAGE_ROOT, default_policy_dir
+from engine.policy.schema_messages import pointer
 
 FOLDERS = ["engine", "carepolicy", "xl_addin", "workbooks"]
 NEUTRAL = {0, 1}
@@ -140,7 +140,7 @@ def dates() -> dict[str, str]:
 
 def test_the_scan_covers_the_code(numbers, dates):
     names = {str(p.relative_to(PACKAGE_ROOT)) for p in sources()}
-    assert {"engine/policies.py", "engine/reference.py", "carepolicy/cli.py"} <= names
+    assert {"engine/policy/policies.py", "engine/evaluate/reference.py", "carepolicy/cli.py"} <= names
     assert {81.74, 11.0, 23, 140.0} <= set(numbers)
     assert dates["2024-02-01"] == "policy/riziv-psy-2021.json: /copayment/rules/0/when/all/0/value/history/1/from"
     assert {"2021-09-01", "2023-01-01", "2009-03-01", "2027-01-01"} <= set(dates)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from carepolicy.cli import main
-from engine.dated import DatedValue, Entry
 from engine.errors import PolicyError, ResolveError
-from engine.policies import load_policies
+from engine.policy.dated import DatedValue, Entry
+from engine.policy.policies import load_policies
 
 FEE = "riziv-psy-2021.tariff.rows.individual.fee"
 D = dt.date.fromisoformat

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError, ResolveError
-from engine.regions import load_regions
+from engine.policy.regions import load_regions
 
 TABLE = Path(__file__).parent / "data" / "regions_be.csv"  # Statbel figures as gathered, with their sources
 BANDS = {"under_18": "pop_under_18", "18_64": "pop_18_64", "65_plus": "pop_65_plus"}

@@ -11,8 +11,8 @@ import pytest
 
 from carepolicy.cli import main
 from engine.errors import InputError, PolicyError
-from engine.policies import load_policies
-from engine.scenarios import BASELINE, apply, list_scenarios, load_scenario
+from engine.policy.policies import load_policies
+from engine.policy.scenarios import BASELINE, apply, list_scenarios, load_scenario
 
 D = dt.date.fromisoformat
 COPAY = "riziv-psy-2021.copayment.rules.individual.amount"

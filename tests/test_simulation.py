@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine.errors import CarePolicyError
-from engine.simulation import METRICS, RESULT_COLUMNS, national, simulate
-from engine.synthetic import Draw, Synthesizer
+from engine.simulation.run import METRICS, RESULT_COLUMNS, national, simulate
+from engine.simulation.synthetic import Draw, Synthesizer
 
 SMALL = ["luxemburg", "waals_brabant"]
 

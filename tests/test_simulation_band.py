@@ -7,9 +7,9 @@ import pytest
 
 from carepolicy.cli import main
 from engine.errors import InputError
-from engine.policies import load_policies
-from engine.simulation import DEFAULT_YEAR, simulate
-from engine.simulation_band import band, national_by_seed, simulate_seeds
+from engine.policy.policies import load_policies
+from engine.simulation.band import band, national_by_seed, simulate_seeds
+from engine.simulation.run import DEFAULT_YEAR, simulate
 
 REGION = ["luxemburg"]
 

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from engine.dates import ages_on
 from engine.errors import CarePolicyError
-from engine.regions import load_regions
-from engine.rules import rules_of
-from engine.scenarios import BASELINE, load_scenario
-from engine.simulation import simulate
-from engine.synthetic import Draw, Synthesizer
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.regions import load_regions
+from engine.policy.rules import rules_of
+from engine.policy.scenarios import BASELINE, load_scenario
+from engine.simulation.run import simulate
+from engine.simulation.synthetic import Draw, Synthesizer
 
 SMALL = "luxemburg"
 PAIR = ["luxemburg", "waals_brabant"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-from engine import vectorized
+from engine.evaluate import vectorized
 
 
 def _squares_on_the_pool(n: int) -> list[int]:

@@ -11,8 +11,8 @@ import pytest
 
 from carepolicy.cli import main
 from engine.errors import InputError
-from engine.policies import load_policies
-from engine.simulation import simulate
+from engine.policy.policies import load_policies
+from engine.simulation.run import simulate
 from workbooks.comparison import build_workbook, write_workbook
 from workbooks.styles import ASSUMED_FILL, EUR, INPUT_FILL
 

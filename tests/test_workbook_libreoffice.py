@@ -14,7 +14,7 @@ import pytest
 from libreoffice import recalculate, soffice
 from test_workbook import ODD_TITLE, small_simulation
 
-from engine.simulation import national
+from engine.simulation.run import national
 from workbooks.comparison import write_workbook
 
 CENT = 0.005

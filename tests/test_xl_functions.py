@@ -14,7 +14,7 @@ import os
 import pytest
 
 import xl_addin.functions as fx
-from engine.claims import RESULT_COLUMNS as CLAIM_RESULTS
+from engine.claims.contract import RESULT_COLUMNS as CLAIM_RESULTS
 from engine.errors import InputError
 from xl_addin import convert
 from xl_addin.session import Session

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 
-from engine.atomic import atomic_path
-from engine.scenarios import BASELINE
-from engine.simulation import Simulation, national
+from engine.io.atomic import atomic_path
+from engine.policy.scenarios import BASELINE
+from engine.simulation.run import Simulation, national
 from workbooks.inputs import parameters_sheet, regions_sheet, scenarios_sheet, utilisation_sheet
 from workbooks.readme import readme_sheet
 from workbooks.results import comparison_sheet, results_sheet

@@ -20,12 +20,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.atomic import atomic_path
-from engine.care_budget import OUTPUT_COLUMNS as BUDGET_COLUMNS
-from engine.claims import RESULT_COLUMNS as CLAIM_COLUMNS
-from engine.lookups import quota
-from engine.policies import PolicySet, load_policies
-from engine.simulation import RESULT_COLUMNS as SIMULATION_COLUMNS
+from engine.claims.contract import RESULT_COLUMNS as CLAIM_COLUMNS
+from engine.evaluate.care_budget import OUTPUT_COLUMNS as BUDGET_COLUMNS
+from engine.evaluate.lookups import quota
+from engine.io.atomic import atomic_path
+from engine.policy.policies import PolicySet, load_policies
+from engine.simulation.run import RESULT_COLUMNS as SIMULATION_COLUMNS
 from workbooks.styles import BOLD, DATE, HEADING_FONT, INPUT_FILL, NOTE_FONT, TITLE_FONT, WRAP
 
 OUTPUT = Path(__file__).resolve().parent / "examples" / "carepolicy-functions.xlsx"

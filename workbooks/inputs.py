@@ -10,9 +10,9 @@ import datetime as dt
 
 from openpyxl.workbook import Workbook
 
-from engine.dated import Entry
-from engine.scenarios import BASELINE, Scenario
-from engine.simulation import Simulation
+from engine.policy.dated import Entry
+from engine.policy.scenarios import BASELINE, Scenario
+from engine.simulation.run import Simulation
 from workbooks.styles import (
     ASSUMED_FILL,
     BOLD,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from openpyxl.workbook import Workbook
 
-from engine.scenarios import BASELINE
-from engine.simulation import METRICS, Simulation
+from engine.policy.scenarios import BASELINE
+from engine.simulation.run import METRICS, Simulation
 from workbooks.styles import ASSUMED_FILL, BOLD, INPUT_FILL, TITLE_FONT, TOP, WRAP, fit_heights, heading, printable, put
 from workbooks.whatif import SHEET as WHATIF
 

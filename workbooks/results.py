@@ -13,8 +13,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.scenarios import BASELINE
-from engine.simulation import METRICS, Simulation
+from engine.policy.scenarios import BASELINE
+from engine.simulation.run import METRICS, Simulation
 from workbooks.styles import (
     BOLD,
     COUNT,

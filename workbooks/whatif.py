@@ -16,8 +16,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.scenarios import BASELINE
-from engine.simulation import Simulation
+from engine.policy.scenarios import BASELINE
+from engine.simulation.run import Simulation
 from workbooks.results import ResultsLayout
 from workbooks.styles import (
     BOLD,

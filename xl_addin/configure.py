@@ -15,8 +15,8 @@ import re
 import sys
 from pathlib import Path
 
-from engine.atomic import atomic_path
 from engine.errors import CarePolicyError, InputError
+from engine.io.atomic import atomic_path
 
 UDF_MODULE = "xl_addin.functions"
 CONFIG_FILE = Path.home() / ".xlwings" / "xlwings.conf"

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.claims_normalize import AMOUNT
+from engine.claims.normalize import AMOUNT
 from engine.dates import age_on
 from engine.errors import InputError
 

@@ -22,15 +22,15 @@ from typing import Any
 import pyarrow as pa
 import xlwings as xw
 
-from engine import lookups
-from engine.care_budget import schedule
-from engine.claims import RESULT_COLUMNS as CLAIM_RESULTS
-from engine.claims_normalize import DATES, mark_duplicates, normalize
-from engine.claims_read import column_names
+from engine.claims.contract import RESULT_COLUMNS as CLAIM_RESULTS
+from engine.claims.normalize import DATES, mark_duplicates, normalize
+from engine.claims.read import column_names
 from engine.errors import CarePolicyError, InputError, PolicyError, did_you_mean
-from engine.regions import load_regions
-from engine.simulation import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate import lookups
+from engine.evaluate.care_budget import schedule
+from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.regions import load_regions
+from engine.simulation.run import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
 from xl_addin import convert
 from xl_addin.session import Session
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from engine.policies import PolicySet, load_policies
-from engine.policy_files import default_policy_dir
-from engine.scenarios import BASELINE, apply, load_scenario
+from engine.policy.files import default_policy_dir
+from engine.policy.policies import PolicySet, load_policies
+from engine.policy.scenarios import BASELINE, apply, load_scenario
 
 _WATCHED = ("*.json", "scenarios/*.json", "regions/*.json")
 

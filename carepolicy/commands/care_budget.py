@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.atomic import atomic_path
-from engine.care_budget import OUTPUT_COLUMNS, CareBudget, schedule
-from engine.claims_read import claims_format
-from engine.policies import load_policies
-from engine.policy_files import display
+from engine.claims.read import claims_format
+from engine.evaluate.care_budget import OUTPUT_COLUMNS, CareBudget, schedule
+from engine.io.atomic import atomic_path
+from engine.policy.files import display
+from engine.policy.policies import load_policies
 
 PARQUET_SCHEMA = pa.schema([("month", pa.string()), ("amount", pa.float64()), ("payment_date", pa.date32())])
 

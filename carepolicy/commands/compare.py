@@ -7,9 +7,9 @@ from pathlib import Path
 
 from carepolicy.commands.simulate import run_simulation
 from engine.errors import InputError
-from engine.policy_files import display
-from engine.scenarios import BASELINE, list_scenarios
-from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, Simulation
+from engine.policy.files import display
+from engine.policy.scenarios import BASELINE, list_scenarios
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation
 from workbooks.comparison import DEFAULT_PATH, national_totals, write_workbook
 
 

@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.claims_evaluate import Summary, evaluate_file
 from engine.errors import InputError
-from engine.policies import PolicySet, load_policies
-from engine.policy_files import display
-from engine.scenarios import apply, load_scenario
+from engine.evaluate.pipeline import Summary, evaluate_file
+from engine.policy.files import display
+from engine.policy.policies import PolicySet, load_policies
+from engine.policy.scenarios import apply, load_scenario
 
 INVALID_EXIT = 3
 

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from carepolicy.commands.evaluate import policies_for
-from engine.claims_evaluate import read_normalized
 from engine.errors import InputError
-from engine.explain import explain
-from engine.policy_files import display
+from engine.evaluate.explain import explain
+from engine.evaluate.pipeline import read_normalized
+from engine.policy.files import display
 
 
 def register(sub) -> None:

@@ -9,10 +9,10 @@ import time
 import pandas as pd
 
 from engine.errors import InputError
-from engine.policies import load_policies
-from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
-from engine.simulation_band import band, simulate_seeds
-from engine.table_write import check_output, write_table
+from engine.io.tables import check_output, write_table
+from engine.policy.policies import load_policies
+from engine.simulation.band import band, simulate_seeds
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
 
 EUROS = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
 SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.policy_files import default_policy_dir, display
-from engine.validation import validate
+from engine.policy.files import default_policy_dir, display
+from engine.policy.validation import validate
 
 
 def register(sub) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 from engine.dates import parse_date
 from engine.errors import InputError
-from engine.policies import load_policies
+from engine.policy.policies import load_policies
 
 
 def register(sub) -> None:

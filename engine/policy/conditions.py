@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.policies import PolicySet
+from engine.policy.policies import PolicySet
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from engine.errors import InputError
-from engine.policies import PolicySet
-from engine.scenarios import BASELINE
-from engine.simulation import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate
+from engine.policy.policies import PolicySet
+from engine.policy.scenarios import BASELINE
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate
 
 
 def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,

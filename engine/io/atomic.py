@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.errors import InputError
-from engine.policy_files import display
+from engine.policy.files import display
 
 
 @contextlib.contextmanager

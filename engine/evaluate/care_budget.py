@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from engine.dated import Resolved
 from engine.dates import add_months, parse_date
 from engine.errors import InputError, ResolveError, did_you_mean
 from engine.money import cents
-from engine.policies import PolicySet
+from engine.policy.dated import Resolved
+from engine.policy.policies import PolicySet
 
 KIND = "monthly_allowance"
 COLUMNS = ["month", "amount", "payment_date", "amount_from", "source", "status"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from engine.claims import CHOICES
-from engine.conditions import holds
+from engine.claims.contract import CHOICES
 from engine.errors import InputError, ResolveError, did_you_mean
-from engine.policies import PolicySet
-from engine.rules import Convention, Priced, rules_of
+from engine.policy.conditions import holds
+from engine.policy.policies import PolicySet
+from engine.policy.rules import Convention, Priced, rules_of
 
 
 @dataclass(frozen=True)

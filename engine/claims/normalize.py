@@ -1,4 +1,4 @@
-"""Text claims tables to the normalized claims frame of engine/claims.py, without a Python loop per row.
+"""Text claims tables to the normalized claims frame of engine/claims/contract.py, without a Python loop per row.
 
 Each column is trimmed; code columns (kind, network, care, co_lead, setting, mutuality, provider,
 increased_reimbursement) are case-insensitive. Dates, codes and numbers are parsed once per
@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.claims import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
-from engine.claims_read import IDENTIFIERS as IDS
+from engine.claims.contract import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
+from engine.claims.read import IDENTIFIERS as IDS
 
 CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")

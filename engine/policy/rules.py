@@ -9,9 +9,9 @@ import datetime as dt
 import weakref
 from dataclasses import dataclass
 
-from engine.conditions import Condition, compile_condition
 from engine.dates import parse_date
-from engine.policies import PolicySet
+from engine.policy.conditions import Condition, compile_condition
+from engine.policy.policies import PolicySet
 
 CATEGORIES = ("first_line_individual", "first_line_group", "specialised_individual", "specialised_group")
 

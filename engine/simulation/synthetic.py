@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from engine.dates import add_months, ages_on
-from engine.policies import PolicySet
-from engine.regions import Regions, SessionDistribution
-from engine.rules import rules_of
-from engine.scenarios import Scenario
+from engine.policy.policies import PolicySet
+from engine.policy.regions import Regions, SessionDistribution
+from engine.policy.rules import rules_of
+from engine.policy.scenarios import Scenario
 
 # Columns of the per-patient uniforms (one row per candidate patient).
 _BIRTH, _NETWORK, _CARE, _GROUP, _CLB, _BIM, _COUNT, _START, _INTERVAL, _GROUP_COUNT, _CO_LEAD, _ROUND = range(12)
@@ -151,7 +151,7 @@ class Sessions:
                           for f in ("increased", "group", "co_lead", "fee", "region")))
 
     def frame(self, co_leads: tuple[str, ...]) -> pd.DataFrame:
-        """The normalized claims frame of engine/claims.py (integer ids, categorical text columns)."""
+        """The normalized claims frame of engine/claims/contract.py (integer ids, categorical text columns)."""
         n = len(self.patient)
         groups = int(self.group.max()) if n else 0
         text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int8), categories=list(v)) for k, v in TEXT.items()}

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.dated import DatedValue, Entry
 from engine.dates import parse_date
 from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
-from engine.policies import PolicySet
-from engine.policy_files import check_file, default_policy_dir, display, read_json
-from engine.regions import Regions, load_regions
-from engine.schema_messages import found
+from engine.policy.dated import DatedValue, Entry
+from engine.policy.files import check_file, default_policy_dir, display, read_json
+from engine.policy.policies import PolicySet
+from engine.policy.regions import Regions, load_regions
+from engine.policy.schema_messages import found
 
 BASELINE = "baseline"
 SESSIONS = "sessions"

@@ -1,7 +1,7 @@
 """Reading claims files (.csv, .parquet, .xlsx) as Arrow tables of text columns, whole or in batches.
 
 Every column is read as text, so that nothing is silently coerced (a claim id `007` stays `007`,
-a bad date stays visible); engine.claims_normalize turns the text into the normalized frame.
+a bad date stays visible); engine.claims.normalize turns the text into the normalized frame.
 Column names are matched after trimming and lower-casing; a missing required column or an
 unknown column is an error naming the file and the column, with a did-you-mean hint.
 """
@@ -19,9 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from engine.claims import OPTIONAL, REQUIRED
+from engine.claims.contract import OPTIONAL, REQUIRED
 from engine.errors import InputError, did_you_mean
-from engine.policy_files import display
+from engine.policy.files import display
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 KNOWN = REQUIRED + OPTIONAL

@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from engine.atomic import temporary_folder
-from engine.claims_normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
-from engine.claims_read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
-from engine.claims_write import AMOUNTS, ResultsWriter, cents
+from engine.claims.normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
+from engine.claims.read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
+from engine.claims.write import AMOUNTS, ResultsWriter, cents
 from engine.errors import InputError
-from engine.groups import group_problems
-from engine.policies import PolicySet
-from engine.policy_files import display
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.groups import group_problems
+from engine.evaluate.vectorized import evaluate_vectorized
+from engine.io.atomic import temporary_folder
+from engine.policy.files import display
+from engine.policy.policies import PolicySet
 
 BYTES_PER_ROW = 1000
 """Peak memory of an in-memory run per claim row (about 650 MiB for a million rows, benchmarks/bench_cli.py)."""

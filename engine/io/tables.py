@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.atomic import atomic_path
 from engine.errors import InputError
-from engine.policy_files import display
+from engine.io.atomic import atomic_path
+from engine.policy.files import display
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 EURO_FORMAT = '#,##0.00 "€"'

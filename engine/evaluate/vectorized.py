@@ -24,14 +24,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.claims import REASONS, RESULT_COLUMNS
-from engine.conditions import Coded, leaves, mask
+from engine.claims.contract import REASONS, RESULT_COLUMNS
 from engine.dates import add_months_days, civil
 from engine.errors import ResolveError
-from engine.groups import MISSING_GROUP, inconsistent_groups, share_cents
+from engine.evaluate.groups import MISSING_GROUP, inconsistent_groups, share_cents
 from engine.money import percent_of
-from engine.policies import PolicySet
-from engine.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
+from engine.policy.conditions import Coded, leaves, mask
+from engine.policy.policies import PolicySet
+from engine.policy.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
 
 TEXT_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
 NO_DAY = np.iinfo(np.int32).min  # "no date" in int32 day numbers

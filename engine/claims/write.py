@@ -1,6 +1,6 @@
 """Writing claims results (and claims themselves) to .csv, .parquet or .xlsx, atomically.
 
-Results keep the input order and carry the input `row` first, then engine.claims.RESULT_COLUMNS.
+Results keep the input order and carry the input `row` first, then engine.claims.contract.RESULT_COLUMNS.
 Amounts are euros with two decimals: exact decimals in CSV (`4.00`), floats rounded to the cent in
 Parquet, numbers with a euro format in xlsx. In xlsx every text is written as text, also when it
 starts with `=`, so that a claim id never becomes a formula.
@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from engine.atomic import atomic_path
-from engine.claims import OPTIONAL, REQUIRED, RESULT_COLUMNS
-from engine.claims_read import claims_format
+from engine.claims.contract import OPTIONAL, REQUIRED, RESULT_COLUMNS
+from engine.claims.read import claims_format
 from engine.errors import InputError
-from engine.policy_files import display
+from engine.io.atomic import atomic_path
+from engine.policy.files import display
 
 AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
 OUTPUT_COLUMNS = ["row", *RESULT_COLUMNS]

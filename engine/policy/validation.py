@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import PolicyError, Problem
-from engine.policy_files import check_file, display, policy_root, source_keys_for
+from engine.policy.files import check_file, display, policy_root, source_keys_for
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Proble
     When those policies do not load, the scenario cannot be checked: that is a problem of its own,
     unless the files at fault are among those being checked (their lines already say why).
     """
-    from engine.policies import load_policies
-    from engine.scenarios import load_scenario
+    from engine.policy.policies import load_policies
+    from engine.policy.scenarios import load_scenario
 
     try:
         policies = load_policies(root)

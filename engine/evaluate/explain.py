@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from engine.errors import InputError, did_you_mean
-from engine.policies import PolicySet
-from engine.reference import evaluate_reference
+from engine.evaluate.reference import evaluate_reference
+from engine.policy.policies import PolicySet
 
 
 def related_rows(claims: pd.DataFrame, claim_id: str) -> pd.DataFrame:

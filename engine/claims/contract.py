@@ -1,6 +1,6 @@
 """The claims table: input columns, their allowed values, and the normalized frame the evaluators use.
 
-The normalized frame (built by `engine.claims_normalize`) has one row per input row, in input order.
+The normalized frame (built by `engine.claims.normalize`) has one row per input row, in input order.
 Text columns hold str values; the reader gives the code columns (kind, network, care, co_lead,
 setting, mutuality, provider) as pandas Categoricals of str, which the evaluators take as they are:
 

@@ -1,6 +1,6 @@
 """Budget microsimulation: synthetic patients per region, evaluated under the baseline and each scenario.
 
-The claims come from engine/synthetic.py and go through the same vectorized evaluator as real claims,
+The claims come from engine/simulation/synthetic.py and go through the same vectorized evaluator as real claims,
 so quotas, periods, the free first session and group fees act on the budget exactly as on a claim.
 Results are aggregated per region; `drivers` breaks each insurer cost into fee, co-payment and
 care-path lines (count × value) so that a spreadsheet can rebuild the cost with native formulas.
@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
-from engine.policies import PolicySet
-from engine.regions import Regions, load_regions
-from engine.rules import rules_of
-from engine.scenarios import BASELINE, Scenario, apply, load_scenario
-from engine.simulation_totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate
-from engine.synthetic import Draw, Synthesizer
-from engine.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.policies import PolicySet
+from engine.policy.regions import Regions, load_regions
+from engine.policy.rules import rules_of
+from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
+from engine.simulation.synthetic import Draw, Synthesizer
+from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate
 
 __all__ = ["DRIVER_COLUMNS", "METRICS", "RESULT_COLUMNS", "Metric", "Simulation", "simulate"]
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy_files import default_policy_dir, display, source_keys_for, unique_documents
-from engine.schema_messages import pointer
+from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
+from engine.policy.schema_messages import pointer
 
 Ages = tuple[int, int]
 _TOLERANCE = 1e-6

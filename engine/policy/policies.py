@@ -8,9 +8,9 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.dated import DatedValue, Resolved
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy_files import default_policy_dir, display, source_keys_for, unique_documents
+from engine.policy.dated import DatedValue, Resolved
+from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
 
 
 @dataclass(frozen=True, eq=False)

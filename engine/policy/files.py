@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator
 
 from engine.dates import parse_date
 from engine.errors import Problem
-from engine.schema_messages import describe, found, pointer
+from engine.policy.schema_messages import describe, found, pointer
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_policy_dir() -> Path:

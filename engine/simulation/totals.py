@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.lookups import tariff_row
-from engine.policies import PolicySet
-from engine.regions import Regions
-from engine.rules import rules_of
-from engine.synthetic import Draw
+from engine.evaluate.lookups import tariff_row
+from engine.policy.policies import PolicySet
+from engine.policy.regions import Regions
+from engine.policy.rules import rules_of
+from engine.simulation.synthetic import Draw
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.claims import RESULT_COLUMNS
-from engine.conditions import holds
-from engine.dated import Resolved
+from engine.claims.contract import RESULT_COLUMNS
 from engine.dates import add_months, age_on
-from engine.groups import group_problems
+from engine.evaluate.groups import group_problems
 from engine.money import cents, percent_of, share
-from engine.policies import PolicySet
-from engine.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
+from engine.policy.conditions import holds
+from engine.policy.dated import Resolved
+from engine.policy.policies import PolicySet
+from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The claims table: its contract, reading, normalizing and writing."""

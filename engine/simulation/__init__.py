@@ -1,0 +1,1 @@
+"""The budget microsimulation: synthetic patients, runs, totals and seed bands."""
