@@ -88,7 +88,11 @@ class ResultsWriter:
 
     def __enter__(self) -> ResultsWriter:
         tmp = self._stack.enter_context(atomic_path(self.path))
-        self._sink = _XlsxSink(tmp, self.path) if self.suffix == ".xlsx" else {".csv": _CsvSink, ".parquet": _ParquetSink}[self.suffix](tmp)
+        try:
+            self._sink = SINKS[self.suffix](tmp, self.path)
+        except BaseException as failure:
+            self._stack.__exit__(type(failure), failure, failure.__traceback__)
+            raise
         return self
 
     def write(self, results: pd.DataFrame) -> None:
@@ -96,13 +100,19 @@ class ResultsWriter:
         self._sink.write(results)
 
     def __exit__(self, kind, exc, tb) -> None:
-        try:
-            if kind is None:
-                self._sink.close()
-            elif self._sink is not None:
-                self._sink.abort()
-        finally:
+        """Close the sink and publish the file; a failure here (or before) leaves the previous file as it was."""
+        if kind is not None:
+            if self._sink is not None:
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    self._sink.abort()
             self._stack.__exit__(kind, exc, tb)
+            return
+        try:
+            self._sink.close()
+        except BaseException as failure:  # closing failed (full disk, Ctrl-C while saving): never publish
+            self._stack.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        self._stack.__exit__(None, None, None)
 
 
 def write_results(results: pd.DataFrame, path: Path) -> None:
@@ -116,7 +126,7 @@ class _ArrowSink:
 
     exact = True  # amounts as exact decimals (CSV) or as floats rounded to the cent (Parquet)
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, target: Path):
         self.tmp, self.writer = tmp, None
 
     def _open(self, schema: pa.Schema):
@@ -205,6 +215,10 @@ def text_cell(sheet, value):
         cell.data_type = "s"
         return cell
     return value
+
+
+SINKS = {".csv": _CsvSink, ".parquet": _ParquetSink, ".xlsx": _XlsxSink}
+"""The writer of each results format, by suffix."""
 
 
 def _empty_results() -> pd.DataFrame:
