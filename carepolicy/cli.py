@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
+import signal
 import sys
+from collections.abc import Iterator
 
 import carepolicy.commands
 from engine.errors import CarePolicyError, PolicyError
@@ -42,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user errors print one line per problem and exit non-zero, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with _terminate_as_interrupt():
+            return args.run(args)
     except CarePolicyError as exc:
         for line in str(exc).splitlines():  # a policy file's problems name their file, as validate prints them
             print(line if isinstance(exc, PolicyError) or line.startswith("error") else f"error: {line}", file=sys.stderr)
@@ -50,3 +55,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends a run like Ctrl-C: temporary files are removed and the previous output stays."""
+    pid = os.getpid()
+
+    def handle(signum, frame) -> None:
+        if os.getpid() != pid:  # a forked worker ends as it would have
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handle)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.errors import InputError
+from engine.io.leftovers import file_prefix, folder_prefix, remove_stale
 from engine.policy.files import display
 
 
@@ -22,12 +23,13 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target.
 
     On any error the temporary file is removed, the target is left as it was, and folders made
-    for it are removed again.
+    for it are removed again. Temporary files that killed runs left in the folder are removed first.
     """
     target = Path(target)
     with _output_folder(target) as folder:
+        remove_stale(folder, target)
         with _unwritable(target):
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+            fd, tmp = tempfile.mkstemp(prefix=file_prefix(), suffix=f"-{target.name}", dir=folder)
             os.close(fd)
         tmp_path = Path(tmp)
         try:
@@ -43,8 +45,9 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 def temporary_folder(beside: Path | str) -> Iterator[Path]:
     """A temporary folder in the folder of the output `beside` (for spilled data), removed afterwards."""
     with _output_folder(Path(beside)) as folder:
+        remove_stale(folder, Path(beside))
         with _unwritable(Path(beside)):
-            context = tempfile.TemporaryDirectory(prefix=".carepolicy-", dir=folder)
+            context = tempfile.TemporaryDirectory(prefix=folder_prefix(), dir=folder)
         with context as tmp:
             yield Path(tmp)
 
