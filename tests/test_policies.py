@@ -22,7 +22,7 @@ D = dt.date.fromisoformat
 def test_value_on_a_date_with_its_source_and_status(policies):
     before = policies.value_at(FEE, D("2022-06-01"))
     assert (before.value, before.unit, before.source, before.status) == (75.0, "EUR", "seed-004", "confirmed")
-    assert (before.start, before.end) == (D("2021-09-01"), None)
+    assert (before.start, before.end) == (D("2021-09-01"), D("2022-12-31"))
     after = policies.value_at(FEE, D("2024-06-01"))
     assert (after.value, after.source, after.status, after.start) == (81.74, "seed-002", "assumed", D("2023-01-01"))
     assert "effective date" in after.note
@@ -135,7 +135,7 @@ def test_with_values_replaces_only_the_given_values(policies):
 def test_value_command(capsys):
     assert main(["value", FEE, "2022-06-01"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{FEE} = 75.0 EUR [from 2021-09-01, source seed-004]"
+    assert out[0] == f"{FEE} = 75.0 EUR [from 2021-09-01 to 2022-12-31, source seed-004]"
     assert out[1].startswith("  source seed-004: ")
 
 

@@ -178,3 +178,15 @@ def test_cli_user_errors_are_one_line(tmp_path, capsys):
     assert err[0] == f"error: {tmp_path / 'cmp.csv'}: expected an output file ending in .xlsx, found '.csv'"
     assert "did you mean 'copay-15'" in err[1] and "did you mean 'luxemburg'" in err[2]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parameters_show_one_value_in_force_per_day(book):
+    ws = book["Parameters"]
+    heads = header(ws)
+    start, end = heads.index("From"), heads.index("To")
+    periods: dict[tuple, list] = {}
+    for r in ws.iter_rows(min_row=2, values_only=True):
+        periods.setdefault((r[0], r[1]), []).append((r[start].date(), r[end].date() if r[end] else dt.date.max))
+    for key, spans in periods.items():
+        spans.sort()
+        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), (key, spans)

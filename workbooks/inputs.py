@@ -98,7 +98,7 @@ def parameters_sheet(wb: Workbook, sim: Simulation) -> None:
 
 
 def _in_year(entries: tuple[Entry, ...], start: dt.date, end: dt.date) -> list[Entry]:
-    return [e for e in entries if e.start <= end and (e.end is None or e.end >= start)]
+    return [e for e in entries if e.overlaps(start, end)]
 
 
 def _shown(value):

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.policy.files import default_policy_dir
 from engine.policy.policies import PolicySet, load_policies
-from engine.policy.scenarios import BASELINE, apply, load_scenario
+from engine.policy.scenarios import BASELINE, with_scenario
 
 _WATCHED = ("*.json", "scenarios/*.json", "regions/*.json")
 
@@ -127,4 +127,4 @@ class Session:
         path = Path(scenario).resolve()
         if scenario.lower().endswith(".json") and path not in self._watched:
             self._watched[path] = files_signature([path])
-        return self.cached(("scenario", scenario), lambda: apply(policies, load_scenario(scenario, policies)))
+        return self.cached(("scenario", scenario), lambda: with_scenario(policies, scenario))

@@ -10,7 +10,7 @@ from engine.errors import InputError
 from engine.evaluate.pipeline import Summary, evaluate_file
 from engine.policy.files import display
 from engine.policy.policies import PolicySet, load_policies
-from engine.policy.scenarios import apply, load_scenario
+from engine.policy.scenarios import with_scenario
 
 INVALID_EXIT = 3
 
@@ -34,8 +34,7 @@ def register(sub) -> None:
 
 def policies_for(policy: str | None, scenario: str | None) -> PolicySet:
     """The policies of a folder, with a scenario applied when one is named."""
-    policies = load_policies(policy)
-    return apply(policies, load_scenario(scenario, policies)) if scenario else policies
+    return with_scenario(load_policies(policy), scenario)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`carepolicy value PATH [DATE]`: one dated parameter on a date, with its source."""
+"""`carepolicy value PATH [DATE] [--scenario S]`: one dated parameter on a date, with its period and source."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import datetime as dt
 from engine.dates import parse_date
 from engine.errors import InputError
 from engine.policy.policies import load_policies
+from engine.policy.scenarios import with_scenario
 
 
 def register(sub) -> None:
     p = sub.add_parser("value", help="show a parameter's value on a date, with its source")
     p.add_argument("path", help="dotted parameter path, e.g. riziv-psy-2021.tariff.rows.individual.fee")
     p.add_argument("date", nargs="?", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--scenario", help="a bundled scenario name or a scenario file to apply first")
     p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
     p.set_defaults(run=run)
 
@@ -23,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         day = parse_date(args.date) if args.date else dt.date.today()
     except ValueError as exc:
         raise InputError(f"DATE: {exc}") from None
-    policies = load_policies(args.policy)
+    policies = with_scenario(load_policies(args.policy), args.scenario)
     resolved = policies.value_at(args.path, day)
     print(resolved.describe())
     source = policies.sources.get(resolved.source, {})

@@ -1,8 +1,14 @@
-"""Dated values: a history of {from, to, value, source, status} and their resolution on a date."""
+"""Dated values: a history of {from, to, value, source, status} and their resolution on a date.
+
+Periods are explicit once loaded: every entry carries its effective end (the day before the next entry
+starts, or the version's end), so that exactly one entry is in force on any date of the history.
+"""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +27,13 @@ class Entry:
     source: str
     status: str
     note: str | None = None
+
+    def overlaps(self, first: dt.date, last: dt.date | None) -> bool:
+        """Whether the entry is in force on some day from `first` to `last` (None: no end)."""
+        return (last is None or self.start <= last) and (self.end is None or self.end >= first)
+
+
+DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -54,24 +67,32 @@ class DatedValue:
     entries: tuple[Entry, ...]
 
     @classmethod
-    def from_json(cls, path: str, data: dict) -> DatedValue:
+    def from_json(cls, path: str, data: dict, until: dt.date | None = None) -> DatedValue:
+        """A dated value of a policy file; `until` is the version's last day (None: open-ended).
+
+        An entry without `to` ends the day before the next one starts, the last one on `until`.
+        """
+        history = data["history"]
+        starts = [parse_date(e["from"]) for e in history]
+        ends = [*(s - DAY for s in starts[1:]), until]
         entries = tuple(
-            Entry(parse_date(e["from"]), parse_date(e["to"]) if "to" in e else None,
-                  e["value"], e["source"], e["status"], e.get("note"))
-            for e in data["history"]
+            Entry(start, parse_date(e["to"]) if "to" in e else end, e["value"], e["source"], e["status"], e.get("note"))
+            for start, end, e in zip(starts, ends, history, strict=True)
         )
         return cls(path, data["unit"], entries)
 
     def entry_at(self, day: dt.date) -> Entry:
         """The entry in force on `day`; a clear error outside the history."""
-        found = None
-        for entry in self.entries:
-            if entry.start <= day:
-                found = entry
+        i = bisect.bisect_right(self._starts, day) - 1
+        found = self.entries[i] if i >= 0 else None
         if found is None or (found.end is not None and day > found.end):
             raise ResolveError(
                 f"{self.path}: no value on {day}: its history covers {self.coverage()}")
         return found
+
+    @functools.cached_property
+    def _starts(self) -> list[dt.date]:
+        return [e.start for e in self.entries]
 
     def value_at(self, day: dt.date) -> Resolved:
         """The value in force on `day`, with its source."""

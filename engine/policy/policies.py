@@ -8,6 +8,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
 from engine.policy.dated import DatedValue, Resolved
 from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
@@ -57,8 +58,8 @@ class PolicySet:
                                    overlays=overlays)
 
 
-def dated_values(doc_id: str, node, parts=()) -> dict[str, DatedValue]:
-    """Every dated value in a document, by dotted path.
+def dated_values(doc_id: str, node, parts=(), until: dt.date | None = None) -> dict[str, DatedValue]:
+    """Every dated value in a document, by dotted path; `until` is the version's last day.
 
     A condition's value is named by its field (`…youth_free.when.age`), without the all/any level.
     """
@@ -66,21 +67,27 @@ def dated_values(doc_id: str, node, parts=()) -> dict[str, DatedValue]:
     if isinstance(node, dict):
         if "history" in node and "unit" in node:
             path = ".".join([doc_id, *parts])
-            return {path: DatedValue.from_json(path, node)}
+            return {path: DatedValue.from_json(path, node, until)}
         if "field" in node and "op" in node:
-            return dated_values(doc_id, node["value"], parts)
+            return dated_values(doc_id, node["value"], parts, until)
         for key, child in node.items():
-            out |= dated_values(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)))
+            out |= dated_values(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)), until)
     elif isinstance(node, list):
         for i, child in enumerate(node):
             name = str(i)
             if isinstance(child, dict):
                 name = child.get("id") or child.get("field") or name
-            found = dated_values(doc_id, child, (*parts, name))
+            found = dated_values(doc_id, child, (*parts, name), until)
             if found.keys() & out.keys():
-                found = dated_values(doc_id, child, (*parts, f"{name}.{i}"))
+                found = dated_values(doc_id, child, (*parts, f"{name}.{i}"), until)
             out |= found
     return out
+
+
+def version_end(doc: dict) -> dt.date | None:
+    """The last day of a document's version (None: open-ended)."""
+    valid = doc.get("valid", {})
+    return parse_date(valid["to"]) if "to" in valid else None
 
 
 def policy_paths(folder: Path) -> list[Path]:
@@ -124,6 +131,6 @@ def _load(folder: Path, signature: tuple) -> PolicySet:
         raise PolicyError(problems)
     values: dict[str, DatedValue] = {}
     for doc_id, doc in docs.items():
-        values |= dated_values(doc_id, doc)
+        values |= dated_values(doc_id, doc, until=version_end(doc))
     sources = docs.get("sources", {}).get("sources", {})
     return PolicySet(folder, docs, files, sources, values)

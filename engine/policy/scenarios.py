@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
-from engine.policy.dated import DatedValue, Entry
+from engine.policy.dated import DAY, DatedValue, Entry
 from engine.policy.files import check_file, default_policy_dir, display, read_json
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
@@ -23,7 +23,6 @@ from engine.policy.schema_messages import found
 
 BASELINE = "baseline"
 SESSIONS = "sessions"
-_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -181,31 +180,40 @@ def apply(policies: PolicySet, scenario: Scenario) -> PolicySet:
     return policies.with_values(changed, name, (*policies.overlays, scenario))
 
 
+def with_scenario(policies: PolicySet, scenario: str | Path | None) -> PolicySet:
+    """The policies under a scenario (a bundled name or a scenario file), or as they are when none is named."""
+    return apply(policies, load_scenario(scenario, policies)) if scenario else policies
+
+
 def overlay(dated: DatedValue, change: Change, scenario_id: str) -> DatedValue:
-    """The dated value with its history cut at the change's start; the old history resumes after its end."""
-    start = change.start
-    end = change.end if change.end is not None else dated.entries[-1].end
+    """The dated value under one change: each entry is cut at the change's start and end.
+
+    Parts before the start and after the end keep their value; the part within takes the change's
+    value (one entry) or its own value times the factor. One entry stays in force on any date.
+    """
+    first, last = change.start, change.end
     note = f"scenario {scenario_id}" + (f": {change.note}" if change.note else "")
-    before = [e if e.end is not None and e.end < start else dataclasses.replace(e, end=start - _DAY)
-              for e in dated.entries if e.start < start]
-    if change.factor is None:
-        window = [Entry(start, end, change.value, change.source, change.status, note)]
-    else:
-        window = [Entry(max(e.start, start), _earlier(e.end, end), _scaled(e.value, change), change.source,
-                        change.status, note) for e in _overlapping(dated, start, end)]
-    after = [] if change.end is None else [
-        dataclasses.replace(e, start=max(e.start, change.end + _DAY))
-        for e in dated.entries if e.end is None or e.end > change.end]
-    return DatedValue(dated.path, dated.unit, tuple(before + window + after))
+    out: list[Entry] = []
+    window = None  # the index of the entry a `value` change sets
+    for e in dated.entries:
+        if e.start < first:
+            out.append(dataclasses.replace(e, end=_earlier(e.end, first - DAY)))
+        if e.overlaps(first, last):
+            start, end = max(e.start, first), _earlier(e.end, last)
+            if change.factor is not None:
+                out.append(Entry(start, end, _scaled(e.value, change), change.source, change.status, note))
+            elif window is not None:
+                out[window] = dataclasses.replace(out[window], end=end)
+            else:
+                window = len(out)
+                out.append(Entry(start, end, change.value, change.source, change.status, note))
+        if last is not None and (e.end is None or e.end > last):
+            out.append(dataclasses.replace(e, start=max(e.start, last + DAY)))
+    return DatedValue(dated.path, dated.unit, tuple(out))
 
 
 def _earlier(a: dt.date | None, b: dt.date | None) -> dt.date | None:
     return b if a is None else a if b is None else min(a, b)
-
-
-def _overlapping(dated: DatedValue, start: dt.date, end: dt.date | None) -> list[Entry]:
-    return [e for e in dated.entries
-            if (e.end is None or e.end >= start) and (end is None or e.start <= end)]
 
 
 def _scaled(value, change: Change):
@@ -264,7 +272,7 @@ def _one_change_problems(file: str, c: Change, policies: PolicySet) -> list[Prob
                                 f"found {found(c.value)}"))
     if c.factor is not None:
         end = c.end if c.end is not None else last
-        for e in _overlapping(dated, c.start, end):
+        for e in (e for e in dated.entries if e.overlaps(c.start, end)):
             if not _is_number(e.value):
                 problems.append(Problem(file, f"{at}/factor", f"expected a numeric value to multiply, found "
                                         f"{found(e.value)} in {c.path} from {e.start}"))
