@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,7 +71,7 @@ def test_an_overlay_keeps_one_entry_in_force_and_the_past_untouched(data):
     change = data.draw(changes(dated))
     after = overlay(dated, change, "t")
     assert all(a.end is not None and a.end + dt.timedelta(days=1) == b.start
-               for a, b in zip(after.entries, after.entries[1:]))
+               for a, b in pairwise(after.entries))
     assert after.entries[0].start == dated.entries[0].start and after.entries[-1].end == dated.entries[-1].end
     last = dated.entries[-1].end or dated.entries[-1].start + dt.timedelta(days=600)
     day = dated.entries[0].start

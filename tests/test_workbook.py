@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import openpyxl
@@ -189,4 +190,4 @@ def test_parameters_show_one_value_in_force_per_day(book):
         periods.setdefault((r[0], r[1]), []).append((r[start].date(), r[end].date() if r[end] else dt.date.max))
     for key, spans in periods.items():
         spans.sort()
-        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), (key, spans)
+        assert all(a[1] < b[0] for a, b in pairwise(spans)), (key, spans)
