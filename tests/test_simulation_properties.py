@@ -21,6 +21,7 @@ from engine.evaluate.vectorized import evaluate_vectorized
 from engine.policy.regions import load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, load_scenario
+from engine.simulation.projection import for_year
 from engine.simulation.run import simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
@@ -49,8 +50,9 @@ def scenario_file(folder: Path, name: str, utilisation: list[dict]) -> Path:
 
 
 def drawn(policies, scenario, regions: list[str], seed: int, year: int = 2027):
-    """The synthetic claims of a run, their region index and their evaluation."""
-    claims, region = Synthesizer(policies, load_regions(policies.root), Draw(year, seed)).claims(scenario, regions)
+    """The synthetic claims of a run, their region index and their evaluation (the year's projected data and fees)."""
+    policies, data = for_year(policies, load_regions(policies.root), year)
+    claims, region = Synthesizer(policies, data, Draw(year, seed)).claims(scenario, regions)
     return claims, region, evaluate_vectorized(claims, policies)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.errors import PolicyError, Problem
 from engine.policy.files import check_file, display, policy_root, source_keys_for
+from engine.policy.projection import projection_problems
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ def validate(targets: list[Path]) -> list[FileReport]:
                 ids.setdefault(slot, path)
             if not problems and isinstance(data, dict) and data.get("kind") == "scenario":
                 problems = _scenario_problems(path, root, {display(p) for p in [*paths, registry]})
+            if not problems and isinstance(data, dict) and data.get("kind") == "projection":
+                problems = projection_problems(path, data, root)
             reports.append(FileReport(path, "" if problems else summarise(data), problems))
     return reports
 

@@ -25,6 +25,7 @@ from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
+from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
 from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate
 
@@ -81,17 +82,20 @@ def _check_year(policies: PolicySet, year: int, seed: int) -> None:
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
              regions: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
-             progress: Callable[[float], None] | None = None, workers: int | None = None) -> Simulation:
+             progress: Callable[[float], None] | None = None, workers: int | None = None,
+             data: Regions | None = None) -> Simulation:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
-    scenarios side by side (default: one per core, at most one per scenario).
+    scenarios side by side (default: one per core, at most one per scenario). The year's population,
+    uptake and fees follow the policy folder's projection; `data` replaces its region data (a sensitivity point).
     """
-    data = load_regions(policies.root)
+    data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     loaded = _scenarios(policies, scenarios)
     _check_year(policies, year, seed)
+    policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
     draw = Draw(year, seed)
     workers = min(len(loaded), workers or os.cpu_count() or 1)
