@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,31 +238,99 @@ def _as_text(table: pa.Table) -> pa.Table:
 
 
 def _read_xlsx(path: Path) -> pa.Table:
-    """The first sheet of a workbook; cells as text (dates as YYYY-MM-DD); blank rows are skipped."""
-    from openpyxl import load_workbook
+    """The first sheet of a workbook, every row and column that holds a value (whatever its <dimension> says);
+    cells as text (dates as YYYY-MM-DD, formulas as their stored value); blank rows are skipped.
 
+    python-calamine never expands XML entities: a DOCTYPE entity (billion laughs, XXE) or broken XML
+    is refused as a workbook that cannot be read.
+    """
+    from python_calamine import CalamineWorkbook
+
+    check_sheet_rows(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
-        raise InputError(f"{display(path)}: expected an .xlsx workbook, found a file that cannot be opened "
-                         f"({type(exc).__name__})") from None
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises several kinds (zip, XML, password, no sheet) for a file that is not a workbook
+        raise InputError(f"{display(path)}: expected an .xlsx workbook, found a file that cannot be read "
+                         f"({_first_line(exc)})") from None
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if not header or all(v is None for v in header):
+        if sheet.height - 1 > XLSX_ROWS:
+            raise InputError(_too_many_rows(path))
+        (top, left), rows = sheet.start or (0, 0), sheet.iter_rows()
+        pad = ("",) * left
+        header = [*pad, *next(rows, [])] if top == 0 else []
+        if all(v in ("", None) for v in header):
             raise InputError(f"{display(path)}: expected a header row with the column names, found an empty sheet")
-        width = max(i for i, v in enumerate(header) if v is not None) + 1
-        names = column_names(path, list(header[:width]))
+        width = max(i for i, v in enumerate(header) if v not in ("", None)) + 1
+        names = column_names(path, [None if v == "" else v for v in header[:width]])
         columns: list[list[str]] = [[] for _ in range(width)]
         for values in rows:
-            if all(v is None for v in values):
+            texts = [v if type(v) is str else _cell_text(v) for v in (*pad, *values)[:width]]
+            if not any(texts):
                 continue
-            values = (*values, *(None,) * (width - len(values)))
-            for column, value in zip(columns, values[:width], strict=True):
-                column.append(_cell_text(value))
+            texts += [""] * (width - len(texts))
+            for column, text in zip(columns, texts, strict=True):
+                column.append(text)
     finally:
         book.close()
     return pa.table([pa.array(c, pa.string()) for c in columns], names=names)
+
+
+def check_sheet_rows(path: Path) -> None:
+    """Refuse, before reading it, a workbook whose first sheet has more rows than XLSX_ROWS under its header.
+
+    The rows are counted in the sheet's XML as it is unzipped, and the count stops at the limit, so
+    a huge sheet is refused in a moment rather than read for minutes.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _first_sheet(archive)
+            if member is None:
+                return
+            rows, tail = 0, b""
+            with archive.open(member) as xml:
+                while chunk := xml.read(1 << 22):
+                    block = tail + chunk
+                    rows += _ROW_TAG.subn(b"", block[: len(block) - 16])[1] if len(block) > 16 else 0
+                    tail = block[-16:] if len(block) > 16 else block
+                    if rows - 1 > XLSX_ROWS:
+                        raise InputError(_too_many_rows(path))
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, EOFError):
+        return  # the reader names what is wrong with the file
+
+
+def _first_sheet(archive) -> str | None:
+    """The zip member of a workbook's first sheet, found without an XML parser (the file is untrusted)."""
+    try:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return None
+    sheet = re.search(r'<(?:\w+:)?sheet\b[^>]*?\b\w+:id="([^"]+)"', workbook)
+    if sheet is None:
+        return None
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        if f'Id="{sheet.group(1)}"' in tag and (target := re.search(r'Target="([^"]+)"', tag)):
+            name = target.group(1).lstrip("/")
+            return name if name.startswith("xl/") else f"xl/{name}"
+    return None
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+XLSX_ROWS = 1_048_575
+"""Rows of an .xlsx input under its header: the most a sheet holds (Excel's limit of 2**20 rows)."""
+
+
+def _too_many_rows(path: Path) -> str:
+    return (f"{display(path)}: expected at most {XLSX_ROWS:,} claim rows in an .xlsx file (the most a sheet holds), "
+            f"found more; save the claims as .csv or .parquet instead")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
 def _cell_text(value) -> str:
