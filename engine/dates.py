@@ -7,19 +7,31 @@ import datetime as dt
 
 import numpy as np
 
+from engine.limits import limits
+
 Date = dt.date
 
 
 def parse_date(text: str) -> Date:
-    """Parse an ISO date (YYYY-MM-DD); raise ValueError with the text otherwise."""
+    """Parse an ISO date (YYYY-MM-DD) within the supported dates; raise ValueError naming what is wrong."""
     if isinstance(text, dt.datetime):
-        return text.date()
+        text = text.date()
     if isinstance(text, dt.date):
-        return text
+        return supported(text)
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        day = dt.date.fromisoformat(str(text).strip())
     except ValueError:
         raise ValueError(f"expected a date YYYY-MM-DD, found {text!r}") from None
+    return supported(day)
+
+
+def supported(day: Date) -> Date:
+    """The date itself when the engine supports it (see policy/schema/limits.json); a ValueError otherwise."""
+    bounds = limits()
+    if not bounds.first_date <= day <= bounds.last_date:
+        raise ValueError(f"expected a date from {bounds.first_date} to {bounds.last_date} (the dates carepolicy "
+                         f"supports), found {day}")
+    return day
 
 
 def add_months(day: Date, months: int) -> Date:

@@ -112,7 +112,7 @@ def test_override_must_name_a_loaded_convention(policy_copy):
     path.write_text(path.read_text(encoding="utf-8").replace('"applies_to": "riziv-psy-2021"',
                                                              '"applies_to": "riziv-psy-2024"'), encoding="utf-8")
     with pytest.raises(PolicyError, match=r"clb-collaboration.json: /applies_to: expected the id of a loaded "
-                                          r"convention, found 'riziv-psy-2024'"):
+                                          r"convention \(riziv-psy-2021\), found 'riziv-psy-2024' \(no loaded file\)"):
         load_policies(policy_copy)
 
 
@@ -150,12 +150,11 @@ def test_value_command_refuses_with_one_line(capsys, args, message):
     assert len(err.splitlines()) == 1 and message in err
 
 
-def test_two_files_with_one_policy_id_are_refused(policy_copy, monkeypatch):
+def test_a_policy_id_is_its_file_name(policy_copy, monkeypatch):
     monkeypatch.chdir(policy_copy.parent)
     (policy_copy / "zz-copy.json").write_text((policy_copy / "cm-psychotherapy.json").read_text(encoding="utf-8"),
                                               encoding="utf-8")
     with pytest.raises(PolicyError) as err:
         load_policies(policy_copy)
     assert [str(p) for p in err.value.problems] == [
-        "policy/zz-copy.json: /id: expected a unique policy id, found 'cm-psychotherapy', "
-        "already used by policy/cm-psychotherapy.json"]
+        "policy/zz-copy.json: /id: expected 'zz-copy' (the file name), found 'cm-psychotherapy'"]

@@ -115,7 +115,8 @@ def test_a_missing_region_file_is_named(policy_copy):
 def test_a_second_region_file_of_one_kind_is_refused(policy_copy, monkeypatch):
     monkeypatch.chdir(policy_copy.parent)
     regions = policy_copy / "regions"
-    (regions / "zz-population.json").write_text((regions / "population-be.json").read_text(encoding="utf-8"),
+    text = (regions / "population-be.json").read_text(encoding="utf-8")
+    (regions / "zz-population.json").write_text(text.replace('"id": "population-be"', '"id": "zz-population"'),
                                                 encoding="utf-8")
     with pytest.raises(PolicyError) as err:
         load_regions(policy_copy)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
 
 from engine.dates import parse_date
 from engine.errors import Problem
+from engine.limits import limits
 from engine.policy.schema_messages import describe, found, pointer
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -39,25 +44,130 @@ def policy_root(path: Path) -> Path:
     return default_policy_dir().resolve()
 
 
+BUNDLED_SCHEMAS = PACKAGE_ROOT / "policy" / "schema"
+
+
+def _refuse(uri: str):
+    """Schemas are never fetched: a reference outside the bundled set does not resolve."""
+    raise NoSuchResource(ref=uri)
+
+
 @functools.cache
-def _validator(schema_file: Path) -> Draft202012Validator:
-    schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _registry() -> Registry:
+    """The bundled schemas by `$id` and by file name; nothing else resolves, nothing is fetched."""
+    registry = Registry(retrieve=_refuse)
+    for path in sorted(BUNDLED_SCHEMAS.glob("*.schema.json")):
+        resource = Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT202012)
+        registry = registry.with_resources([(path.name, resource), *([(resource.id(), resource)] if resource.id() else [])])
+    return registry.crawl()
+
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date", raises=ValueError)
+def _is_date(text: object) -> bool:
+    """A date YYYY-MM-DD within the dates the engine supports (other types are the `type` keyword's concern)."""
+    return not isinstance(text, str) or bool(parse_date(text))
+
+
+@functools.cache
+def _validator(schema_name: str) -> Draft202012Validator:
+    schema = json.loads((BUNDLED_SCHEMAS / schema_name).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=_registry(), format_checker=_FORMATS)
+
+
+class _Refused:
+    """A number the parser does not take, kept with why so that the walk can name its JSON pointer."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+class _Twice(dict):
+    """An object in which some keys appear more than once."""
+
+    twice: list[str]
+
+
+def _number(text: str, kind=float):
+    """A JSON number, or a _Refused one: not finite, or beyond the largest number carepolicy reads."""
+    largest = limits().largest_number
+    digits = len(text.lstrip("-").split(".")[0].split("e")[0].split("E")[0].lstrip("0"))
+    if kind is int and digits > len(str(largest)):
+        return _Refused(f"expected a number of at most {largest:,} (the largest number carepolicy reads), "
+                        f"found a number of {digits} digits")
+    value = kind(text)
+    if value != value or abs(value) > largest:
+        shown = text if len(text) <= 20 else text[:17] + "..."
+        return _Refused(f"expected a number of at most {largest:,} (the largest number carepolicy reads), found {shown}")
+    return value
+
+
+def _constant(text: str) -> _Refused:
+    return _Refused(f"expected a finite number, found {text}")
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    twice = _Twice(obj)
+    twice.twice = sorted({k for k, _ in pairs if k in seen or seen.add(k)})
+    return twice
+
+
+def _parse_problems(name: str, data: object) -> list[Problem]:
+    """Refused numbers, repeated keys and nesting beyond the limit, each at its JSON pointer (no recursion)."""
+    problems = []
+    deepest = limits().nesting
+    stack = [([], data)]
+    while stack:
+        parts, node = stack.pop()
+        if isinstance(node, _Refused):
+            problems.append(Problem(name, pointer(parts), node.why))
+        elif isinstance(node, dict | list) and len(parts) >= deepest:
+            problems.append(Problem(name, pointer(parts), f"expected at most {deepest} levels of nesting "
+                                    "(the limit of carepolicy), found deeper"))
+        elif isinstance(node, dict):
+            if isinstance(node, _Twice):
+                problems += [Problem(name, pointer([*parts, key]), "expected each key once in an object, found "
+                                     f"{key!r} more than once (which one counts would be a guess)") for key in node.twice]
+            stack += [([*parts, k], v) for k, v in reversed(node.items())]
+        elif isinstance(node, list):
+            stack += [([*parts, i], v) for i, v in reversed(list(enumerate(node)))]
+    return problems
 
 
 def read_json(path: Path) -> tuple[object, list[Problem]]:
-    """Parse a JSON file; a syntax error becomes a Problem with line and column."""
+    """Parse a JSON file; a syntax error becomes a Problem with line and column, never quoting the file.
+
+    Refused up front, each at its JSON pointer: a number that is not finite or beyond the largest
+    number, a key given twice in one object, nesting beyond the limit, a file beyond the size limit.
+    """
     name = display(path)
+    most = limits().file_bytes
     try:
+        size = path.stat().st_size
+        if size > most:
+            return None, [Problem(name, "/", f"expected a file of at most {most:,} bytes (the limit of carepolicy), "
+                                  f"found {size:,} bytes")]
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem(name, f"byte {exc.start}", "expected UTF-8 text, found undecodable bytes")]
     except OSError as exc:
         return None, [Problem(name, "/", f"expected a readable file, found {exc.strerror}")]
     try:
-        return json.loads(text), []
+        data = json.loads(text, parse_float=_number, parse_int=lambda t: _number(t, int),
+                          parse_constant=_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         return None, [_json_problem(name, text, exc)]
+    except RecursionError:
+        return None, [Problem(name, "/", f"expected at most {limits().nesting} levels of nesting "
+                              "(the limit of carepolicy), found far deeper")]
+    problems = _parse_problems(name, data)
+    return (None, problems) if problems else (data, [])
 
 
 def _json_problem(name: str, text: str, exc: json.JSONDecodeError) -> Problem:
@@ -69,22 +179,21 @@ def _json_problem(name: str, text: str, exc: json.JSONDecodeError) -> Problem:
         return Problem(name, f"line {line} column {column}", f"expected a value after the comma, found "
                        f"{text[exc.pos]!r}: remove the trailing comma")
     at_end = not text[exc.pos:].strip()
-    snippet = "the end of the file" if at_end else repr(text.splitlines()[exc.lineno - 1].strip()[:40])
-    return Problem(name, f"line {exc.lineno} column {exc.colno}", f"expected valid JSON ({exc.msg}), found {snippet}")
+    found = "the end of the file" if at_end else "something else there"
+    return Problem(name, f"line {exc.lineno} column {exc.colno}", f"expected valid JSON ({exc.msg}), found {found}")
 
 
 def schema_problems(path: Path, data: object) -> list[Problem]:
     """Check a document against the schema its `$schema` names."""
     name = display(path)
-    schema_dir = policy_root(path) / "schema"
-    known = sorted(p.name for p in schema_dir.glob("*.schema.json"))
+    known = sorted(p.name for p in BUNDLED_SCHEMAS.glob("*.schema.json"))
     if not isinstance(data, dict):
         return [Problem(name, "/", f"expected an object, found {found(data)}")]
     ref = data.get("$schema")
     if not isinstance(ref, str) or Path(ref).name not in known:
         return [Problem(name, "/$schema", f"expected the path of one of {', '.join(known)}, "
                         f"found {found(ref) if ref is not None else 'nothing'}")]
-    validator = _validator(schema_dir / Path(ref).name)
+    validator = _validator(Path(ref).name)
     errors = sorted(validator.iter_errors(data), key=lambda e: [f"{p:09d}" if isinstance(p, int) else p for p in e.absolute_path])
     return list(dict.fromkeys(Problem(name, *describe(e)) for e in errors))  # a date may fail format and pattern
 
@@ -135,6 +244,7 @@ def _history_problems(name: str, parts: list, history: list) -> list[Problem]:
         where = pointer([*parts, "history", i])
         if end is not None and end < start:
             problems.append(Problem(name, where + "/to", f"expected a date on or after {start}, found {end}"))
+            end = None
         if previous_start is not None and start <= previous_start:
             problems.append(Problem(name, where + "/from",
                                     f"expected a date after {previous_start} (histories are in date order), found {start}"))
@@ -142,6 +252,10 @@ def _history_problems(name: str, parts: list, history: list) -> list[Problem]:
             problems.append(Problem(name, where + "/from",
                                     f"expected a date after {previous_end} (the previous value's end: "
                                     f"dates must not overlap), found {start}"))
+        elif previous_end is not None and start > previous_end + dt.timedelta(days=1):
+            problems.append(Problem(name, where + "/from",
+                                    f"expected {previous_end + dt.timedelta(days=1)}, the day after the previous value's "
+                                    f"end (periods must not leave a gap), found {start}"))
         previous_start, previous_end = start, end
     return problems
 
@@ -154,7 +268,9 @@ def check_file(path: Path, source_keys: set[str] | None) -> tuple[object, list[P
     problems = schema_problems(path, data)
     if problems:
         return data, problems
-    return data, semantic_problems(path, data, source_keys)
+    if isinstance(data.get("id"), str) and data["id"] != path.stem:
+        problems.append(Problem(display(path), "/id", f"expected {path.stem!r} (the file name), found {data['id']!r}"))
+    return data, problems + semantic_problems(path, data, source_keys)
 
 
 def unique_documents(paths: Iterable[Path], source_keys: set[str] | None, field: str,

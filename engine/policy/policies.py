@@ -122,11 +122,14 @@ def _load(folder: Path, signature: tuple) -> PolicySet:
     if keys is None:
         problems.append(Problem(display(folder / "sources.json"), "/sources",
                                 "expected a readable registry of sources, found none"))
+    conventions = sorted(i for i, d in docs.items() if d["kind"] == "convention")
     for doc_id, doc in docs.items():
         target = doc.get("applies_to")
-        if doc["kind"] == "copayment_override" and target not in docs:
-            problems.append(Problem(display(files[doc_id]), "/applies_to",
-                                    f"expected the id of a loaded convention, found {target!r}"))
+        if doc["kind"] == "copayment_override" and target not in conventions:
+            what = ("this file itself" if target == doc_id else f"a {docs[target]['kind']} file" if target in docs
+                    else "no loaded file")
+            problems.append(Problem(display(files[doc_id]), "/applies_to", f"expected the id of a loaded convention "
+                                    f"({', '.join(conventions) or 'none'}), found {target!r} ({what})"))
     if problems:
         raise PolicyError(problems)
     values: dict[str, DatedValue] = {}

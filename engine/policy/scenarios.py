@@ -156,8 +156,6 @@ def load_scenario(name_or_path: str | Path, policies: PolicySet) -> Scenario:
     if data.get("kind") != "scenario":
         raise PolicyError([Problem(name, "/$schema", f"expected a scenario file (scenario-1.0.schema.json), "
                                    f"found a file of kind {found(data.get('kind'))}")])
-    if data["id"] != path.stem:
-        problems.append(Problem(name, "/id", f"expected {path.stem!r} (the file name), found {data['id']!r}"))
     changes = tuple(_change(i, c) for i, c in enumerate(data["changes"]))
     problems += change_problems(name, changes, policies)
     regions = load_regions(policies.root) if data["utilisation"] else None

@@ -52,17 +52,23 @@ def describe(error: ValidationError) -> tuple[str, str]:
             f"expected one of the keys {known}, found unknown key '{extra[0]}'{hint}")
     if v == "propertyNames":
         return where, f"expected a known key, found {error.message.split(' ')[0]}"
+    if v == "format" and arg == "date" and error.cause is not None and "YYYY" not in str(error.cause):
+        return where, str(error.cause)
     if v in ("format", "pattern") and isinstance(arg, str) and ("date" in arg or r"\d{4}" in arg):
         return where, f"expected a date YYYY-MM-DD, found {found(inst)}"
     if v == "pattern":
         return where, f"expected text matching {arg}, found {found(inst)}"
-    if v == "minimum":
-        return where, f"expected a number >= {arg}, found {found(inst)}"
-    if v in ("enum", "const"):
-        options = arg if v == "enum" else [arg]
-        return where, f"expected one of {', '.join(json.dumps(o) for o in options)}, found {found(inst)}"
+    what = f" ({error.schema['title']})" if isinstance(error.schema.get("title"), str) else ""
+    if v in ("minimum", "maximum"):
+        return where, f"expected a number {'>=' if v == 'minimum' else '<='} {arg}{what}, found {found(inst)}"
+    if v == "const":
+        return where, f"expected {json.dumps(arg)}{what}, found {found(inst)}"
+    if v == "enum":
+        return where, f"expected one of {', '.join(json.dumps(o) for o in arg)}, found {found(inst)}"
     if v == "minItems":
         return where, f"expected at least {arg} item(s), found {len(inst)}"
+    if v == "maxItems":
+        return where, f"expected at most {arg} item(s){what}, found {len(inst)}"
     if v in ("minProperties", "maxProperties"):
         keys = f" ({', '.join(inst)})" if inst else ""
         return where, f"expected {'at least' if v == 'minProperties' else 'at most'} {arg} key(s), found {len(inst)}{keys}"

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import PolicyError, Problem
-from engine.policy.files import check_file, display, policy_root, source_keys_for
+from engine.policy.files import BUNDLED_SCHEMAS, check_file, display, policy_root, read_json, source_keys_for
 from engine.policy.projection import projection_problems
+from engine.policy.schema_messages import pointer
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _count_dated(node) -> int:
 
 
 def validate(targets: list[Path]) -> list[FileReport]:
-    """Check every file of the targets; ids must be unique across the files of one policy folder."""
+    """Check every file of the targets, then what the policy files of a folder say of each other."""
     reports = []
     if not targets:
         return reports
@@ -74,21 +75,69 @@ def validate(targets: list[Path]) -> list[FileReport]:
         if keys is None and registry.resolve() not in {p.resolve() for p in paths}:
             reports.append(FileReport(registry, "", [Problem(display(registry), "/sources", "expected a readable "
                                       "registry of the sources that values cite, found none")]))
-        ids: dict[tuple, Path] = {}
         for path in paths:
             data, problems = check_file(path, keys)
-            if not problems and isinstance(data, dict) and "id" in data:
-                slot = (path.parent.resolve(), data["id"])
-                if slot in ids:
-                    problems = [Problem(display(path), "/id", f"expected a unique id, found {data['id']!r}, "
-                                        f"already used by {display(ids[slot])}")]
-                ids.setdefault(slot, path)
             if not problems and isinstance(data, dict) and data.get("kind") == "scenario":
                 problems = _scenario_problems(path, root, {display(p) for p in [*paths, registry]})
             if not problems and isinstance(data, dict) and data.get("kind") == "projection":
                 problems = projection_problems(path, data, root)
             reports.append(FileReport(path, "" if problems else summarise(data), problems))
+        reports = _folder_problems(root, reports) + _schema_copy_problems(root)
     return reports
+
+
+def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
+    """Checks across the policy files of a folder (what an override applies to), once each file is valid alone."""
+    from engine.policy.policies import load_policies, policy_paths
+
+    mine = {p.resolve() for p in policy_paths(root)}
+    if not any(r.path.resolve() in mine for r in reports) or any(r.problems for r in reports):
+        return reports
+    try:
+        load_policies(root)
+    except PolicyError as exc:
+        by_file: dict[str, list[Problem]] = {}
+        for problem in exc.problems:
+            by_file.setdefault(problem.file, []).append(problem)
+        return [FileReport(r.path, "", by_file[display(r.path)]) if display(r.path) in by_file else r for r in reports]
+    return reports
+
+
+def _schema_copy_problems(root: Path) -> list[FileReport]:
+    """A folder's own copy of the schemas is never used: documents are checked against the bundled schemas.
+
+    A copy that differs from them is named, and so is each reference in it that leads outside them
+    (such a reference is never followed: nothing is fetched, no other file is read).
+    """
+    reports = []
+    folder = root / "schema"
+    if not folder.is_dir() or folder.resolve() == BUNDLED_SCHEMAS.resolve():
+        return reports
+    bundled = {p.name for p in BUNDLED_SCHEMAS.glob("*.schema.json")}
+    for path in sorted(folder.glob("*.schema.json")):
+        data, problems = read_json(path)
+        if not problems:
+            problems = [Problem(display(path), pointer(parts), f"expected a reference within the bundled schemas, "
+                                f"found {ref!r} (schemas are never fetched)") for parts, ref in _refs(data, [])
+                        if not ref.startswith("#") and ref.split("#")[0] not in bundled]
+        if not problems and (path.name not in bundled or data != read_json(BUNDLED_SCHEMAS / path.name)[0]):
+            problems = [Problem(display(path), "/", "expected a copy of the bundled schema (documents are checked "
+                                "against the bundled schemas), found a changed or unknown schema")]
+        if problems:
+            reports.append(FileReport(path, "", problems))
+    return reports
+
+
+def _refs(node, parts):
+    """(JSON path parts, reference) for every `$ref` of a schema."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield [*parts, "$ref"], node["$ref"]
+        for key, child in node.items():
+            yield from _refs(child, [*parts, key])
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from _refs(child, [*parts, i])
 
 
 def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Problem]:
