@@ -99,7 +99,7 @@ def _number(text: str, kind=float):
                         f"found a number of {digits} digits")
     value = kind(text)
     if value != value or abs(value) > largest:
-        shown = text if len(text) <= 20 else text[:17] + "..."
+        shown = text[:40] + ("..." if text[40:] else "")
         return _Refused(f"expected a number of at most {largest:,} (the largest number carepolicy reads), found {shown}")
     return value
 
