@@ -19,6 +19,7 @@ from workbooks.comparison import write_workbook
 
 CENT = 0.005
 ERRORS = ("#", "Err:")
+COPAY = "riziv-psy-2021.copayment.rules.individual.amount"
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +30,11 @@ def sim(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def written(sim, tmp_path_factory):
-    """(the workbook as written, the same recalculated by LibreOffice, values only)."""
+    """(the workbook as written, its cached values, the same recalculated by LibreOffice (values only), its path)."""
     folder = tmp_path_factory.mktemp("lo")
     path = write_workbook(sim, folder / "comparison.xlsx")
-    return openpyxl.load_workbook(path), openpyxl.load_workbook(recalculate(path, folder / "recalculated"), data_only=True)
+    return (openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True),
+            openpyxl.load_workbook(recalculate(path, folder / "recalculated"), data_only=True), path)
 
 
 def table_rows(ws, name: str) -> list[dict]:
@@ -44,97 +46,147 @@ def table_rows(ws, name: str) -> list[dict]:
     return [dict(zip(heads, (c.value for c in row), strict=True)) for row in cells[1:]]
 
 
-def test_every_formula_evaluates_to_a_number(written):
-    formulas, values = written
+def changed_whatif(written, tmp_path, change) -> openpyxl.Workbook:
+    """The What-if after `change(sheet, input rows)`, recalculated by LibreOffice."""
+    formulas = openpyxl.load_workbook(written[3])
+    ws = formulas["What-if"]
+    change(ws, {row[6].value: row for row in list(ws[ws.tables["WhatIf_Inputs"].ref])[1:]})
+    formulas.save(tmp_path / "changed.xlsx")
+    return openpyxl.load_workbook(recalculate(tmp_path / "changed.xlsx", tmp_path / "out"), data_only=True)
+
+
+def test_every_cached_value_is_what_libreoffice_computes(written):
+    """The values stored with the formulas equal LibreOffice's recalculation: numbers to the cent, text exactly."""
+    formulas, cached, values, _ = written
     checked = 0
     for ws in formulas:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type != "f":
                     continue
-                value = values[ws.title][cell.coordinate].value
-                assert isinstance(value, int | float) and not isinstance(value, bool), \
-                    f"{ws.title}!{cell.coordinate} {cell.value} -> {value!r}"
+                mine, theirs = cached[ws.title][cell.coordinate].value, values[ws.title][cell.coordinate].value
+                where = f"{ws.title}!{cell.coordinate} {cell.value}"
+                if isinstance(theirs, int | float) and not isinstance(theirs, bool):
+                    assert mine == pytest.approx(theirs, abs=CENT, rel=1e-9), where
+                else:
+                    assert isinstance(theirs, str) and theirs == mine and not theirs.startswith(ERRORS), (where, theirs)
                 checked += 1
-    assert checked > 200
+    assert checked > 500
 
 
 def test_no_error_values_anywhere(written):
-    _, values = written
+    values = written[2]
     for ws in values:
         for row in ws.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and v.startswith(ERRORS) and not v.startswith("#,") for v in row), row
 
 
 def test_text_that_looks_like_a_formula_survives(written):
-    _, values = written
-    titles = [r["Title"] for r in table_rows(values["Scenarios"], "Scenarios")]
+    titles = [r["Title"] for r in table_rows(written[2]["Scenarios"], "Scenarios")]
     assert ODD_TITLE in titles
 
 
 def test_comparison_equals_the_engine(written, sim):
-    formulas, values = written
-    ws = values["Comparison"]
+    ws = written[2]["Comparison"]
     totals = national(sim.results).set_index("scenario")
-    rows = table_rows(formulas["Comparison"], "National")
-    got = {r["Scenario"]: i for i, r in enumerate(rows)}
-    recalculated = table_rows(ws, "National")
+    rows = {r["Scenario"]: r for r in table_rows(ws, "National")}
     base = totals.loc["baseline"]
     for scenario, row in totals.iterrows():
-        r = recalculated[got[scenario]]
-        assert r["Insurer cost"] == pytest.approx(row["insurer_cost"], abs=CENT)
-        assert r["Insurer cost vs baseline"] == pytest.approx(row["insurer_cost"] - base["insurer_cost"], abs=CENT)
-        assert r["Patient co-payments"] == pytest.approx(row["patient_copay"], abs=CENT)
-        assert r["Patient co-payments vs baseline"] == pytest.approx(row["patient_copay"] - base["patient_copay"], abs=CENT)
+        r = rows[scenario]
+        assert r["Insurer cost (EUR)"] == pytest.approx(row["insurer_cost"], abs=CENT)
+        assert r["Insurer cost vs baseline (EUR)"] == pytest.approx(row["insurer_cost"] - base["insurer_cost"], abs=CENT)
+        assert r["Patient co-payments (EUR)"] == pytest.approx(row["patient_copay"], abs=CENT)
+        assert r["Patient co-payments vs baseline (EUR)"] == pytest.approx(row["patient_copay"] - base["patient_copay"], abs=CENT)
         assert r["Patients"] == row["patients"] and r["Sessions"] == row["sessions"]
-        assert r["Insurer cost per inhabitant"] == pytest.approx(row["cost_per_inhabitant"], abs=CENT)
+        assert r["Insurer cost per inhabitant (EUR per inhabitant)"] == pytest.approx(row["cost_per_inhabitant"], abs=CENT)
     by_region = sim.results.set_index(["region", "scenario"])
+    names = {sim.regions.regions[r].name("en"): r for r in sim.region_ids}
     for metric in ("insurer_cost", "patient_copay", "patients", "sessions"):
         for r in table_rows(ws, f"By_region_{metric}"):
+            region = names[r["Region"]]
             for s in sim.scenarios:
-                expected = by_region.loc[(r["Region"], s.id), metric]
-                assert r[s.id] == pytest.approx(expected, abs=CENT), (metric, r["Region"], s.id)
+                expected = by_region.loc[(region, s.id), metric]
+                assert r[s.id] == pytest.approx(expected, abs=CENT), (metric, region, s.id)
                 if s.id != "baseline":
-                    difference = expected - by_region.loc[(r["Region"], "baseline"), metric]
+                    difference = expected - by_region.loc[(region, "baseline"), metric]
                     assert r[f"{s.id} vs baseline"] == pytest.approx(difference, abs=CENT)
 
 
 def test_whatif_reproduces_the_engine_to_the_cent(written, sim):
-    _, values = written
+    values = written[2]
     base = sim.results[sim.results["scenario"] == "baseline"].set_index("region")
     rows = table_rows(values["What-if"], "WhatIf_Budget")
-    assert [r["Region"] for r in rows] == list(sim.region_ids)
+    assert [r["Region id"] for r in rows] == list(sim.region_ids)
     for r in rows:
-        engine = base.loc[r["Region"]]
-        assert r["Insurer cost, what-if"] == pytest.approx(engine["insurer_cost"], abs=CENT)
-        assert r["Insurer cost, engine"] == pytest.approx(engine["insurer_cost"], abs=CENT)
-        assert r["Provider fees"] == pytest.approx(engine["provider_income"], abs=CENT)
-        assert r["Co-payments"] == pytest.approx(engine["patient_copay"], abs=CENT)
-        assert r["Care-path fees"] == pytest.approx(engine["care_path_fees"], abs=CENT)
-        assert abs(r["Difference"]) < CENT
-    assert values["What-if"]["E3"].value == pytest.approx(base["insurer_cost"].sum(), abs=CENT)
+        engine = base.loc[r["Region id"]]
+        assert r["Insurer cost, what-if (EUR)"] == pytest.approx(engine["insurer_cost"], abs=CENT)
+        assert r["Insurer cost, engine (EUR)"] == pytest.approx(engine["insurer_cost"], abs=CENT)
+        assert r["Provider fees (EUR)"] == pytest.approx(engine["provider_income"], abs=CENT)
+        assert r["Co-payments (EUR)"] == pytest.approx(engine["patient_copay"], abs=CENT)
+        assert r["Care-path fees (EUR)"] == pytest.approx(engine["care_path_fees"], abs=CENT)
+        assert abs(r["Difference (EUR)"]) < CENT
+    assert values["What-if"]["B8"].value == pytest.approx(base["insurer_cost"].sum(), abs=CENT)
+    assert values["What-if"]["B6"].value == "All inputs are used."
 
 
 def test_whatif_inputs_move_the_budget(written, sim, tmp_path):
     """Uptake × 1.1 everywhere and an individual co-payment of EUR 15: the budget moves as the drivers say."""
-    formulas, _ = written
-    ws = formulas["What-if"]
-    ws["B3"] = 1.1
-    path = "riziv-psy-2021.copayment.rules.individual.amount"
-    for row in list(ws[ws.tables["WhatIf_Inputs"].ref])[1:]:
-        if row[3].value == path:
-            row[2].value = 15
-    formulas.save(tmp_path / "changed.xlsx")
-    values = openpyxl.load_workbook(recalculate(tmp_path / "changed.xlsx", tmp_path / "out"), data_only=True)
+    def change(ws, inputs):
+        ws["B5"] = 1.1
+        inputs[COPAY][1].value = 15
+
+    values = changed_whatif(written, tmp_path, change)
     d = sim.drivers[sim.drivers["scenario"] == "baseline"]
-    amount = d["amount"].where(d["path"] != path, d["count"] * 15.0)
+    amount = d["amount"].where(d["path"] != COPAY, d["count"] * 15.0)
     sign = d["kind"].map({"fee": 1, "copay": -1, "care_path_fee": 1})
     expected = (amount * sign * 1.1).groupby(d["region"]).sum()
     engine = sim.results[sim.results["scenario"] == "baseline"].set_index("region")["insurer_cost"]
-    rows = table_rows(values["What-if"], "WhatIf_Budget")
-    for r in rows:
-        assert r["Insurer cost, what-if"] == pytest.approx(round(expected[r["Region"]], 2), abs=CENT)
-        assert r["Difference"] == pytest.approx(round(expected[r["Region"]], 2) - engine[r["Region"]], abs=CENT)
+    for r in table_rows(values["What-if"], "WhatIf_Budget"):
+        assert r["Insurer cost, what-if (EUR)"] == pytest.approx(round(expected[r["Region id"]], 2), abs=CENT)
+        assert r["Difference (EUR)"] == pytest.approx(round(expected[r["Region id"]], 2) - engine[r["Region id"]], abs=CENT)
+    status = {r["Path"]: r["Input"] for r in table_rows(values["What-if"], "WhatIf_Inputs")}
+    assert status[COPAY] == "your value"
+    total = values["What-if"]["B8"].value
+    assert values["What-if"]["B10"].value == pytest.approx(total - engine.sum(), abs=CENT)
+    assert values["What-if"]["C10"].value == pytest.approx((total - engine.sum()) / engine.sum())
+
+
+def test_whatif_cannot_be_broken_quietly(written, sim, tmp_path):
+    """Text, an emptied cell and a negative number: the engine's values are used, said so, and counted at the top."""
+    fee = "riziv-psy-2021.tariff.rows.individual.fee"
+    group = "riziv-psy-2021.copayment.rules.group.amount"
+
+    def change(ws, inputs):
+        inputs[fee][1].value = "81,74"
+        inputs[COPAY][1].value = None
+        inputs[group][1].value = -3
+        ws["B5"] = "fast"
+
+    values = changed_whatif(written, tmp_path, change)
+    ws = values["What-if"]
+    engine = sim.result("baseline", "insurer_cost")
+    assert ws["B8"].value == pytest.approx(engine, abs=CENT) and ws["B10"].value == pytest.approx(0, abs=CENT)
+    assert ws["C6"].value == 4
+    assert ws["B6"].value == "Inputs not used (empty, text or below zero): the engine's value is used for them."
+    status = {r["Path"]: r["Input"] for r in table_rows(ws, "WhatIf_Inputs")}
+    assert status[fee] == "not a number: engine value used"
+    assert status[COPAY] == "empty: engine value used"
+    assert status[group] == "below zero: engine value used"
+    assert ws["D5"].value == "not a number: engine value used"
+    for r in table_rows(ws, "WhatIf_Budget"):
+        assert all(isinstance(v, int | float | str) and not str(v).startswith(ERRORS) for v in r.values())
+
+
+def test_whatif_starts_from_a_chosen_scenario(written, sim, tmp_path):
+    def change(ws, inputs):
+        ws["B4"] = "copay-15"
+
+    ws = changed_whatif(written, tmp_path, change)["What-if"]
+    assert ws["C4"].value == "copay-15"
+    assert ws["B8"].value == pytest.approx(sim.result("copay-15", "insurer_cost"), abs=CENT)
+    assert ws["B10"].value == pytest.approx(0, abs=CENT)
+    status = {r["Path"]: r["Engine value (EUR)"] for r in table_rows(ws, "WhatIf_Inputs")}
+    assert status[COPAY] == 15
 
 
 def test_libreoffice_recalculates_stale_cached_values(tmp_path):

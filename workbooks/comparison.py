@@ -1,52 +1,77 @@
-"""The comparison workbook: scenarios against the baseline, per region, with their parameters and sources.
+"""The comparison workbook as a budget note: scenarios against the baseline, per region, with their sources.
 
-Sheets, in order: Read me, Scenarios, Parameters, Regions, Utilisation, Results, Comparison, What-if. Results holds
-the engine's figures; Comparison and What-if are native formulas over them, so the workbook keeps
-working in Excel or LibreOffice without Python.
+Sheets, in order: Summary, Read me, Comparison, What-if, Scenarios, Parameters, Regions, Utilisation,
+Results. Results holds the engine's figures to the cent; Summary, Comparison and What-if are native
+formulas over them, each stored with its computed value, so the workbook reads the same in a file
+preview, pandas or openpyxl, and keeps working in Excel or LibreOffice without Python.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from engine.io.atomic import atomic_path
 from engine.policy.scenarios import BASELINE
 from engine.simulation.run import Simulation, national
+from workbooks.context import Context
+from workbooks.differences import comparison_sheet
 from workbooks.inputs import parameters_sheet, regions_sheet, scenarios_sheet, utilisation_sheet
+from workbooks.labels import Labels
 from workbooks.readme import readme_sheet
-from workbooks.results import comparison_sheet, results_sheet
+from workbooks.results import ResultsLayout, quoted, results_sheet
+from workbooks.styles import Book
+from workbooks.summary import summary_sheet
 from workbooks.whatif import whatif_sheet
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 DEFAULT_PATH = GENERATED / "comparison.xlsx"
+ORDER = ("Summary", "Read me", "Comparison", "What-if", "Scenarios", "Parameters", "Regions", "Utilisation", "Results")
 
 
-def build_workbook(sim: Simulation, generated: dt.datetime | None = None) -> Workbook:
-    """The comparison workbook of a simulation, in memory."""
-    wb = Workbook()
-    readme_sheet(wb, sim, generated or dt.datetime.now().astimezone())
-    scenarios_sheet(wb, sim)
-    parameters_sheet(wb, sim)
-    regions_sheet(wb, sim)
-    utilisation_sheet(wb, sim)
-    layout = results_sheet(wb, sim)
-    comparison_sheet(wb, sim, layout)
-    whatif_sheet(wb, sim, layout)
-    wb.properties.title = f"Psychological care: scenario comparison {sim.year}"
-    wb.properties.creator = "carepolicy"
-    return wb
+def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, band: pd.DataFrame | None = None,
+                   seeds: int = 1, lang: str = "en") -> bytes:
+    """The comparison workbook of a simulation, as the bytes of an .xlsx file.
+
+    `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given.
+    """
+    buffer = io.BytesIO()
+    labels = Labels(lang)
+    book = Book(buffer)
+    generated = generated or dt.datetime.now().astimezone()
+    ctx = Context(book, sim, labels, generated, band=band, seeds=seeds)
+    layout = _layout(ctx)
+    summary_sheet(ctx, layout)
+    readme_sheet(ctx, [labels(name) for name in ORDER])
+    comparison_sheet(ctx, layout)
+    whatif_sheet(ctx, layout)
+    scenarios_sheet(ctx)
+    parameters_sheet(ctx)
+    regions_sheet(ctx)
+    utilisation_sheet(ctx)
+    results_sheet(ctx)
+    book.wb.set_properties({"title": labels("Psychological care: scenario comparison {year}", year=sim.year),
+                            "author": "carepolicy", "created": generated.replace(tzinfo=None)})
+    book.close()
+    return buffer.getvalue()
 
 
-def write_workbook(sim: Simulation, path: Path | str = DEFAULT_PATH, generated: dt.datetime | None = None) -> Path:
+def _layout(ctx: Context) -> ResultsLayout:
+    """Where the Results sheet (written last) will hold each column."""
+    table = ctx.sim.results
+    return ResultsLayout(quoted(ctx.labels("Results")), {n: i for i, n in enumerate(table.columns)}, 1, len(table), table)
+
+
+def write_workbook(sim: Simulation, path: Path | str = DEFAULT_PATH, generated: dt.datetime | None = None, *,
+                   band: pd.DataFrame | None = None, seeds: int = 1, lang: str = "en") -> Path:
     """Build and write the workbook atomically: the target is replaced only by a complete file."""
-    wb = build_workbook(sim, generated)
+    data = build_workbook(sim, generated, band=band, seeds=seeds, lang=lang)
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        Path(tmp).write_bytes(data)
     return path
 
 

@@ -2,58 +2,55 @@
 
     python -m workbooks.example [OUTPUT]   (default workbooks/examples/carepolicy-functions.xlsx)
 
-Table functions are written as array formulas over the range their result fills (sized from the
-engine), because a plain formula in a file written without Excel would open as `=@CP_…`, showing
-only the first cell. In Excel 365 an analyst may replace one by a plain formula, which spills.
-The formulas show #NAME? until the functions are imported (xl_addin/README.md).
+Each formula is stored with what the function returned when the file was built (the functions are
+called here, in Python, on the same inputs), so the workbook reads sensibly before the add-in is
+installed. Table functions are written as array formulas over the range their result fills, because
+a plain formula in a file written without Excel would open as `=@CP_…`, showing only the first cell.
+In Excel 365 an analyst may replace one by a plain formula, which spills. Recalculating without the
+add-in shows #NAME? (xl_addin/README.md says how to import the functions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.formula import ArrayFormula
-from openpyxl.worksheet.worksheet import Worksheet
-
+import xl_addin.functions as fx
 from engine.claims.contract import RESULT_COLUMNS as CLAIM_COLUMNS
-from engine.evaluate.care_budget import OUTPUT_COLUMNS as BUDGET_COLUMNS
-from engine.evaluate.lookups import quota
 from engine.io.atomic import atomic_path
-from engine.policy.policies import PolicySet, load_policies
-from engine.simulation.run import RESULT_COLUMNS as SIMULATION_COLUMNS
-from workbooks.styles import BOLD, DATE, HEADING_FONT, INPUT_FILL, NOTE_FONT, TITLE_FONT, WRAP
+from workbooks.styles import BOLD, DATE, HEADING, INPUT, NOTE, TITLE, WRAP, Book, Sheet, cell, column
 
 OUTPUT = Path(__file__).resolve().parent / "examples" / "carepolicy-functions.xlsx"
-POLICY_COLUMNS = 8  # id, kind, title, version, valid_from, valid_to, file, dated_values
-ON = dt.date(2024, 6, 1)
+ON = dt.datetime(2024, 6, 1)
+BUILT = dt.datetime(2024, 6, 1)
+"""The creation time stored in the file, so that building it twice gives the same bytes."""
 CLAIMS = [
     ["claim_id", "patient_id", "birth_date", "session_date", "kind", "network", "care", "increased_reimbursement",
      "group_id", "co_lead", "setting", "mutuality", "provider", "fee_charged"],
-    ["C001", "P01", dt.date(1990, 3, 14), dt.date(2024, 6, 3), "individual", "adults", "first_line", False],
-    ["C002", "P01", dt.date(1990, 3, 14), dt.date(2024, 6, 17), "individual", "adults", "first_line", False],
-    ["C003", "P02", dt.date(1975, 11, 2), dt.date(2024, 6, 4), "individual", "adults", "specialised", True],
-    ["C004", "P03", dt.date(2009, 1, 20), dt.date(2024, 6, 5), "individual", "children", "first_line", False],
-    ["C005", "P04", dt.date(2008, 5, 9), dt.date(2024, 6, 6), "individual", "children", "first_line", False,
+    ["C001", "P01", dt.datetime(1990, 3, 14), dt.datetime(2024, 6, 3), "individual", "adults", "first_line", False],
+    ["C002", "P01", dt.datetime(1990, 3, 14), dt.datetime(2024, 6, 17), "individual", "adults", "first_line", False],
+    ["C003", "P02", dt.datetime(1975, 11, 2), dt.datetime(2024, 6, 4), "individual", "adults", "specialised", True],
+    ["C004", "P03", dt.datetime(2009, 1, 20), dt.datetime(2024, 6, 5), "individual", "children", "first_line", False],
+    ["C005", "P04", dt.datetime(2008, 5, 9), dt.datetime(2024, 6, 6), "individual", "children", "first_line", False,
      None, None, "clb_employed"],
-    ["C006", "P05", dt.date(1988, 7, 30), dt.date(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
-    ["C007", "P06", dt.date(1993, 2, 11), dt.date(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
-    ["C008", "P07", dt.date(1983, 9, 5), dt.date(2024, 6, 10), "individual", None, None, False,
+    ["C006", "P05", dt.datetime(1988, 7, 30), dt.datetime(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
+    ["C007", "P06", dt.datetime(1993, 2, 11), dt.datetime(2024, 6, 7), "group", "adults", "first_line", False, "G1", "other"],
+    ["C008", "P07", dt.datetime(1983, 9, 5), dt.datetime(2024, 6, 10), "individual", None, None, False,
      None, None, None, "cm", "psychotherapist", 60],
-    ["C009", "P07", dt.date(1983, 9, 5), dt.date(2024, 6, 10), "individual", None, None, False,
+    ["C009", "P07", dt.datetime(1983, 9, 5), dt.datetime(2024, 6, 10), "individual", None, None, False,
      None, None, None, "cm", "psychotherapist", 60],
 ]
 
 
 @dataclass(frozen=True)
 class Ref:
-    """A cell reference as a formula argument."""
+    """A cell reference as a formula argument, with the value the cell holds."""
 
     address: str
+    value: object
 
 
 def _argument(value) -> str:
@@ -77,138 +74,143 @@ def formula(name: str, *args) -> str:
     return f"={name}({','.join(_argument(a) for a in args)})"
 
 
-def put_array(ws: Worksheet, anchor: str, text: str, rows: int, columns: int) -> None:
-    """An array formula over the rows × columns starting at `anchor`."""
-    col, row = ws[anchor].column, ws[anchor].row
-    ref = f"{anchor}:{get_column_letter(col + columns - 1)}{row + rows - 1}"
-    ws[anchor] = ArrayFormula(ref, text)
+def call(name: str, *args):
+    """What the function returns for these arguments, as Excel would pass them (references by their values)."""
+    while args and args[-1] is None:
+        args = args[:-1]
+    return getattr(fx, name)(*(a.value if isinstance(a, Ref) else a for a in args))
 
 
-def _inputs(ws: Worksheet, rows: list[tuple[str, object]], first: int = 3) -> dict[str, Ref]:
-    """Labelled input cells in A:B from row `first`; returns their references by label."""
+def put_call(sheet: Sheet, row: int, col: int, name: str, *args) -> None:
+    """A formula with its sample result: one cell for a value, an array formula over the rows × columns of a table."""
+    text, result = formula(name, *args), call(name, *args)
+    if not isinstance(result, list):
+        sheet.ws.write_formula(row, col, text, _format(sheet, result), _plain(result))
+        return
+    last_row, last_col = row + len(result) - 1, col + max(len(r) for r in result) - 1
+    sheet.ws.write_array_formula(row, col, last_row, last_col, text, _format(sheet, result[0][0]), _plain(result[0][0]))
+    for i, values in enumerate(result):
+        for j, value in enumerate(values):
+            if i or j:
+                sheet.value(row + i, col + j, value, DATE if isinstance(value, dt.date) else None)
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return (dt.datetime(value.year, value.month, value.day) - dt.datetime(1899, 12, 30)).days
+    return "" if value is None else value
+
+
+def _format(sheet: Sheet, value):
+    return sheet.book.format(num_format=DATE if isinstance(value, dt.date) else None)
+
+
+def _inputs(sheet: Sheet, rows: list[tuple[str, object]], first: int = 2) -> dict[str, Ref]:
+    """Labelled yellow input cells in A:B from row `first` (zero-based); returns their references by label."""
     refs = {}
     for i, (label, value) in enumerate(rows, start=first):
-        ws.cell(i, 1, label).font = BOLD
-        cell = ws.cell(i, 2, value)
-        cell.fill = INPUT_FILL
-        if isinstance(value, dt.date):
-            cell.number_format = DATE
-        refs[label] = Ref(f"$B${i}")
+        sheet.text(i, 0, label, BOLD)
+        sheet.value(i, 1, value, DATE if isinstance(value, dt.date) else None, INPUT)
+        refs[label] = Ref(cell(i, 1, absolute=True), value)
     return refs
 
 
-def _lookups(ws: Worksheet, policies: PolicySet) -> None:
-    ws["A1"] = "Single values: a parameter, its source, a fee, a co-payment, a quota"
-    ws["A1"].font = TITLE_FONT
-    ref = _inputs(ws, [("session date", ON), ("birth date", dt.date(1990, 3, 14)), ("increased reimbursement", False),
-                       ("scenario", "copay-15")])
+def _lookups(sheet: Sheet) -> None:
+    sheet.text(0, 0, "Single values: a parameter, its source, a fee, a co-payment, a quota", TITLE)
+    ref = _inputs(sheet, [("session date", ON), ("birth date", dt.datetime(1990, 3, 14)), ("increased reimbursement", False),
+                          ("scenario", "copay-15")])
     path = "riziv-psy-2021.tariff.rows.individual.fee"
     copay_path = "riziv-psy-2021.copayment.rules.individual.amount"
     rows = [
-        ("individual fee on the session date", formula("CP_PARAM", path, ref["session date"])),
-        ("where it comes from", formula("CP_SOURCE", path, ref["session date"])),
-        ("individual co-payment in 2027 under the scenario", formula("CP_PARAM", copay_path, dt.date(2027, 6, 1), ref["scenario"])),
-        ("group fee, co-leader 'other'", formula("CP_FEE", "group", "other", ref["session date"])),
-        ("co-payment, individual session", formula("CP_COPAY", ref["birth date"], "individual", ref["increased reimbursement"],
-                                                   None, ref["session date"])),
-        ("co-payment, first session of a period", formula("CP_COPAY", ref["birth date"], "individual",
-                                                          ref["increased reimbursement"], True, ref["session date"])),
-        ("co-payment, typo in the kind (an error in the cell)", formula("CP_COPAY", 30, "indivdual", None, None, ref["session date"])),
+        ("individual fee on the session date", "CP_PARAM", path, ref["session date"]),
+        ("where it comes from", "CP_SOURCE", path, ref["session date"]),
+        ("individual co-payment in 2027 under the scenario", "CP_PARAM", copay_path, dt.datetime(2027, 6, 1), ref["scenario"]),
+        ("group fee, co-leader 'other'", "CP_FEE", "group", "other", ref["session date"]),
+        ("co-payment, individual session", "CP_COPAY", ref["birth date"], "individual", ref["increased reimbursement"],
+         None, ref["session date"]),
+        ("co-payment, first session of a period", "CP_COPAY", ref["birth date"], "individual",
+         ref["increased reimbursement"], True, ref["session date"]),
+        ("co-payment, typo in the kind (an error in the cell)", "CP_COPAY", 30, "indivdual", None, None, ref["session date"]),
     ]
-    for i, (label, text) in enumerate(rows, start=9):
-        ws.cell(i, 1, label)
-        ws.cell(i, 2, text)
-    ws["A18"] = "Quota of first-line individual sessions for adults, per bundle"
-    ws["A18"].font = HEADING_FONT
-    caps = quota(policies, "adults", "first_line", "individual", ON)
-    put_array(ws, "A19", formula("CP_QUOTA", "adults", "first_line", "individual", ref["session date"]), len(caps) + 1, 2)
-    top = 21 + len(caps)
-    ws.cell(top, 1, "The loaded policy files").font = HEADING_FONT
-    put_array(ws, f"A{top + 1}", formula("CP_POLICIES"), len(policies.docs) + 1, POLICY_COLUMNS)
-    ws.column_dimensions["A"].width = 52
-    ws.column_dimensions["B"].width = 24
+    for i, (label, name, *args) in enumerate(rows, start=8):
+        sheet.text(i, 0, label)
+        put_call(sheet, i, 1, name, *args)
+    sheet.text(17, 0, "Quota of first-line individual sessions for adults, per bundle", HEADING)
+    put_call(sheet, 18, 0, "CP_QUOTA", "adults", "first_line", "individual", ref["session date"])
+    top = 20 + len(call("CP_QUOTA", "adults", "first_line", "individual", ref["session date"]))
+    sheet.text(top, 0, "The loaded policy files", HEADING)
+    put_call(sheet, top + 1, 0, "CP_POLICIES")
+    sheet.set_width(0, 52)
+    sheet.set_width(1, 24)
 
 
-def _claims(ws: Worksheet) -> None:
+def _claims(sheet: Sheet) -> None:
     width = len(CLAIMS[0])
-    for r, row in enumerate(CLAIMS, start=1):
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(r, c, value)
-            if r == 1:
-                cell.font = BOLD
-            elif isinstance(value, dt.date):
-                cell.number_format = DATE
-    first = width + 2
-    anchor = f"{get_column_letter(first)}1"
-    claims = f"A1:{get_column_letter(width)}{len(CLAIMS)}"
-    put_array(ws, anchor, f"=CP_EVALUATE({claims})", len(CLAIMS), len(CLAIM_COLUMNS))
-    period = first + CLAIM_COLUMNS.index("period_start")
-    for r in range(2, len(CLAIMS) + 1):
-        ws.cell(r, period).number_format = DATE
-    for c in range(1, first + len(CLAIM_COLUMNS)):
-        ws.column_dimensions[get_column_letter(c)].width = 13
-    ws.column_dimensions[get_column_letter(first + CLAIM_COLUMNS.index("reason"))].width = 40
+    for r, row in enumerate(CLAIMS):
+        for c in range(width):
+            value = row[c] if c < len(row) else None
+            if r == 0:
+                sheet.text(r, c, value, BOLD)
+            else:
+                sheet.value(r, c, value, DATE if isinstance(value, dt.date) else None, INPUT)
+    first = width + 1
+    claims = Ref(f"A1:{column(width - 1)}{len(CLAIMS)}", [[*row, *[None] * (width - len(row))] for row in CLAIMS])
+    put_call(sheet, 0, first, "CP_EVALUATE", claims)
+    for c in range(first + len(CLAIM_COLUMNS)):
+        sheet.set_width(c, 13)
+    sheet.set_width(first + CLAIM_COLUMNS.index("reason"), 40)
 
 
-def _care_budget(ws: Worksheet) -> None:
-    ws["A1"] = "Flemish care budget: the payment schedule of one application"
-    ws["A1"].font = TITLE_FONT
-    months = 12
-    ref = _inputs(ws, [("application date", dt.date(2024, 1, 15)), ("setting", "home"), ("proof", "belrai"),
-                       ("score", 14), ("months", months)])
-    put_array(ws, "D3", formula("CP_CARE_BUDGET", *ref.values()), months + 1, len(BUDGET_COLUMNS))
-    for r in range(4, months + 4):
-        ws.cell(r, 6).number_format = DATE
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 14
-    ws.column_dimensions["F"].width = 13
+def _care_budget(sheet: Sheet) -> None:
+    sheet.text(0, 0, "Flemish care budget: the payment schedule of one application", TITLE)
+    ref = _inputs(sheet, [("application date", dt.datetime(2024, 1, 15)), ("setting", "home"), ("proof", "belrai"),
+                          ("score", 14), ("months", 12)])
+    put_call(sheet, 2, 3, "CP_CARE_BUDGET", *ref.values())
+    sheet.set_width(0, 20)
+    sheet.set_width(1, 14)
+    sheet.set_width(5, 13)
 
 
-def _simulation(ws: Worksheet) -> None:
-    ws["A1"] = "Budget simulation (one region runs in under a second; all regions take a few seconds)"
-    ws["A1"].font = TITLE_FONT
-    ref = _inputs(ws, [("scenario", "copay-15"), ("year", 2027), ("region", "luxemburg"),
-                       ("compare", "copay-15, index-2pct"), ("regions", "luxemburg, namen"), ("metric", "insurer_cost")])
-    ws["A10"] = "CP_SIMULATE: one scenario, the chosen region"
-    ws["A10"].font = HEADING_FONT
-    put_array(ws, "A11", formula("CP_SIMULATE", ref["scenario"], ref["year"], ref["region"]), 2, len(SIMULATION_COLUMNS))
-    ws["A14"] = "CP_COMPARE: the metric per region (rows) and scenario (columns), with the total"
-    ws["A14"].font = HEADING_FONT
-    put_array(ws, "A15", formula("CP_COMPARE", ref["compare"], ref["metric"], ref["year"], ref["regions"]), 4, 4)
-    ws.column_dimensions["A"].width = 16
+def _simulation(sheet: Sheet) -> None:
+    sheet.text(0, 0, "Budget simulation (one region runs in under a second; all regions take a few seconds)", TITLE)
+    ref = _inputs(sheet, [("scenario", "copay-15"), ("year", 2027), ("region", "luxemburg"),
+                          ("compare", "copay-15, index-2pct"), ("regions", "luxemburg, namen"), ("metric", "insurer_cost")])
+    sheet.text(9, 0, "CP_SIMULATE: one scenario, the chosen region", HEADING)
+    put_call(sheet, 10, 0, "CP_SIMULATE", ref["scenario"], ref["year"], ref["region"])
+    sheet.text(13, 0, "CP_COMPARE: the metric per region (rows) and scenario (columns), with the total", HEADING)
+    put_call(sheet, 14, 0, "CP_COMPARE", ref["compare"], ref["metric"], ref["year"], ref["regions"])
+    sheet.set_width(0, 16)
 
 
-def _read_me(ws: Worksheet) -> None:
+def _read_me(sheet: Sheet) -> None:
     lines = [
-        ("carepolicy functions: examples", TITLE_FONT),
+        ("carepolicy functions: examples", TITLE),
         ("Every yellow cell is an input; the formulas beside them call the carepolicy functions through xlwings.", None),
-        ("Until the functions are imported, the formula cells show #NAME?. To import them (once per workbook):", None),
+        ("Each formula cell shows the sample result stored when this file was built. Until the functions are imported, "
+         "recalculating shows #NAME?. To import them (once per workbook):", None),
         ("1. run xl_addin\\install.ps1 once (see xl_addin/README.md);", None),
         ("2. save this workbook as an Excel Macro-Enabled Workbook (.xlsm);", None),
         ("3. in the VBA editor (Alt+F11), Tools > References: tick xlwings;", None),
         ("4. on the xlwings tab, click Import Functions; then Ctrl+Alt+F9 recalculates everything.", None),
-        ("A mistake in an input shows as one line in the cell, starting with 'CP error:'.", NOTE_FONT),
-        ("Table results are array formulas over a fixed range; in Excel 365 a plain formula spills by itself.", NOTE_FONT),
+        ("A mistake in an input shows as one line in the cell, starting with 'CP error:'.", NOTE),
+        ("Table results are array formulas over a fixed range; in Excel 365 a plain formula spills by itself.", NOTE),
     ]
-    for i, (text, font) in enumerate(lines, start=1):
-        cell = ws.cell(i, 1, text)
-        cell.alignment = WRAP
-        if font:
-            cell.font = font
-    ws.column_dimensions["A"].width = 110
+    for i, (text, style) in enumerate(lines):
+        sheet.text(i, 0, text, style, WRAP)
+    sheet.set_width(0, 110)
 
 
-def build(target: Path = OUTPUT, policies: PolicySet | None = None) -> Path:
+def build(target: Path = OUTPUT) -> Path:
     """Write the example workbook (atomically) and return its path."""
-    policies = policies or load_policies()
-    book = Workbook()
-    _read_me(book.active)
-    book.active.title = "Read me"
-    for title, fill in (("Lookups", lambda ws: _lookups(ws, policies)), ("Claims", _claims),
-                        ("Care budget", _care_budget), ("Simulation", _simulation)):
-        fill(book.create_sheet(title))
+    buffer = io.BytesIO()
+    book = Book(buffer)
+    for title, fill in (("Read me", _read_me), ("Lookups", _lookups), ("Claims", _claims), ("Care budget", _care_budget),
+                        ("Simulation", _simulation)):
+        fill(book.sheet(title))
+    book.wb.set_properties({"title": "carepolicy functions: examples", "author": "carepolicy", "created": BUILT})
+    book.close()
     with atomic_path(target) as tmp:
-        book.save(tmp)
+        Path(tmp).write_bytes(buffer.getvalue())
     return target
 
 

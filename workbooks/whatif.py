@@ -1,148 +1,278 @@
-"""The What-if sheet: the baseline budget as a native-formula model an analyst can change.
+"""The What-if sheet: a scenario's budget as a native-formula model an analyst can change but not break quietly.
 
-Built from Simulation.drivers: for each region, lines of (amount per unit × count). Every distinct
-amount becomes an input cell, and an uptake factor (for all regions and per region) scales the counts:
+Built from Simulation.drivers: for each scenario and region, lines of (amount per unit × count). Every
+distinct amount of a path becomes an input; uptake factors (for all regions and per region) scale the
+counts; a yellow cell chooses the scenario the model starts from:
 
     insurer cost = Σ fee × count × uptake − Σ co-payment × count × uptake + Σ care-path fee × count × uptake
 
-With the inputs untouched the model reproduces the engine's insurer cost to the cent.
+An input that is emptied, text or below zero is not used: the engine's value is, its status says so,
+and the check at the top counts it, so no total ever shows an error. The sheet is protected, except
+its inputs, without a password. Untouched, the model reproduces the engine's insurer cost to the cent.
 """
 
 from __future__ import annotations
 
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook import Workbook
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
 
 from engine.policy.scenarios import BASELINE
-from engine.simulation.run import Simulation
-from workbooks.results import ResultsLayout
+from workbooks.context import Context
+from workbooks.inputs import periods_in
+from workbooks.results import ResultsLayout, quoted
 from workbooks.styles import (
     BOLD,
+    CHECK_BAD,
+    CHECK_OK,
     COUNT,
     EUR,
     FACTOR,
-    INPUT_BORDER,
-    INPUT_FILL,
-    NOTE_FONT,
-    TITLE_FONT,
-    TOTAL_FILL,
+    INPUT,
+    NOTE,
+    SIGNED_EUR,
+    SIGNED_PERCENT,
+    TITLE,
+    TOTAL,
     Column,
     Formula,
-    fit_heights,
-    formula,
-    heading,
-    printable,
-    put,
-    write_table,
+    Sheet,
+    cell,
+    column,
 )
 
-SHEET = "What-if"
-KINDS = ("fee", "copay", "care_path_fee")
+KINDS = {"fee": "provider fee", "copay": "co-payment", "care_path_fee": "care-path fee"}
+SIGN = {"fee": 1, "copay": -1, "care_path_fee": 1}
 UPTAKE_NAME = "WhatIf_Uptake"
 TOTAL_NAME = "WhatIf_InsurerCost"
+SCENARIO_ROW, UPTAKE_ROW, CHECK_ROW, COST_ROW = 3, 4, 5, 7
 
 
-def whatif_sheet(wb: Workbook, sim: Simulation, layout: ResultsLayout) -> None:
-    """The What-if sheet for the baseline, national and per region."""
-    ws = wb.create_sheet(SHEET)
+@dataclass(frozen=True)
+class Key:
+    """An input: the k-th distinct amount of a path within a scenario (k > 0 when a value changes in the year)."""
+
+    path: str
+    k: int
+
+
+def _keys(drivers: pd.DataFrame, scenarios: list[str]) -> dict[str, dict[tuple[str, float], Key]]:
+    """Per scenario, the input key of each (path, value) among its lines."""
+    out: dict[str, dict[tuple[str, float], Key]] = {}
+    for s in scenarios:
+        mine = drivers[drivers["scenario"] == s]
+        seen: dict[str, list[float]] = {}
+        out[s] = {}
+        for path, value in dict.fromkeys(zip(mine["path"], mine["value"], strict=True)):
+            values = seen.setdefault(path, [])
+            out[s][(path, value)] = Key(path, len(values))
+            values.append(value)
+    return out
+
+
+def _status(ctx: Context, scenario: str, path: str, value: float) -> str:
+    """The status (confirmed/assumed) of the entry holding `value` in the simulated year, '' if none does."""
+    dated = ctx.sim.policies[scenario].values.get(path)
+    if dated is None:
+        return ""
+    for e in periods_in(dated, dt.date(ctx.sim.year, 1, 1), dt.date(ctx.sim.year, 12, 31)):
+        if e.value == value:
+            return ctx.labels(e.status)
+    return ""
+
+
+def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
+    """The What-if sheet, national and per region, for the scenario chosen in its first input (the baseline)."""
+    L, sim = ctx.labels, ctx.sim
+    sheet = ctx.book.sheet(L("What-if"))
+    name = quoted(sheet.name)
     regions = list(sim.region_ids)
-    drivers = sim.drivers[sim.drivers["scenario"] == BASELINE]
-    drivers = drivers.sort_values("region", key=lambda r: r.map(regions.index), kind="stable")
+    scenarios = ctx.scenarios
+    drivers = sim.drivers.copy()
     unknown = set(drivers["kind"]) - set(KINDS)
     if unknown:
         raise ValueError(f"drivers of unknown kind {sorted(unknown)}; expected {', '.join(KINDS)}")
-    sheet = quote_sheetname(SHEET)
-    validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=False,
-                                showErrorMessage=True, errorTitle="Not a valid input",
-                                error="Enter a number of zero or more.")
-    ws.add_data_validation(validation)
+    drivers["order"] = drivers["region"].map(regions.index)
+    drivers = drivers.sort_values(["scenario", "order"], key=lambda c: c.map(scenarios.index) if c.name == "scenario" else c,
+                                  kind="stable")
+    keys = _keys(drivers, scenarios)
+    inputs = list(dict.fromkeys(k for s in scenarios for k in keys[s].values()))
+    value_of = {s: {key: value for (path, value), key in keys[s].items()} for s in scenarios}
 
-    put(ws.cell(1, 1), f"What-if: the baseline budget of {sim.year} as a formula model").font = TITLE_FONT
-    put(ws.cell(2, 1), "Change the yellow cells: an amount per unit, the uptake factor for all regions or a region's "
-        "own factor. Counts are the engine's; the budget follows. Untouched, it equals the engine's insurer cost.").font = NOTE_FONT
-    put(ws.cell(3, 1), "Uptake factor, all regions").font = BOLD
-    _input(ws.cell(3, 2), 1.0, FACTOR, validation)
-    wb.defined_names[UPTAKE_NAME] = DefinedName(UPTAKE_NAME, attr_text=f"{sheet}!$B$3")
+    sheet.text(0, 0, L("What-if: the budget of {year} as a formula model", year=sim.year), TITLE)
+    sheet.text(1, 0, L("Change the yellow cells. An emptied cell, text or a negative number is not used: the engine's "
+                       "value is, and the check below says so. Untouched, the model equals the engine to the cent."), NOTE)
+    chosen = cell(SCENARIO_ROW, 2, absolute=True)
+    uptake_used = cell(UPTAKE_ROW, 2, absolute=True)
+    sheet.text(SCENARIO_ROW, 0, L("Starting scenario"), BOLD)
+    sheet.text(SCENARIO_ROW, 1, BASELINE, INPUT)
+    sheet.ws.data_validation(SCENARIO_ROW, 1, SCENARIO_ROW, 1, {
+        "validate": "list", "source": scenarios, "error_title": L("Not a scenario"),
+        "error_message": L("Choose a scenario of this workbook.")})
+    scenario_list = ",".join('"' + s + '"' for s in scenarios)
+    sheet.formula(SCENARIO_ROW, 2, Formula(f'=IF(ISNUMBER(MATCH({cell(SCENARIO_ROW, 1)},{{{scenario_list}}},0)),'
+                                           f'{cell(SCENARIO_ROW, 1)},"{BASELINE}")', BASELINE), None, BOLD)
+    sheet.text(UPTAKE_ROW, 0, L("Uptake factor, all regions"), BOLD)
+    sheet.value(UPTAKE_ROW, 1, 1.0, FACTOR, INPUT)
+    _number_check(ctx, sheet, UPTAKE_ROW, 1, 1.0, FACTOR)
+    ctx.book.wb.define_name(UPTAKE_NAME, f"={name}!{uptake_used}")
 
-    # Inputs: one per distinct (path, amount) among the lines.
-    keys = list(dict.fromkeys(zip(drivers["path"], drivers["value"], strict=True)))
-    top = 5
-    heading(ws, top, "Amounts per unit (EUR)")
-    columns = [Column("Kind"), Column("Lines", wrap=True), Column("Your value", EUR), Column("Path"),
-               Column("Engine value", EUR)]
+    # Inputs: one per key, with the engine's value of every scenario in hidden columns at the right.
+    top = COST_ROW + 5
+    sheet.text(top, 0, L("Amounts per unit"), BOLD)
+    head = top + 1
+    hidden = 7
+    columns = [Column(L("Amount"), wrap=True, width=46), Column(L("Your value (EUR)"), EUR, width=14),
+               Column(L("Value used (EUR)"), EUR, width=14), Column(L("Engine value (EUR)"), EUR, width=14),
+               Column(L("Input"), width=30), Column(L("Status")), Column(L("Path"), width=30),
+               *[Column(f"{s} (EUR)", EUR) for s in scenarios], *[Column(f"{s} ({L('status')})") for s in scenarios],
+               Column(L("Not used"), COUNT)]
     rows = []
-    for path, value in keys:
-        mine = drivers[(drivers["path"] == path) & (drivers["value"] == value)]
-        rows.append(["; ".join(dict.fromkeys(mine["kind"])), "; ".join(dict.fromkeys(mine["line"])), float(value),
-                     str(path), float(value)])
-    first_input, _ = write_table(ws, "WhatIf_Inputs", columns, rows, top=top + 1)
-    input_row = {key: first_input + i for i, key in enumerate(keys)}
-    for r in input_row.values():
-        _input(ws.cell(r, 3), ws.cell(r, 3).value, EUR, validation)
+    for i, key in enumerate(inputs):
+        r = head + 1 + i
+        lines = drivers[drivers["path"] == key.path]
+        kind = lines["kind"].iloc[0]
+        label = L(KINDS[kind]) + ": " + "; ".join(dict.fromkeys(lines["line"].str.split(": ", n=1).str[-1]))
+        per_scenario = [value_of[s].get(key, value_of[s].get(Key(key.path, 0), value_of[BASELINE].get(key)))
+                        for s in scenarios]
+        per_scenario = [v if v is not None else next(x for x in per_scenario if x is not None) for v in per_scenario]
+        statuses = [_status(ctx, s, key.path, v) for s, v in zip(scenarios, per_scenario, strict=True)]
+        base = float(per_scenario[0])
+        values_range = f"${column(hidden)}{r + 1}:${column(hidden + len(scenarios) - 1)}{r + 1}"
+        statuses_range = f"${column(hidden + len(scenarios))}{r + 1}:${column(hidden + 2 * len(scenarios) - 1)}{r + 1}"
+        header_values = f"${column(hidden)}${head + 1}:${column(hidden + len(scenarios) - 1)}${head + 1}"
+        engine = Formula(f"=INDEX({values_range},MATCH({chosen}&\" (EUR)\",{header_values},0))", base)
+        status = Formula(f"=INDEX({statuses_range},MATCH({chosen}&\" (EUR)\",{header_values},0))", statuses[0])
+        rows.append([label, Formula(f"={cell(r, 3)}", base), _used(r, 1, cell(r, 3), base), engine,
+                     _input_status(ctx, r, 1, cell(r, 3), L("engine value")), status, key.path,
+                     *[float(v) for v in per_scenario], *statuses, _not_used(r, 1)])
+    first_input, last_input = sheet.table("WhatIf_Inputs", columns, rows, top=head)
+    for i in range(len(rows)):
+        sheet.formula(first_input + i, 1, rows[i][1], EUR, INPUT)
+        sheet.ws.data_validation(first_input + i, 1, first_input + i, 1, _validation(ctx))
+    input_row = {key: first_input + i for i, key in enumerate(inputs)}
+    used = {key: rows[i][2].value for i, key in enumerate(inputs)}
+    sheet.ws.set_column(hidden, hidden + 2 * len(scenarios), None, None, {"hidden": True})
+    flags = [f"{column(hidden + 2 * len(scenarios))}{first_input + 1}:{column(hidden + 2 * len(scenarios))}{last_input + 1}"]
 
-    # Budget per region, summing the lines below.
-    top = first_input + len(keys) + 1
-    heading(ws, top, "Budget per region (EUR)")
-    budget_header = top + 1
-    line_header = budget_header + len(regions) + 4
-    lines = f"{sheet}!$A${line_header + 1}:$A${line_header + len(drivers)}"
-    kinds = f"{sheet}!$C${line_header + 1}:$C${line_header + len(drivers)}"
-    amounts = f"{sheet}!$H${line_header + 1}:$H${line_header + len(drivers)}"
-    columns = [Column("Region"), Column("Uptake factor, region", FACTOR), Column("Provider fees", EUR),
-               Column("Co-payments", EUR), Column("Care-path fees", EUR), Column("Insurer cost, what-if", EUR),
-               Column("Insurer cost, engine", EUR), Column("Difference", EUR)]
+    # Budget per region; its lines are further below.
+    top = last_input + 3
+    sheet.text(top, 0, L("Budget per region"), BOLD)
+    budget_head = top + 1
+    line_head = budget_head + len(regions) + 5
+    line_rows = len(drivers)
+
+    def lines_col(j: int) -> str:
+        return f"${column(j)}${line_head + 2}:${column(j)}${line_head + 1 + line_rows}"
+
+    columns = [Column(L("Region")), Column(L("Uptake factor, region"), FACTOR, width=14),
+               Column(L("Factor used"), FACTOR, width=12), Column(L("Provider fees (EUR)"), EUR, width=16),
+               Column(L("Co-payments (EUR)"), EUR, width=16), Column(L("Care-path fees (EUR)"), EUR, width=16),
+               Column(L("Insurer cost, what-if (EUR)"), EUR, width=16), Column(L("Insurer cost, engine (EUR)"), EUR, width=16),
+               Column(L("Difference (EUR)"), SIGNED_EUR, width=14), Column(L("Region id")), Column(L("Not used"), COUNT)]
+    base_drivers = drivers[drivers["scenario"] == BASELINE]
     rows = []
     for i, region in enumerate(regions):
-        r = budget_header + 1 + i
-        by_kind = [Formula(f'=SUMIFS({amounts},{lines},$A{r},{kinds},"{kind}")') for kind in KINDS]
-        rows.append([region, 1.0, *by_kind, Formula(f"=ROUND(C{r}-D{r}+E{r},2)"),
-                     Formula(f'={layout.sumifs("insurer_cost", chr(34) + BASELINE + chr(34), f"$A{r}")}'),
-                     Formula(f"=F{r}-G{r}")])
-    first_budget, last_budget = write_table(ws, "WhatIf_Budget", columns, rows, top=budget_header)
+        r = budget_head + 1 + i
+        mine = base_drivers[base_drivers["region"] == region]
+        by_kind = {k: float(mine.loc[mine["kind"] == k, "amount"].sum()) for k in KINDS}
+        sums = [Formula(f'=SUMIFS({lines_col(7)},{lines_col(1)},$J{r + 1},{lines_col(3)},"{L(KINDS[k])}")',
+                        by_kind[k]) for k in KINDS]
+        what_if = round(by_kind["fee"] - by_kind["copay"] + by_kind["care_path_fee"], 2)
+        engine = layout.total("insurer_cost", BASELINE, region)
+        rows.append([ctx.region_name(region), 1.0, _used(r, 1, "1", 1.0), *sums,
+                     Formula(f"=ROUND(D{r + 1}-E{r + 1}+F{r + 1},2)", what_if),
+                     Formula(f"={layout.sumifs('insurer_cost', chosen, f'$J{r + 1}')}", engine),
+                     Formula(f"=G{r + 1}-H{r + 1}", round(what_if - engine, 2)), region, _not_used(r, 1)])
+    first_budget, last_budget = sheet.table("WhatIf_Budget", columns, rows, top=budget_head)
+    for i in range(len(rows)):
+        sheet.value(first_budget + i, 1, 1.0, FACTOR, INPUT)
+        sheet.ws.data_validation(first_budget + i, 1, first_budget + i, 1, _validation(ctx))
     region_row = {region: first_budget + i for i, region in enumerate(regions)}
-    for r in region_row.values():
-        _input(ws.cell(r, 2), 1.0, FACTOR, validation)
+    flags.append(f"K{first_budget + 1}:K{last_budget + 1}")
     total = last_budget + 1
-    put(ws.cell(total, 1), "All regions").font = BOLD
-    for col in range(3, 9):
-        letter = get_column_letter(col)
-        formula(ws.cell(total, col), f"=SUM({letter}{first_budget}:{letter}{last_budget})", EUR).font = BOLD
-    for col in range(1, 9):
-        ws.cell(total, col).fill = TOTAL_FILL
-    wb.defined_names[TOTAL_NAME] = DefinedName(TOTAL_NAME, attr_text=f"{sheet}!$F${total}")
-    put(ws.cell(3, 4), "Insurer cost, what-if").font = BOLD
-    formula(ws.cell(3, 5), f"={TOTAL_NAME}", EUR).font = BOLD
-    put(ws.cell(3, 6), "engine").font = BOLD
-    formula(ws.cell(3, 7), f"=G{total}", EUR)
+    sheet.text(total, 0, L("All regions"), TOTAL)
+    summed = {j: columns[j].number_format for j in range(3, 9)}
+    for j, fmt in summed.items():
+        values = [r[j].value for r in rows]
+        letter = column(j)
+        sheet.formula(total, j, Formula(f"=SUM({letter}{first_budget + 1}:{letter}{last_budget + 1})", round(sum(values), 2)),
+                      fmt, TOTAL)
+    for j in (1, 2, 9, 10):
+        sheet.value(total, j, None, None, TOTAL)
+    ctx.book.wb.define_name(TOTAL_NAME, f"={name}!$G${total + 1}")
 
-    # The lines: amount = value × count × uptake.
-    heading(ws, line_header - 1, "Lines: amount = your value × count × uptake")
-    columns = [Column("Region"), Column("Line", width=55), Column("Kind"), Column("Path", width=60),
-               Column("Count", COUNT), Column("Value", EUR), Column("Uptake", FACTOR), Column("Amount", EUR)]
+    # The headline and the check at the top.
+    what_if, engine = sum(r[6].value for r in rows), sum(r[7].value for r in rows)
+    sheet.text(COST_ROW, 0, L("Insurer cost, what-if (EUR)"), BOLD)
+    sheet.formula(COST_ROW, 1, Formula(f"=G{total + 1}", round(what_if, 2)), EUR, BOLD)
+    sheet.text(COST_ROW + 1, 0, L("Insurer cost, engine (EUR)"), BOLD)
+    sheet.formula(COST_ROW + 1, 1, Formula(f"=H{total + 1}", round(engine, 2)), EUR)
+    sheet.text(COST_ROW + 2, 0, L("Difference (EUR)"), BOLD)
+    sheet.formula(COST_ROW + 2, 1, Formula(f"=B{COST_ROW + 1}-B{COST_ROW + 2}", round(what_if - engine, 2)), SIGNED_EUR, BOLD)
+    sheet.formula(COST_ROW + 2, 2, Formula(f"=IF(B{COST_ROW + 2}=0,0,B{COST_ROW + 3}/B{COST_ROW + 2})",
+                                           (what_if - engine) / engine if engine else 0.0), SIGNED_PERCENT, BOLD)
+    uptake_flag = _not_used(UPTAKE_ROW, 1)
+    count = "+".join([f"SUM({f})" for f in flags] + [uptake_flag.text[1:]])
+    sheet.text(CHECK_ROW, 0, L("Check"), BOLD)
+    ok, bad = L("All inputs are used."), L("Inputs not used (empty, text or below zero): the engine's value is used for them.")
+    sheet.formula(CHECK_ROW, 2, Formula(f"={count}", 0), COUNT, BOLD)
+    sheet.formula(CHECK_ROW, 1, Formula(f'=IF({cell(CHECK_ROW, 2)}=0,"{ok}","{bad}")', ok), None, CHECK_OK)
+    sheet.ws.conditional_format(CHECK_ROW, 1, CHECK_ROW, 2, {
+        "type": "formula", "criteria": f"={cell(CHECK_ROW, 2, absolute=True)}>0", "format": ctx.book.format(CHECK_BAD)})
+
+    # The lines: amount = value used × count × uptake, for the chosen scenario only.
+    sheet.text(line_head, 0, L("Lines: amount = value used × count × uptake (for the chosen scenario)"), BOLD)
+    columns = [Column(L("Scenario")), Column(L("Region id")), Column(L("Line")), Column(L("Kind")),
+               Column(L("Count"), COUNT), Column(L("Value (EUR)"), EUR), Column(L("Uptake"), FACTOR),
+               Column(L("Amount (EUR)"), EUR)]
     rows = []
-    for r, line in enumerate(drivers.itertuples(index=False), start=line_header + 1):
-        rows.append([line.region, line.line, line.kind, str(line.path), int(line.count),
-                     Formula(f"=$C${input_row[(line.path, line.value)]}"),
-                     Formula(f"={UPTAKE_NAME}*$B${region_row[line.region]}"), Formula(f"=F{r}*E{r}*G{r}")])
-    write_table(ws, "WhatIf_Lines", columns, rows, top=line_header, style="TableStyleLight1")
-    _widths(ws)
-    fit_heights(ws)
-    ws.freeze_panes = "A4"
-    printable(ws)
+    for r, line in enumerate(drivers.itertuples(index=False), start=line_head + 1):
+        key = keys[line.scenario][(line.path, line.value)]
+        amount = float(line.amount) if line.scenario == BASELINE else 0.0
+        rows.append([line.scenario, line.region, line.line, L(KINDS[line.kind]), int(line.count),
+                     Formula(f"=$C${input_row[key] + 1}", used[key]),
+                     Formula(f"={UPTAKE_NAME}*$C${region_row[line.region] + 1}", 1.0),
+                     Formula(f"=IF($A{r + 1}={chosen},F{r + 1}*E{r + 1}*G{r + 1},0)", amount)])
+    sheet.table("WhatIf_Lines", columns, rows, top=line_head, style="Table Style Light 1")
+    sheet.set_width(0, 46)
+    sheet.set_width(2, 14)
+    sheet.ws.freeze_panes(COST_ROW + 3, 0)
+    sheet.ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True})
+    sheet.printable()
 
 
-def _input(cell, value, number_format: str, validation: DataValidation):
-    """An input cell: a value the analyst may change, marked in yellow and checked to be ≥ 0."""
-    put(cell, value, number_format)
-    cell.fill = INPUT_FILL
-    cell.border = INPUT_BORDER
-    validation.add(cell)
-    return cell
+def _used(row: int, col: int, engine: str, value: float) -> Formula:
+    """The value the model uses: the input when it is a number of zero or more, else the engine's."""
+    mine = cell(row, col)
+    return Formula(f"=IF(ISNUMBER({mine}),IF({mine}>=0,{mine},{engine}),{engine})", value)
 
 
-def _widths(ws: Worksheet) -> None:
-    for letter, width in zip("ABCDEFGH", (30, 55, 20, 58, 22, 22, 22, 20), strict=True):
-        ws.column_dimensions[letter].width = width
+def _not_used(row: int, col: int) -> Formula:
+    """1 when the input is emptied, text or below zero (its engine value is used instead), else 0."""
+    mine = cell(row, col)
+    return Formula(f"=IF(ISNUMBER({mine}),IF({mine}>=0,0,1),1)", 0)
+
+
+def _input_status(ctx: Context, row: int, col: int, engine: str, initial: str) -> Formula:
+    """What happened to an input: engine value, your value, or why the engine's value is used instead."""
+    L, mine = ctx.labels, cell(row, col)
+    return Formula(f'=IF(ISBLANK({mine}),"{L("empty: engine value used")}",IF(NOT(ISNUMBER({mine})),'
+                   f'"{L("not a number: engine value used")}",IF({mine}<0,"{L("below zero: engine value used")}",'
+                   f'IF({mine}={engine},"{L("engine value")}","{L("your value")}"))))', initial)
+
+
+def _number_check(ctx: Context, sheet: Sheet, row: int, col: int, engine: float, number_format: str) -> None:
+    """Beside a single input: the value used (column C) and the input's status (column D)."""
+    ctx_labels = ctx.labels
+    sheet.formula(row, 2, _used(row, col, repr(engine), engine), number_format, BOLD)
+    sheet.formula(row, 3, Formula(f'=IF(ISNUMBER({cell(row, col)}),IF({cell(row, col)}>=0,"{ctx_labels("used")}",'
+                                  f'"{ctx_labels("below zero: engine value used")}"),"{ctx_labels("not a number: engine value used")}")',
+                                  ctx_labels("used")))
+
+
+def _validation(ctx: Context) -> dict:
+    L = ctx.labels
+    return {"validate": "decimal", "criteria": ">=", "value": 0, "ignore_blank": True,
+            "error_title": L("Not a valid input"), "error_message": L("Enter a number of zero or more.")}

@@ -46,6 +46,11 @@ class Region:
     total: int
     population: Sourced
     bim_share: Sourced
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, lang: str = "nl") -> str:
+        """The display name in a language of the region data (nl, fr, en)."""
+        return self.names.get(lang, self.name_nl)
 
 
 @dataclass(frozen=True)
@@ -359,9 +364,9 @@ def _build(root: Path, pop_path: Path, pop: dict, use_path: Path, use: dict) -> 
         people = r["population"]
         regions[r["id"]] = Region(r["id"], r["name_nl"], tuple(r.get("aliases", ())), r["community_region"],
                                   dict(people["counts"]), people["total"], _sourced(people, "total"),
-                                  _sourced(r["bim_share"]))
+                                  _sourced(r["bim_share"]), {lang: r[f"name_{lang}"] for lang in ("nl", "fr", "en")})
         by_age[r["id"]] = _spread(pop, r, max_age)
-        for alias in (r["id"], r["name_nl"], *r.get("aliases", ())):
+        for alias in (r["id"], r["name_nl"], r["name_fr"], r["name_en"], *r.get("aliases", ())):
             names.setdefault(_normal(alias), r["id"])
     totals = {t["id"]: _sourced(t, "total") for t in pop.get("totals", [])}
     figures = {name: AgeTable(name, f["description"], f["unit"],
