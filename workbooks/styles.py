@@ -160,6 +160,7 @@ class Sheet:
     spans: dict[tuple[int, int], int] = field(default_factory=dict)
     placed: list[Placed] = field(default_factory=list)
     heights: dict[int, float] = field(default_factory=dict)
+    hidden: set[int] = field(default_factory=set)
     fit: bool = True
 
     def text(self, row: int, col: int, value: str, *styles: dict | None, wrap: bool = False) -> None:
@@ -250,6 +251,10 @@ class Sheet:
     def set_width(self, col: int, width: float) -> None:
         self.widths[col] = width
 
+    def hide(self, first: int, last: int) -> None:
+        """Hide columns (helper values a formula looks up)."""
+        self.hidden.update(range(first, last + 1))
+
     def finish(self) -> None:
         """Column widths from what was written (or as set), then row heights for wrapped text."""
         final: dict[int, float] = {}
@@ -259,11 +264,11 @@ class Sheet:
                 width = min(max(self.shown.get(col, 8), 8), _MAX_WIDTH)
             if width is not None:
                 final[col] = width
-                self.ws.set_column(col, col, width)
+                self.ws.set_column(col, col, width, None, {"hidden": col in self.hidden})
         lines: dict[int, int] = {}
         for (row, col), (shown, bold) in self.wrapped.items():
             width = sum(final.get(c, 8.43) for c in range(col, self.spans.get((row, col), col) + 1))
-            per_line = max(int(width * (1.0 if bold else 1.15)), 1)
+            per_line = max(int(width * (1.1 if bold else 1.25)), 1)
             count = sum(len(textwrap.wrap(part, per_line)) or 1 for part in shown.splitlines())
             lines[row] = max(lines.get(row, 1), count)
         for row, count in lines.items():

@@ -153,7 +153,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
         sheet.ws.data_validation(first_input + i, 1, first_input + i, 1, _validation(ctx))
     input_row = {key: first_input + i for i, key in enumerate(inputs)}
     used = {key: rows[i][2].value for i, key in enumerate(inputs)}
-    sheet.ws.set_column(hidden, hidden + 2 * len(scenarios), None, None, {"hidden": True})
+    sheet.hide(hidden, hidden + 2 * len(scenarios))
     flags = [f"{column(hidden + 2 * len(scenarios))}{first_input + 1}:{column(hidden + 2 * len(scenarios))}{last_input + 1}"]
 
     # Budget per region; its lines are further below.
