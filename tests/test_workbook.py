@@ -157,7 +157,7 @@ def test_cached_comparison_equals_the_engine(values, sim):
 
 def test_pandas_reads_numbers_not_nan(path, sim):
     """pandas.read_excel (openpyxl, cached values) on Comparison and Summary: numbers everywhere a formula is."""
-    summary = pd.read_excel(path, sheet_name="Summary", header=3, nrows=len(sim.scenarios))
+    summary = pd.read_excel(path, sheet_name="Summary", header=3, nrows=len(sim.scenarios), engine="openpyxl")
     assert list(summary["Scenario"]) == [s.id for s in sim.scenarios]
     numeric = summary.drop(columns=["Scenario", "Title"])
     assert not numeric.isna().any().any()
