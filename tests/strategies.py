@@ -50,3 +50,22 @@ def claims_frames(draw, max_patients: int = 12):
         if r.get("group_id"):
             r["co_lead"] = co_lead.setdefault(r["group_id"], r["co_lead"])
     return claims_frame(rows)
+
+
+@st.composite
+def benefit_claims(draw, max_patients: int = 8):
+    """Claims outside the convention only, dense enough to reach the limits a year and in a lifetime."""
+    rows = []
+    for p in range(draw(st.integers(1, max_patients))):
+        birth = START - dt.timedelta(days=draw(st.integers(10 * 365, 40 * 365)))
+        day = START + dt.timedelta(days=draw(st.integers(0, 1500)))
+        mutuality = draw(st.sampled_from(["cm", "solidaris", "lm", "helan", "other"]))
+        for i in range(draw(st.integers(1, 30))):
+            day += dt.timedelta(days=draw(st.sampled_from([0, 1, 7, 14, 30, 100])))
+            rows.append({"claim_id": f"p{p}-{i:02d}", "patient_id": f"p{p}", "birth_date": birth.isoformat(),
+                         "session_date": day.isoformat(), "kind": "individual",
+                         "increased_reimbursement": draw(st.booleans()), "mutuality": mutuality,
+                         "provider": draw(st.sampled_from(["psychotherapist", "psychologist", "orthopedagogue", "coach"])),
+                         "fee_charged": float(draw(st.sampled_from([0, 9.99, 15, 45, 60.5, 75]))),
+                         "earlier_cm_sessions": draw(st.sampled_from([0, 0, 23]))})
+    return claims_frame(rows)

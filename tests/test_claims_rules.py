@@ -201,7 +201,7 @@ def test_cm_one_benefit_per_day_and_none_for_convention_sessions(run):
 
 
 def test_other_mutuality_has_no_scheme(run):
-    out = run([cm("o1", "2023-03-01", 70.0, mutuality="solidaris")])
+    out = run([cm("o1", "2023-03-01", 70.0, mutuality="other")])
     assert out.loc["o1", "reason"] == "no_scheme" and out.loc["o1", "patient_pays"] == 70.0
 
 

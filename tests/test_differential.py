@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
-from strategies import claims_frames
+from hypothesis import strategies as st
+from strategies import benefit_claims, claims_frames
 
 from engine.evaluate import vectorized
 from engine.evaluate.reference import evaluate_reference
@@ -23,14 +24,14 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 @SETTINGS
-@given(claims_frames())
+@given(st.one_of(claims_frames(), benefit_claims()))
 def test_vectorized_equals_reference(policies, frame):
     ref, _ = evaluate_reference(frame, policies)
     same(ref, evaluate_vectorized(frame, policies))
 
 
 @SETTINGS
-@given(claims_frames())
+@given(st.one_of(claims_frames(), benefit_claims()))
 def test_money_invariants(policies, frame):
     out = evaluate_vectorized(frame, policies)
     conv = out[out["insurer_amount"] > 0]

@@ -52,5 +52,6 @@ REASONS = {
     "fee_missing": "a session outside the convention needs fee_charged",
     "lifetime_cap_reached": "the mutuality's lifetime cap of reimbursed sessions is reached",
     "no_benefit_rule": "no benefit rule of the mutuality applies",
+    "year_cap_reached": "the benefit rule's limit of sessions or euros in the calendar year is reached",
 }
 """Stable reason codes; `invalid: …` reasons are added for malformed rows."""

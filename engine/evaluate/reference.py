@@ -63,6 +63,9 @@ class BenefitState:
     youth: bool = False
     reimbursed: int = 0
     paid_days: set = field(default_factory=set)
+    year: int = 0  # the calendar year of the sessions counted in year_sessions and year_amount
+    year_sessions: int = 0
+    year_amount: int = 0  # cents
 
 
 class Evaluation:
@@ -202,11 +205,13 @@ class Evaluation:
         if plan.one_per_day and day in state.paid_days:
             out.reason = "one_session_per_day"
             return out
-        cap = self.value(out, plan.lifetime_cap, day)
-        if earlier + state.reimbursed >= cap:
+        cap = self.value(out, plan.lifetime_cap, day) if plan.lifetime_cap else None
+        if cap is not None and earlier + state.reimbursed >= cap:
             out.reason = "lifetime_cap_reached"
             out.steps.append(f"{earlier} earlier + {state.reimbursed} reimbursed sessions reach the cap {cap}")
             return out
+        if state.year != day.year:
+            state.year, state.year_sessions, state.year_amount = day.year, 0, 0
         ctx = {"youth": state.youth, "increased_reimbursement": claim.increased_reimbursement}
         for benefit in plan.benefits:
             if not holds(benefit.when, ctx, self.policies, day):
@@ -214,13 +219,34 @@ class Evaluation:
             amount = self.benefit_amount(out, benefit, out.fee, day)
             if amount is None:
                 continue
-            out.covered, out.rule, out.supplement = True, benefit.id, amount
             out.steps.append(f"benefit rule '{benefit.id}' ({benefit.label})")
+            left = self.left_this_year(out, benefit, state, day)
+            if left is not None and left <= 0:
+                out.reason = "year_cap_reached"
+                return out
+            amount = amount if left is None else min(amount, left)
+            out.covered, out.rule, out.supplement = True, benefit.id, amount
             state.reimbursed += 1
+            state.year_sessions += 1
+            state.year_amount += amount
             state.paid_days.add(day)
             return out
         out.reason = "no_benefit_rule"
         return out
+
+    def left_this_year(self, out: Outcome, benefit, state: BenefitState, day: dt.date) -> int | None:
+        """Cents the rule may still pay in the session's calendar year (0 when its session limit is reached)."""
+        sessions = self.value(out, benefit.year_sessions, day) if benefit.year_sessions else None
+        amount = self.value(out, benefit.year_amount, day) if benefit.year_amount else None
+        if sessions is not None and state.year_sessions >= sessions:
+            out.steps.append(f"{state.year_sessions} sessions reimbursed in {day.year} reach the limit of {sessions} a year")
+            return 0
+        if amount is None:
+            return None
+        left = cents(amount) - state.year_amount
+        out.steps.append(f"{state.year_amount / 100:.2f} of {amount:.2f} EUR a year reimbursed in {day.year}: "
+                         f"{max(left, 0) / 100:.2f} left")
+        return left
 
     def recognised(self, out: Outcome, plan: Supplementary, provider: str, day: dt.date) -> bool:
         ok = provider in plan.providers and bool(self.value(out, plan.providers[provider], day))

@@ -35,6 +35,7 @@ from engine.policy.rules import CATEGORIES, Convention, Priced, Rules, Supplemen
 
 TEXT_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
 NO_DAY = np.iinfo(np.int32).min  # "no date" in int32 day numbers
+NO_LIMIT = np.iinfo(np.int64).max // 4  # cents: no limit a year
 R = {name: i + 1 for i, name in enumerate(REASONS)}  # reason codes; 0 is "" (covered)
 
 
@@ -724,7 +725,6 @@ def _benefits(c: Claims, rows: np.ndarray, plans: dict[str, tuple[Supplementary,
 def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_charged, epochs: Epochs, out: Output) -> None:
     rows, n = lay.rows, lay.n
     day = c.day[rows]
-    dated = Dated(epochs, day)
     fee_missing = np.isnan(fee_charged[rows])
     fee = np.where(fee_missing, 0, _cents(np.nan_to_num(fee_charged[rows])))
     text = {f: c.text[f].take(rows) for f in ("mutuality", "provider")}
@@ -737,35 +737,47 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
     cap, one_per_day = np.zeros(n), np.zeros(n, bool)
     rule = {True: np.full(n, -1, np.int16), False: np.full(n, -1, np.int16)}
     amount = {True: np.zeros(n, np.int64), False: np.zeros(n, np.int64)}
+    year_sessions = {True: np.full(n, np.inf), False: np.full(n, np.inf)}  # the chosen rule's limits a year
+    year_cents = {True: np.full(n, NO_LIMIT), False: np.full(n, NO_LIMIT)}
     rule_codes = np.zeros(0, np.int32)
     for i, plan in enumerate(plans):
-        on = plan_of == i
-        if not on.any():
+        idx = np.flatnonzero(plan_of == i)
+        if not len(idx):
             continue
-        gap[on] = dated(plan.gap_months)[on]
-        youth_if_start[on] = mask(plan.youth, {"age_at_treatment_start": age}, dated)[on]
-        for provider, path in plan.providers.items():
-            here = on & text["provider"].equals(provider)
-            recognised[here] = dated(path)[here] == 1
-        cap[on] = dated(plan.lifetime_cap)[on]
-        one_per_day[on] = plan.one_per_day
+        here = Dated(epochs, day[idx])  # the plan's claims only: its histories need not cover other plans' dates
+        gap[idx] = here(plan.gap_months)
+        youth_if_start[idx] = mask(plan.youth, {"age_at_treatment_start": age[idx]}, here)
+        provider = text["provider"].take(idx)
+        for name, path in plan.providers.items():
+            hit = provider.equals(name)
+            recognised[idx[hit]] = here(path)[hit] == 1
+        cap[idx] = here(plan.lifetime_cap) if plan.lifetime_cap else np.inf
+        one_per_day[idx] = plan.one_per_day
         offset = len(rule_codes)
         rule_codes = np.r_[rule_codes, out.rules.codes(b.id for b in plan.benefits)]
-        values = [np.where(on, _benefit_amounts(benefit, fee, dated), -1) for benefit in plan.benefits]
+        values = [_benefit_amounts(benefit, fee[idx], here) for benefit in plan.benefits]
+        limits = [_year_limits(benefit, here) for benefit in plan.benefits]
         for youth in (True, False):
-            ctx = {"youth": np.full(n, youth), "increased_reimbursement": c.increased[rows]}
-            for k, (benefit, value) in enumerate(zip(plan.benefits, values, strict=True)):
-                hit = (rule[youth] < 0) & (value >= 0) & mask(benefit.when, ctx, dated)
-                rule[youth][hit], amount[youth][hit] = offset + k, value[hit]
-        out.scheme[rows[on]] = out.schemes.code(plan.id)
+            ctx = {"youth": np.full(len(idx), youth), "increased_reimbursement": c.increased[rows[idx]]}
+            chosen = np.full(len(idx), -1, np.int16)
+            for k, (benefit, value, (sessions, euros)) in enumerate(zip(plan.benefits, values, limits, strict=True)):
+                hit = (chosen < 0) & (value >= 0) & mask(benefit.when, ctx, here)
+                chosen[hit] = offset + k
+                at = idx[hit]
+                amount[youth][at], year_sessions[youth][at], year_cents[youth][at] = value[hit], sessions[hit], euros[hit]
+            rule[youth][idx] = chosen
+        out.scheme[rows[idx]] = out.schemes.code(plan.id)
     # a treatment starts at a patient's first session or after a gap; its youth status holds throughout
     previous = lay.previous(day, NO_DAY)
     seen = previous != NO_DAY
     starts = ~seen | (day > _add_months(np.where(seen, previous, day), gap))
     eligible = recognised & ~fee_missing
     covered, same_day, capped, youth_used = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    year_capped, supplement = np.zeros(n, bool), np.zeros(n, np.int64)
+    year = _per_day(day, lambda d: civil(_as_dates(d))[0])
     p = lay.patients
     youth, reimbursed, last = np.zeros(p, bool), np.zeros(p, np.int64), np.full(p, NO_DAY, np.int32)
+    counted_year, year_count, year_paid = np.zeros(p, year.dtype), np.zeros(p, np.int64), np.zeros(p, np.int64)
     prior = earlier[c.patient[rows]]
     has_rule = {y: rule[y] >= 0 for y in (True, False)}
     for lo, hi, m in lay.steps():
@@ -778,18 +790,39 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
         ok &= ~same
         full = ok & (prior[lo:hi] + reimbursed[:m] >= cap[lo:hi])
         ok &= ~full
-        cov = ok & np.where(young, has_rule[True][lo:hi], has_rule[False][lo:hi])
-        same_day[lo:hi], capped[lo:hi], covered[lo:hi] = same, full, cov
+        has = np.where(young, has_rule[True][lo:hi], has_rule[False][lo:hi])
+        # limits per calendar year: counts restart with the first session of a later year
+        fresh = counted_year[:m] != year[lo:hi]
+        count, paid = np.where(fresh, 0, year_count[:m]), np.where(fresh, 0, year_paid[:m])
+        left = np.where(young, year_cents[True][lo:hi], year_cents[False][lo:hi]) - paid
+        over = ok & has & ((count >= np.where(young, year_sessions[True][lo:hi], year_sessions[False][lo:hi]))
+                           | (left <= 0))
+        cov = ok & has & ~over
+        pay = np.where(cov, np.minimum(np.where(young, amount[True][lo:hi], amount[False][lo:hi]), left), 0)
+        same_day[lo:hi], capped[lo:hi], year_capped[lo:hi], covered[lo:hi] = same, full, over, cov
+        supplement[lo:hi] = pay
         reimbursed[:m] += cov
         np.copyto(last[:m], d, where=cov)
+        np.copyto(year_count[:m], count + 1, where=cov)
+        np.copyto(year_paid[:m], paid + pay, where=cov)
+        np.copyto(counted_year[:m], year[lo:hi], where=cov)
     chosen = np.where(youth_used, rule[True], rule[False])
-    why = np.select([~recognised, fee_missing, same_day, capped, ~covered],
+    why = np.select([~recognised, fee_missing, same_day, capped, year_capped, ~covered],
                     [R["provider_not_recognised"], R["fee_missing"], R["one_session_per_day"], R["lifetime_cap_reached"],
-                     R["no_benefit_rule"]], 0)
+                     R["year_cap_reached"], R["no_benefit_rule"]], 0)
     out.covered[rows] = covered
     out.reason[rows] = why
     out.rule[rows[covered]] = rule_codes[chosen[covered]]
-    out.supplement[rows] = np.where(covered, np.where(youth_used, amount[True], amount[False]), 0)
+    out.supplement[rows] = supplement
+
+
+def _year_limits(benefit, dated: Dated) -> tuple[np.ndarray, np.ndarray]:
+    """A rule's limits per calendar year on each claim's date: sessions (inf: none) and cents (NO_LIMIT: none)."""
+    n = len(dated.days)
+    sessions = dated(benefit.year_sessions) if benefit.year_sessions else np.full(n, np.nan)
+    euros = dated(benefit.year_amount) if benefit.year_amount else np.full(n, np.nan)
+    return (np.where(np.isnan(sessions), np.inf, sessions),
+            np.where(np.isnan(euros), NO_LIMIT, _cents(np.nan_to_num(euros))))
 
 
 def _benefit_amounts(benefit, fee: np.ndarray, dated: Dated) -> np.ndarray:

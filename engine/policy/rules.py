@@ -63,6 +63,8 @@ class Benefit:
     percent: str | None
     cap: str | None
     flat: str | None
+    year_sessions: str | None  # at most this many reimbursed sessions in the session's calendar year
+    year_amount: str | None  # at most this many euros reimbursed in the session's calendar year
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Supplementary:
     end: dt.date | None
     providers: dict[str, str]  # provider kind -> path of its dated 'recognised' flag
     one_per_day: bool
-    lifetime_cap: str
+    lifetime_cap: str | None
     gap_months: str
     youth: Condition
     benefits: tuple[Benefit, ...]
@@ -143,14 +145,23 @@ def _convention(doc: dict, overrides: list[dict]) -> Convention:
 
 def _supplementary(doc: dict) -> Supplementary:
     sid = doc["id"]
+    def path(b: dict, *keys: str) -> str | None:
+        node = b
+        for k in keys:
+            if k not in node:
+                return None
+            node = node[k]
+        return ".".join((sid, "benefits", b["id"], *keys))
     benefits = tuple(
         Benefit(b["id"], b["label"], compile_condition(b["when"], f"{sid}.benefits.{b['id']}.when"),
-                *(f"{sid}.benefits.{b['id']}.{k}" if k in b else None for k in ("percent_of_fee", "cap", "flat")))
+                path(b, "percent_of_fee"), path(b, "cap"), path(b, "flat"),
+                path(b, "per_year", "sessions"), path(b, "per_year", "amount"))
         for b in doc["benefits"])
     return Supplementary(
         sid, doc["mutuality"], *_validity(doc),
         {p: f"{sid}.providers.{p}.recognised" for p in doc["providers"]},
-        doc["one_per_day"]["value"], f"{sid}.lifetime_cap", f"{sid}.treatment.new_after_gap_months",
+        doc["one_per_day"]["value"], f"{sid}.lifetime_cap" if "lifetime_cap" in doc else None,
+        f"{sid}.treatment.new_after_gap_months",
         compile_condition(doc["youth"]["when"], f"{sid}.youth.when"), benefits)
 
 
