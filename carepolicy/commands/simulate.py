@@ -13,8 +13,11 @@ from engine.io.tables import check_output, write_table
 from engine.policy.policies import load_policies
 from engine.simulation.band import band, simulate_seeds
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
+from engine.simulation.years import simulate_years, year_range
 
 EUROS = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
+REGIONAL = ("note: uptake by age is the same in every region: regional differences reflect population structure only "
+            "(age and the share with increased reimbursement)")
 SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",
          "insurer_cost": "insurer EUR", "patient_copay": "co-payments EUR", "cm_supplements": "CM benefit EUR"}
 
@@ -24,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--scenario", "-s", action="append", default=[],
                    help="a bundled scenario name or a scenario file (repeatable; the baseline is always included)")
     p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
+    add_years_options(p)
     p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
     p.add_argument("--seeds", default="1", metavar="N",
@@ -32,6 +36,16 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .xlsx instead of printing it")
     p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
     p.set_defaults(run=run)
+
+
+def add_years_options(p) -> None:
+    """--years and --scheduler, shared by the commands that run grids of simulations."""
+    p.add_argument("--years", metavar="FIRST-LAST",
+                   help="simulate every year of a range, e.g. 2025-2030, each priced by the policies in force on "
+                        "its dates; adds a year column (instead of --year)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the simulations on a running dask scheduler (e.g. tcp://10.0.0.5:8786); "
+                        "default: a local cluster of processes, or this process for a single run")
 
 
 def progress_bar(label: str):
@@ -69,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         seeds = int(args.seeds)
     except ValueError:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
+    if args.years or args.scheduler:
+        return run_years(args, seeds)
     if seeds != 1:
         return run_seeds(args, seeds)
     sim = run_simulation(args)
@@ -93,6 +109,55 @@ def run_seeds(args: argparse.Namespace, seeds: int) -> int:
         return 0
     print(band_summary(table, args.year))
     return 0
+
+
+def run_years(args: argparse.Namespace, seeds: int) -> int:
+    """Several years (or one year on a dask scheduler): the long table to a file, or national totals per year."""
+    years = year_range(args.years) if args.years else [args.year]
+    if args.output:
+        check_output(args.output)
+    label = f"simulating {years[0]}-{years[-1]}" if len(years) > 1 else f"simulating {years[0]}"
+    table = simulate_years(load_policies(args.policy), args.scenario, years=years, seeds=seeds, seed=args.seed,
+                           regions=args.region or None, scheduler=args.scheduler, progress=progress_bar(label))
+    if seeds == 1:
+        table = table.drop(columns="seed")
+    if args.output:
+        path = write_table(table, args.output, EUROS)
+        print(f"wrote {len(table)} rows ({len(years)} years × {seeds} seeds × {table['scenario'].nunique()} scenarios × "
+              f"{table['region'].nunique()} regions) to {path}")
+        return 0
+    print(years_summary(table))
+    return 0
+
+
+def years_summary(table: pd.DataFrame) -> str:
+    """National insurer cost per year and scenario, each scenario's difference to the baseline, and each year's basis."""
+    seeds = sorted(table["seed"].unique()) if "seed" in table else []
+    keys = ["year", "seed"] if seeds else ["year"]
+    nation = table.groupby([*keys, "scenario"], sort=False)["insurer_cost"].sum().unstack("scenario")
+    scenarios = list(table["scenario"].unique())
+    diffs = nation[scenarios[1:]].sub(nation[scenarios[0]], axis=0)
+    mean, dmean = nation.groupby(level="year").mean(), diffs.groupby(level="year").mean()
+    years = list(mean.index)
+    noise = f", mean over seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else ""
+    lines = [f"Simulated {years[0]}–{years[-1]}, {table['region'].nunique()} region(s): national insurer cost (EUR){noise}",
+             "", f"{'year':<6}" + "".join(f"{s:>17}" for s in scenarios) + "".join(f"{s + ' vs base':>26}" for s in scenarios[1:])]
+    for year in years:
+        cells = [f"{mean.loc[year, s]:>17,.0f}" for s in scenarios]
+        for s in scenarios[1:]:
+            cell = f"{dmean.loc[year, s]:+,.0f}"
+            if len(seeds) > 1:
+                spread = diffs.xs(year, level="year")[s]
+                cell += f" [{spread.min():+,.0f}, {spread.max():+,.0f}]"
+            cells.append(f"{cell:>26}")
+        lines.append(f"{year:<6}" + "".join(cells))
+    if "population_basis" in table:
+        lines += ["", "Basis of each year (population; uptake):"]
+        bases = table.drop_duplicates("year")
+        lines += [f"  {r.year}: {r.population_basis}; {r.uptake_basis}" for r in bases.itertuples()]
+    if table["region"].nunique() > 1:
+        lines.append(REGIONAL)
+    return "\n".join(lines)
 
 
 def band_summary(table: pd.DataFrame, year: int) -> str:
@@ -135,6 +200,7 @@ def summary(sim: Simulation) -> str:
         lines += ["", "Insurer cost per region (EUR)", f"{'region':<24}" + "".join(f"{s:>17}" for s in table.columns)]
         for region, row in pd.concat([table, table.sum().to_frame("total").T]).iterrows():
             lines.append(f"{region:<24}" + "".join(f"{_fmt(v, 'EUR'):>17}" for v in row))
+        lines.append(REGIONAL)
     flagged = sim.results[sim.results["cap_exceeded"]]
     for _, row in flagged.iterrows():
         lines.append(f"note: {row['scenario']}, {row['region']}: network average of specialised individual sessions "

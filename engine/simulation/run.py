@@ -109,17 +109,18 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
         if progress:
             progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
-    global _SHARED
-    _SHARED = (loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw)
+    shared = (loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw)
     tick()
-    try:
-        if workers > 1:
+    if workers > 1:
+        global _SHARED
+        _SHARED = shared  # forked workers inherit the drawn claims: nothing is pickled
+        try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 tables = [*_ticking(pool.map(_run_shared, range(len(loaded))), tick)]
-        else:
-            tables = [*_ticking(map(_run_shared, range(len(loaded))), tick)]
-    finally:
-        _SHARED = None
+        finally:
+            _SHARED = None
+    else:  # in-process runs keep their own inputs, so that runs in several threads never mix
+        tables = [*_ticking((_run(shared, i) for i in range(len(loaded))), tick)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     drivers = pd.concat([t[1] for t in tables], ignore_index=True)
     return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers)
@@ -149,8 +150,13 @@ _SHARED: tuple | None = None
 
 
 def _run_shared(index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evaluate and aggregate scenario `index` of the run in progress (in a forked worker, or in-process)."""
-    loaded, applied, drawn, region_ids, data, draw = _SHARED
+    """Evaluate and aggregate scenario `index` of the run in progress, in a forked worker."""
+    return _run(_SHARED, index)
+
+
+def _run(shared: tuple, index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate and aggregate scenario `index` of a run's drawn claims."""
+    loaded, applied, drawn, region_ids, data, draw = shared
     scenario = loaded[index]
     claims, region = drawn[scenario.id]
     policies = applied[scenario.id]

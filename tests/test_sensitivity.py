@@ -1,0 +1,84 @@
+"""Sensitivity: the assumed figures and their ranges come from the data, each is varied alone, the tornado is sorted."""
+
+from __future__ import annotations
+
+import pytest
+
+from carepolicy.cli import main
+from engine.policy.regions import load_regions
+from engine.simulation import sensitivity as module
+from engine.simulation.sensitivity import sensitivity
+from engine.simulation.variation import Variation, assumed_figures
+
+
+@pytest.fixture(scope="module")
+def data(policies):
+    return load_regions(policies.root)
+
+
+def test_every_assumed_figure_is_listed_with_its_range(data):
+    figures = {f.name: f for f in assumed_figures(data)}
+    assumed_tables = {n for n, t in data.figures.items() if t.status == "assumed"}
+    assert assumed_tables <= set(figures)
+    assert {f"{c}/{k}" for (c, k), d in data.sessions.items() if d.status == "assumed"} <= set(figures)
+    assert {n for n, a in data.amounts.items() if a.status == "assumed"} <= set(figures)
+    assert (figures["fee_outside_convention"].low, figures["fee_outside_convention"].high) == (0.77, 1.23)  # its own
+    assert (figures["uptake"].low, figures["uptake"].high) == (0.9, 1.1)  # the file's default
+    assert figures["bim_share"].label == "bim_share (10 regions without their own figure)"
+
+
+def test_a_variation_moves_its_figure_only(data):
+    up = Variation("figure", "uptake", 1.1).apply(data)
+    assert [v for *_, v in up.figure("uptake").rows] == pytest.approx([v * 1.1 for *_, v in data.figure("uptake").rows])
+    assert up.figure("group_share") == data.figure("group_share")
+    assert up.population("limburg") == data.population("limburg")
+    bim = Variation("bim_share", "bim_share", 0.9).apply(data)
+    assert bim.region("limburg").bim_share.value == pytest.approx(data.region("limburg").bim_share.value * 0.9)
+    assert bim.region("brussel").bim_share == data.region("brussel").bim_share  # confirmed: not varied
+    size = Variation("amount", "group_size", 1.1).apply(data)
+    assert size.amount("group_size").value == round(data.amount("group_size").value * 1.1)
+    longer = Variation("sessions", "first_line/individual", 1.1).apply(data)
+    assert longer.distribution("first_line", "individual").mean() == pytest.approx(
+        data.distribution("first_line", "individual").mean() * 1.1)
+
+
+def test_shares_never_exceed_one(data):
+    huge = Variation("figure", "specialised_share", 10).apply(data)
+    assert max(v for *_, v in huge.figure("specialised_share").rows) == 1.0
+
+
+@pytest.fixture(scope="module")
+def result(policies, data):
+    chosen = [f for f in assumed_figures(data) if f.name in ("uptake", "fee_outside_convention", "group_share")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "assumed_figures", lambda _: chosen)
+        yield sensitivity(policies, ["copay-15"], year=2027, regions=["luxemburg"], executor="pool")
+
+
+def test_the_tornado_is_sorted_by_swing_and_moves_the_right_way(result):
+    tornado = result.tornado.set_index("figure")
+    assert list(result.tornado["swing"]) == sorted(result.tornado["swing"], reverse=True)
+    central = result.central.loc["baseline", "mean"]
+    assert tornado.loc["uptake", "baseline_low"] < central < tornado.loc["uptake", "baseline_high"]
+    assert tornado.loc["uptake", "copay-15_low"] > tornado.loc["uptake", "copay-15_high"]  # more patients, more saved
+    # the fee outside the convention moves the CM's benefits, never the insurer's cost
+    assert tornado.loc["fee_outside_convention", "swing"] == 0
+    assert list(result.tornado.columns) == ["figure", "label", "where", "factor_low", "factor_high", "baseline_low",
+                                            "baseline_high", "swing", "copay-15_low", "copay-15_high"]
+
+
+def test_the_central_point_is_the_ordinary_simulation(policies, result):
+    from engine.simulation.run import simulate
+
+    sim = simulate(policies, ["copay-15"], regions=["luxemburg"], year=2027)
+    assert result.central.loc["baseline", "mean"] == round(sim.result("baseline", "insurer_cost"), 2)
+
+
+def test_the_command_prints_the_tornado(capsys, monkeypatch, data):
+    chosen = [f for f in assumed_figures(data) if f.name in ("uptake",)]
+    monkeypatch.setattr(module, "assumed_figures", lambda _: chosen)
+    assert main(["sensitivity", "-s", "copay-15", "--year", "2027", "-r", "luxemburg", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Sensitivity of 2027, mean over seeds 1–2: 1 assumed figures, each varied over its range")
+    assert "sampling noise at the central point" in out
+    assert "\nuptake " in out and "×0.9–1.1" in out
