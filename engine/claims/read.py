@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,14 +46,45 @@ def claims_format(path: Path, role: str) -> str:
 def check_input(path: Path) -> str:
     """The format of an existing, readable claims file; an InputError otherwise."""
     suffix = claims_format(path, "claims")
-    if not path.is_file():
-        raise InputError(f"{display(path)}: expected a claims file, found nothing at this path")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{display(path)}: expected a claims file, found nothing at this path") from None
+    except OSError as exc:
+        raise InputError(f"{display(path)}: expected a claims file that can be read, found {_os_reason(exc)}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{display(path)}: expected a claims file, found {_kind_of(mode)}")
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError as exc:
+        raise InputError(f"{display(path)}: expected a claims file that can be read, found {_os_reason(exc)}") from None
     return suffix
+
+
+def _kind_of(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO); save the claims to a file first"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device, not a file"
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "no permission to read it"
+    return exc.strerror or type(exc).__name__
 
 
 def column_names(path: Path, found: list[str]) -> list[str]:
     """Canonical column names for a file's header; every problem of the header in one InputError."""
     names = [str(name if name is not None else "").strip().lower() for name in found]
+    nul = next((i for i, name in enumerate(names) if "\x00" in name), None)
+    if nul is not None:
+        raise InputError(f"{display(path)}: header: expected column names, found a NUL character in column {nul + 1} "
+                         f"({names[nul][:40]!r}); is the file UTF-16 or binary? save it as CSV UTF-8")
     if {"covered", "reason", "insurer_amount"} <= set(names):
         raise InputError(f"{display(path)}: header: expected a claims file, found the columns of a results file "
                          f"(covered, reason, insurer_amount, ...); evaluate reads claims such as {', '.join(REQUIRED)}")
@@ -103,7 +137,7 @@ def claims_batches(path: Path, rows: int | None) -> Iterator[pa.Table]:
             parquet = pq.ParquetFile(path)
             names = column_names(path, parquet.schema_arrow.names)
             for batch in parquet.iter_batches(batch_size=rows):
-                yield _as_text(_renamed(pa.Table.from_batches([batch]), names))
+                yield _as_text(_renamed(pa.Table.from_batches([batch]), names), path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"{display(path)}: expected a Parquet file, found one that cannot be read "
                              f"({_arrow_message(exc)})") from None
@@ -208,7 +242,7 @@ def _read_parquet(path: Path) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{display(path)}: expected a Parquet file, found one that cannot be read "
                          f"({_arrow_message(exc)})") from None
-    return _as_text(_renamed(table, column_names(path, table.column_names)))
+    return _as_text(_renamed(table, column_names(path, table.column_names)), path)
 
 
 def _arrow_message(exc: Exception) -> str:
@@ -222,10 +256,18 @@ def _renamed(table: pa.Table, names: list[str]) -> pa.Table:
     return table.rename_columns(names)
 
 
-def _as_text(table: pa.Table) -> pa.Table:
+def _as_text(table: pa.Table, path: Path) -> pa.Table:
     """Typed Parquet columns as text: dates and timestamps as YYYY-MM-DD, numbers and booleans as written."""
     columns = []
-    for column in table.columns:
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+                or pa.types.is_floating(kind) or pa.types.is_decimal(kind) or pa.types.is_boolean(kind)
+                or pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_null(kind)):
+            raise InputError(f"{display(path)}: column {name!r}: expected text, numbers, booleans or dates, found "
+                             f"Parquet type {kind}")
         kind = column.type
         if pa.types.is_dictionary(kind):
             column, kind = column.cast(kind.value_type), kind.value_type

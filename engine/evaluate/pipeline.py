@@ -35,6 +35,7 @@ from engine.errors import InputError
 from engine.evaluate.groups import group_problems
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.io.atomic import temporary_folder
+from engine.io.spill import Streams
 from engine.policy.files import display
 from engine.policy.policies import PolicySet
 
@@ -157,46 +158,6 @@ def string_hashes(array: pa.Array) -> np.ndarray:
     return h
 
 
-class _Streams:
-    """Arrow IPC stream files in a folder, one per key, opened on first write."""
-
-    def __init__(self, folder: Path, prefix: str):
-        self.folder, self.prefix = folder, prefix
-        self.writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
-        self.schema: pa.Schema | None = None
-
-    def path(self, key: int) -> Path:
-        return self.folder / f"{self.prefix}-{key}.arrows"
-
-    def write(self, key: int, table: pa.Table) -> None:
-        if self.schema is None:
-            self.schema = table.schema
-        if key not in self.writers:
-            self.writers[key] = pa.ipc.new_stream(self.path(key), self.schema)
-        self.writers[key].write_table(table.cast(self.schema))
-
-    def split(self, table: pa.Table, keys: np.ndarray) -> None:
-        """Write each row of `table` to the stream of its key."""
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        table = table.take(pa.array(order))  # one take, then slices that share its buffers
-        for key in np.unique(sorted_keys):
-            lo, hi = np.searchsorted(sorted_keys, [key, key + 1])
-            self.write(int(key), table.slice(lo, hi - lo))
-
-    def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
-        self.writers.clear()
-
-    def read(self, key: int) -> pa.Table | None:
-        path = self.path(key)
-        if not path.exists():
-            return None
-        with pa.ipc.open_stream(path) as reader:
-            return reader.read_all()
-
-
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     """A normalized frame (or results) as an Arrow table; categoricals become plain text (decoded by Arrow)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -218,7 +179,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int) -> S
     clock = _Clock(summary)
     k = max(2, math.ceil(estimated_rows(claims) / chunk_rows))
     with temporary_folder(out) as folder:
-        home, guests, buckets = _Streams(folder, "home"), _Streams(folder, "guest"), _Streams(folder, "results")
+        home, guests, buckets = Streams(folder, "home"), Streams(folder, "guest"), Streams(folder, "results")
         claim_hashes, group_rows = [], []
         n = 0
         for table in claims_batches(claims, chunk_rows):
@@ -273,7 +234,7 @@ def table_ids(frame: pd.DataFrame, name: str) -> pa.Array:
     return pa.array(frame[name].array, pa.string())
 
 
-def _duplicate_flags(hashes: np.ndarray, home: _Streams, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _duplicate_flags(hashes: np.ndarray, home: Streams, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, messages) of repeated claim ids: rows whose hash repeats are read back and compared exactly."""
     order = np.argsort(hashes, kind="stable")
     sorted_hashes = hashes[order]
@@ -315,7 +276,7 @@ def _flagged(rows: np.ndarray, invalid: np.ndarray, flags: tuple[np.ndarray, np.
     return out
 
 
-def _copy_guests(groups: pd.DataFrame, home: _Streams, guests: _Streams, k: int) -> None:
+def _copy_guests(groups: pd.DataFrame, home: Streams, guests: Streams, k: int) -> None:
     """Copy every claim of a group participant to the partitions of the group's other participants."""
     members = groups.loc[groups["group_id"].astype(str) != "", ["group_id", "patient"]].drop_duplicates()
     if members.empty:

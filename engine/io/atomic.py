@@ -28,7 +28,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     target = Path(target)
     with _output_folder(target) as folder:
         remove_stale(folder, target)
-        with _unwritable(target):
+        with _unwritable(target, replacing=False):
             fd, tmp = tempfile.mkstemp(prefix=file_prefix(), suffix=f"-{target.name}", dir=folder)
             os.close(fd)
         tmp_path = Path(tmp)
@@ -73,8 +73,12 @@ def _output_folder(target: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _unwritable(target: Path, tmp: Path | None = None) -> Iterator[None]:
-    """Turn an operating-system error on the output (or its temporary file) into an InputError."""
+def _unwritable(target: Path, tmp: Path | None = None, replacing: bool = True) -> Iterator[None]:
+    """Turn an operating-system error on the output (or its temporary file) into an InputError.
+
+    `replacing` is false while the temporary file is made: a refusal then is the folder's, whether
+    or not the output exists already.
+    """
     try:
         yield
     except OSError as exc:
@@ -84,7 +88,7 @@ def _unwritable(target: Path, tmp: Path | None = None) -> Iterator[None]:
             raise
         if exc.errno == errno.EROFS:
             found = "a read-only file system"
-        elif exc.errno in (errno.EACCES, errno.EPERM) and target.exists():
+        elif exc.errno in (errno.EACCES, errno.EPERM) and target.exists() and replacing:
             found = "no permission to replace it (is it open in another program, such as Excel?)"
         elif exc.errno in (errno.EACCES, errno.EPERM):
             existing = next((p for p in target.parents if p.exists()), target.parent)
