@@ -6,7 +6,6 @@ import errno
 import os
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -49,18 +48,29 @@ def test_file_where_a_folder_should_be_is_refused(tmp_path, monkeypatch):
         pass
 
 
+def refuse_temporaries(monkeypatch) -> None:
+    """Creating a temporary file or folder of this tool fails as in a folder without write permission."""
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refused(real):
+        def create(path, *args, **kwargs):
+            if os.path.basename(path).startswith(".carepolicy-"):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
+        return create
+
+    monkeypatch.setattr(os, "open", refused(real_open))
+    monkeypatch.setattr(os, "mkdir", refused(real_mkdir))
+
+
 def test_no_permission_names_the_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ro").mkdir()
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied", str(kwargs["dir"]))
-
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    refuse_temporaries(monkeypatch)
     message = r"^ro/out.csv: expected a file that can be written, found no permission to write in ro$"
     with pytest.raises(InputError, match=message), atomic_path(tmp_path / "ro" / "out.csv"):
         pass
-    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
     with pytest.raises(InputError, match="found no permission to write in ro$"), temporary_folder(tmp_path / "ro" / "out.csv"):
         pass
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_atomic import refuse_temporaries
 
 from carepolicy.cli import main
 from engine.claims import read
@@ -93,10 +94,7 @@ def test_an_unwritable_folder_with_an_existing_output_is_named_as_such(tmp_path,
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "r.csv").write_text("previous")
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "out" / ".carepolicy-tmp-1-x-r.csv"))
-
-    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    refuse_temporaries(monkeypatch)
     assert evaluate(capsys, "c.csv", "-o", "out/r.csv") == (
         2, "error: out/r.csv: expected a file that can be written, found no permission to write in out\n")
     assert (tmp_path / "out" / "r.csv").read_text() == "previous"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from engine.errors import InputError
-from engine.io.leftovers import file_prefix, folder_prefix, remove_stale
+from engine.io.leftovers import remove_stale, temporary_name
 from engine.policy.files import display
 
 
@@ -28,14 +28,13 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     target = Path(target)
     with _output_folder(target) as folder:
         remove_stale(folder, target)
-        with _unwritable(target, replacing=False):
-            fd, tmp = tempfile.mkstemp(prefix=file_prefix(), suffix=f"-{target.name}", dir=folder)
-            os.close(fd)
-        tmp_path = Path(tmp)
+        tmp_path = folder / temporary_name("tmp", f"-{target.name}")  # named before it exists: always removed
         try:
+            with _unwritable(target, replacing=False):
+                os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             with _unwritable(target, tmp_path):
                 yield tmp_path
-                os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
+                os.chmod(tmp_path, 0o666 & ~_umask())  # made 0600; give the file the usual permissions
                 os.replace(tmp_path, target)
         finally:
             tmp_path.unlink(missing_ok=True)
@@ -43,13 +42,19 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def temporary_folder(beside: Path | str) -> Iterator[Path]:
-    """A temporary folder in the folder of the output `beside` (for spilled data), removed afterwards."""
+    """A temporary folder in the folder of the output `beside` (for spilled data), removed afterwards.
+
+    Its name is chosen before it is made, so that an interrupt at any moment still removes it.
+    """
     with _output_folder(Path(beside)) as folder:
         remove_stale(folder, Path(beside))
-        with _unwritable(Path(beside)):
-            context = tempfile.TemporaryDirectory(prefix=folder_prefix(), dir=folder)
-        with context as tmp:
-            yield Path(tmp)
+        made = folder / temporary_name("spill")
+        try:
+            with _unwritable(Path(beside)):
+                os.mkdir(made, 0o700)
+            yield made
+        finally:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import sys
 import time
@@ -27,14 +28,13 @@ _LEGACY_SPILL = re.compile(r"^\.carepolicy-[A-Za-z0-9_]{8}$")
 _RANDOM = "[A-Za-z0-9_]{8}"
 
 
-def file_prefix() -> str:
-    """The start of a temporary output file's name (mkstemp adds the random part)."""
-    return f"{PREFIX}tmp-{os.getpid()}-"
+def temporary_name(kind: str, ending: str = "") -> str:
+    """A fresh name `.carepolicy-<kind>-<pid>-<random><ending>` for a temporary file or folder."""
+    token = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{PREFIX}{kind}-{os.getpid()}-{token}{ending}"
 
 
-def folder_prefix() -> str:
-    """The start of a temporary spill folder's name."""
-    return f"{PREFIX}spill-{os.getpid()}-"
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 
 def remove_stale(folder: Path, output: Path | None = None) -> list[str]:
@@ -83,3 +83,4 @@ def _alive(pid: int) -> bool:
     except (ProcessLookupError, OverflowError):
         return False
     return pid > 0
+
