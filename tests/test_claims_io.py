@@ -55,15 +55,15 @@ MALFORMED = [
     ("earlier_cm_sessions", "2.5", "invalid: earlier_cm_sessions: expected a whole number of 0 or more, found '2.5'"),
     ("claim_id", "", "invalid: claim_id: expected a claim id, found ''"),
     ("patient_id", "", "invalid: patient_id: expected a patient id, found ''"),
-    ("claim_id", "=HYPERLINK(\"x\")", "invalid: claim_id: expected text that is not a formula (no leading =, +, @ or -) "
-                                       "and has no control characters, found '=HYPERLINK(\"x\")'"),
-    ("patient_id", "+32", "invalid: patient_id: expected text that is not a formula"),
-    ("group_id", "@SUM(1)", "invalid: group_id: expected text that is not a formula"),
-    ("mutuality", "-cm", "invalid: mutuality: expected text that is not a formula"),
-    ("provider", "=1+1", "invalid: provider: expected text that is not a formula"),
-    ("care", "=A1", "invalid: care: expected text that is not a formula"),
-    ("patient_id", "p\x01", "invalid: patient_id: expected text that is not a formula (no leading =, +, @ or -) "
-                            "and has no control characters, found 'p\\x01'"),
+    ("claim_id", "=HYPERLINK(\"x\")", "invalid: claim_id: expected a plain number or text that is not a formula (no leading "
+                                       "=, +, @ or -) and has no control or text-direction characters, found '=HYPERLINK(\"x\")'"),
+    ("patient_id", "+32", "invalid: patient_id: expected a plain number or text that is not a formula"),
+    ("group_id", "@SUM(1)", "invalid: group_id: expected a plain number or text that is not a formula"),
+    ("mutuality", "-cm", "invalid: mutuality: expected a plain number or text that is not a formula"),
+    ("provider", "=1+1", "invalid: provider: expected a plain number or text that is not a formula"),
+    ("care", "=A1", "invalid: care: expected a plain number or text that is not a formula"),
+    ("patient_id", "p\x01", "invalid: patient_id: expected a plain number or text that is not a formula (no leading "
+                            "=, +, @ or -) and has no control or text-direction characters, found 'p\\x01'"),
 ]
 
 
@@ -241,7 +241,7 @@ def test_xlsx_input_with_datetimes_numbers_blank_rows_and_formula_text(tmp_path)
     assert list(frame["claim_id"]) == ["c1", "c2", "=1+1"] and list(frame["row"]) == [1, 2, 3]
     assert frame.loc[0, "patient_id"] == "123" and frame.loc[0, "birth_date"] == pd.Timestamp("1990-05-01")
     assert frame.loc[0, "fee_charged"] == 80 and frame.loc[0, "invalid"] == ""
-    assert frame.loc[2, "invalid"].startswith("invalid: claim_id: expected text that is not a formula")
+    assert frame.loc[2, "invalid"].startswith("invalid: claim_id: expected a plain number or text that is not a formula")
 
 
 def results_of(policies, n: int = 300) -> pd.DataFrame:

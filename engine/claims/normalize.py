@@ -1,12 +1,13 @@
 """Text claims tables to the normalized claims frame of engine/claims/contract.py, without a Python loop per row.
 
-Each column is trimmed; code columns (kind, network, care, co_lead, setting, mutuality, provider,
+Each column is trimmed of spaces; code columns (kind, network, care, co_lead, setting, mutuality, provider,
 increased_reimbursement) are case-insensitive. Dates, codes and numbers are parsed once per
 distinct value (a million claims have a few thousand distinct dates), then spread to the rows.
 A malformed row is kept: `invalid` names its first bad column (in column order), what was expected
 and what was found, and `row` gives its data row number. Text that a spreadsheet would run as a
-formula (starting with =, +, @, or - followed by a non-digit) or that holds control characters is
-malformed in every column.
+formula (starting with =, +, @ or -), unless it is a plain number such as -5 or 75,50, or that holds a
+control character (TAB, LF and CR included) or a text-direction mark (U+202E and kin) is malformed in
+every column. Values are trimmed of spaces only.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ from engine.claims.read import IDENTIFIERS as IDS
 CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-UNSAFE = r"^([=+@]|-[^0-9])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-UNSAFE_RE = re.compile(UNSAFE)
-UNSAFE_TEXT = "text that is not a formula (no leading =, +, @ or -) and has no control characters"
+HIDDEN = "\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Control characters (TAB, LF and CR too) and the marks that reverse or isolate text direction (U+202E and kin)."""
+UNSAFE = f"^[=+@-]|[{HIDDEN}]"
+"""A formula trigger at the start, or a hidden character anywhere: unsafe unless the value is a PLAIN_NUMBER."""
+PLAIN_NUMBER = r"^-?[0-9]+([.,][0-9]+)?$"
+UNSAFE_RE, PLAIN_NUMBER_RE = re.compile(UNSAFE), re.compile(PLAIN_NUMBER)
+UNSAFE_TEXT = ("a plain number or text that is not a formula (no leading =, +, @ or -) and has no control or "
+               "text-direction characters")
+SPACE = " "
+"""What values are trimmed of: spaces only, so that a TAB, LF or CR at either end stays visible and is refused."""
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AMOUNT = re.compile(r"-?\d+(\.\d+|,\d{1,2})?")  # a decimal comma takes at most two digits: "1,000" is ambiguous
 COUNT = re.compile(r"\d+")
@@ -151,7 +159,7 @@ def _encoded(table: pa.Table, name: str, n: int) -> Encoded:
     column = column.unify_dictionaries().combine_chunks() if column.num_chunks else column.combine_chunks()
     if not isinstance(column, pa.DictionaryArray):
         column = column.dictionary_encode()
-    return Encoded(column.indices.to_numpy(zero_copy_only=False), [v.strip() for v in column.dictionary.to_pylist()])
+    return Encoded(column.indices.to_numpy(zero_copy_only=False), [v.strip(SPACE) for v in column.dictionary.to_pylist()])
 
 
 def _plain(table: pa.Table, name: str, n: int) -> Plain:
@@ -160,8 +168,8 @@ def _plain(table: pa.Table, name: str, n: int) -> Plain:
     array = table.column(name).combine_chunks()
     if pa.types.is_dictionary(array.type):
         array = array.cast(pa.string())
-    if _has_bytes(array, b" \t\r\n\x0b\x0c"):
-        array = pc.utf8_trim_whitespace(array)
+    if _has_bytes(array, SPACE.encode()):
+        array = pc.utf8_trim(array, SPACE)
     return Plain(array)
 
 
@@ -180,18 +188,25 @@ def _has_bytes(array: pa.Array, wanted: bytes) -> bool:
     return bool(len(offsets) > 1 and lookup[data[offsets[0]: offsets[-1]]].any())
 
 
+def is_unsafe(value: str) -> bool:
+    """Whether a trimmed value is neither a plain number nor free of formula triggers and hidden characters."""
+    return UNSAFE_RE.search(value) is not None and PLAIN_NUMBER_RE.match(value) is None
+
+
 def _unsafe(column: Encoded | Plain) -> np.ndarray:
     if isinstance(column, Encoded):
-        return column.rows([UNSAFE_RE.search(v) is not None for v in column.values]).astype(bool)
+        return column.rows([is_unsafe(v) for v in column.values]).astype(bool)
     array = column.array
     data, offsets = string_buffers(array)
     length = np.diff(offsets)
     first = np.where(length > 0, data[np.minimum(offsets[:-1], len(data) - 1)] if len(data) else 0, 0)
-    second = np.where(length > 1, data[np.minimum(offsets[:-1] + 1, len(data) - 1)] if len(data) else 0, 0)
-    digit = (second >= ord("0")) & (second <= ord("9"))
-    bad = np.isin(first, np.frombuffer(b"=+@", np.uint8)) | ((first == ord("-")) & (length > 1) & ~digit)
-    if _has_bytes(array, bytes(range(32)) + b"\x7f"):
-        bad |= pc.match_substring_regex(array, UNSAFE).to_numpy(zero_copy_only=False)
+    bad = np.isin(first, np.frombuffer(b"=+@", np.uint8))
+    candidates = first == ord("-")
+    if _has_bytes(array, bytes(range(32)) + b"\x7f\xd8\xe2"):  # ASCII controls; lead bytes of U+061C, U+200E-U+2069
+        candidates |= pc.match_substring_regex(array, f"[{HIDDEN}]").to_numpy(zero_copy_only=False)
+    if candidates.any():
+        plain = pc.match_substring_regex(array, PLAIN_NUMBER).to_numpy(zero_copy_only=False)
+        bad |= candidates & ~plain
     return bad
 
 
