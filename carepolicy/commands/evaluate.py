@@ -29,6 +29,8 @@ def register(sub) -> None:
                         "would not fit in memory)")
     p.add_argument("--memory", type=int, metavar="MIB",
                    help="memory budget in MiB that decides chunking (default: half the available memory)")
+    p.add_argument("--keep-input", action="store_true",
+                   help="carry the input's columns into the results, as input_<column>, after the result columns")
     p.set_defaults(run=run)
 
 
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--memory: expected a number of MiB of 1 or more, found {args.memory}")
     policies = policies_for(args.policy, args.scenario)
     memory = args.memory * (1 << 20) if args.memory is not None else None
-    summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory)
+    summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory,
+                            keep_input=args.keep_input)
     print(report(summary, args.claims, args.output, policies.scenario))
     if summary.invalid:
         print(f"{summary.invalid:,} malformed row(s) kept in {display(args.output)} with covered false and reason "

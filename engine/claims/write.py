@@ -30,6 +30,8 @@ EURO_FORMAT = '#,##0.00 "€"'
 XLSX_DATA_ROWS = 1_048_575
 """Rows a spreadsheet holds under its header row (Excel's sheet limit, 2**20 rows)."""
 DATE_FORMAT = "yyyy-mm-dd"
+XLSX_BLOCK = 10_000
+"""Rows converted to Python values at a time while writing xlsx."""
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
 
 
@@ -59,10 +61,11 @@ def _day(values: pd.Series) -> pa.Array:
     return pa.array(days, pa.date32(), mask=np.isnat(days))
 
 
-def results_table(results: pd.DataFrame, exact: bool) -> pa.Table:
-    """A results frame (with `row`) as an Arrow table: amounts as decimals (`exact`) or floats rounded to cents."""
+def results_table(results: pd.DataFrame, exact: bool, extra: list[str] = ()) -> pa.Table:
+    """A results frame (with `row`) as an Arrow table: amounts as decimals (`exact`) or floats rounded to cents;
+    `extra` columns (the input's, kept) as text."""
     columns = {}
-    for name in OUTPUT_COLUMNS:
+    for name in [*OUTPUT_COLUMNS, *extra]:
         values = results[name]
         if name == "row":
             columns[name] = pa.array(values.to_numpy(np.int64))
@@ -80,16 +83,20 @@ def results_table(results: pd.DataFrame, exact: bool) -> pa.Table:
 class ResultsWriter:
     """Appends results frames, in order, to one output file that appears only when complete."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, keep_input: Path | None = None):
+        """`keep_input`: the claims file whose columns follow the results, as `input_<column>` text (the
+        results must then be written in input order, every row once)."""
         self.path = Path(path)
         self.suffix = claims_format(self.path, "results")
         self._stack = contextlib.ExitStack()
         self._sink = None
+        self._input = _InputRows(Path(keep_input)) if keep_input is not None else None
 
     def __enter__(self) -> ResultsWriter:
         tmp = self._stack.enter_context(atomic_path(self.path))
         try:
-            self._sink = SINKS[self.suffix](tmp, self.path)
+            extra = self._input.columns if self._input is not None else []
+            self._sink = SINKS[self.suffix](tmp, self.path, extra)
         except BaseException as failure:
             self._stack.__exit__(type(failure), failure, failure.__traceback__)
             raise
@@ -97,7 +104,14 @@ class ResultsWriter:
 
     def write(self, results: pd.DataFrame) -> None:
         """Append the next rows of results (columns `row` and RESULT_COLUMNS)."""
+        if self._input is not None:
+            results = self._input.beside(results)
         self._sink.write(results)
+
+    def add_sheet(self, name: str, frame: pd.DataFrame) -> None:
+        """Add a table as a further sheet after the results; only an .xlsx file has sheets, other formats skip it."""
+        if self.suffix == ".xlsx":
+            self._sink.add_sheet(name, frame)
 
     def __exit__(self, kind, exc, tb) -> None:
         """Close the sink and publish the file; a failure here (or before) leaves the previous file as it was."""
@@ -126,21 +140,21 @@ class _ArrowSink:
 
     exact = True  # amounts as exact decimals (CSV) or as floats rounded to the cent (Parquet)
 
-    def __init__(self, tmp: Path, target: Path):
-        self.tmp, self.writer = tmp, None
+    def __init__(self, tmp: Path, target: Path, extra: list[str]):
+        self.tmp, self.writer, self.extra = tmp, None, extra
 
     def _open(self, schema: pa.Schema):
         raise NotImplementedError
 
     def write(self, results: pd.DataFrame) -> None:
-        table = results_table(results, exact=self.exact)
+        table = results_table(results, exact=self.exact, extra=self.extra)
         if self.writer is None:
             self.writer = self._open(table.schema)
         self.writer.write_table(table)
 
     def close(self) -> None:
         if self.writer is None:
-            self.write(_empty_results())
+            self.write(_empty_results().assign(**dict.fromkeys(self.extra, "")))
         self.writer.close()
 
     def abort(self) -> None:
@@ -162,48 +176,103 @@ class _ParquetSink(_ArrowSink):
 
 
 class _XlsxSink:
-    def __init__(self, tmp: Path, target: Path):
-        from openpyxl import Workbook
+    """Results streamed into a workbook by xlsxwriter in constant-memory mode (each row goes to disk as it is
+    written), with a frozen header and an Excel table (filter buttons, banded rows); text is always text.
+
+    xlsxwriter refuses add_table() in constant-memory mode only because a table may rewrite cells; the
+    table here is added at the end over the rows already written, with the same header, so the check is
+    lifted for that one call.
+    """
+
+    def __init__(self, tmp: Path, target: Path, extra: list[str]):
+        import xlsxwriter
 
         self.tmp, self.target = tmp, target
-        self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet("results")
-        self.sheet.append(OUTPUT_COLUMNS)
+        self.book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
+                                                   "strings_to_numbers": False, "strings_to_urls": False})
+        self.euro = self.book.add_format({"num_format": EURO_FORMAT})
+        self.day = self.book.add_format({"num_format": DATE_FORMAT})
+        self.sheet = self.book.add_worksheet("results")
+        self.sheet.freeze_panes(1, 0)
+        self.columns = [*OUTPUT_COLUMNS, *extra]
+        self.sheet.write_row(0, 0, self.columns)
         self.rows = 0
+        self.extra: list[tuple[str, pd.DataFrame]] = []
 
     def write(self, results: pd.DataFrame) -> None:
-        self.rows += len(results)
-        if self.rows > XLSX_DATA_ROWS:
+        if self.rows + len(results) > XLSX_DATA_ROWS:
             raise InputError(f"{display(self.target)}: expected at most {XLSX_DATA_ROWS:,} result rows, "
                              f"the most a sheet holds under its header, found more; write .csv or .parquet instead")
-        columns = []
-        for name in OUTPUT_COLUMNS:
+        for start in range(0, len(results), XLSX_BLOCK):  # a block at a time: memory stays flat however many rows
+            self._write_block(results.iloc[start: start + XLSX_BLOCK])
+
+    def _write_block(self, results: pd.DataFrame) -> None:
+        sheet, columns = self.sheet, []
+        for name in self.columns:
             values = results[name]
             if name in AMOUNTS:
-                columns.append([self._formatted(v, EURO_FORMAT) for v in (cents(values) / 100).tolist()])
+                columns.append((sheet.write_number, (cents(values) / 100).tolist(), self.euro))
             elif name == "period_start":
                 days = values.to_numpy().astype("datetime64[D]")
-                columns.append([None if np.isnat(d) else self._formatted(d.item(), DATE_FORMAT) for d in days])
-            elif name in ("row", "covered"):
-                columns.append(values.tolist())
+                columns.append((sheet.write_datetime, [None if np.isnat(d) else d.item() for d in days], self.day))
+            elif name == "row":
+                columns.append((sheet.write_number, values.to_numpy(np.int64).tolist(), None))
+            elif name == "covered":
+                columns.append((sheet.write_boolean, values.to_numpy(bool).tolist(), None))
             else:
-                columns.append([text_cell(self.sheet, v) for v in values.astype(object).tolist()])
-        for row in zip(*columns, strict=True):
-            self.sheet.append(row)
+                columns.append((sheet.write_string, [v if isinstance(v, str) and v else None
+                                                     for v in values.astype(object).tolist()], None))
+        _rows(self.rows + 1, columns)
+        self.rows += len(results)
 
-    def _formatted(self, value, number_format: str):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self.sheet, value=value)
-        cell.number_format = number_format
-        return cell
+    def add_sheet(self, name: str, frame: pd.DataFrame) -> None:
+        """A further sheet (a summary table, say), written after the results."""
+        self.extra.append((name, frame))
 
     def close(self) -> None:
-        self.book.save(self.tmp)
+        _as_table(self.sheet, "results", self.columns, self.rows)
+        for name, frame in self.extra:
+            sheet = self.book.add_worksheet(name)
+            sheet.freeze_panes(1, 0)
+            sheet.write_row(0, 0, [str(c) for c in frame.columns])
+            columns = []
+            for column in frame.columns:
+                values = frame[column]
+                if pd.api.types.is_bool_dtype(values):
+                    columns.append((sheet.write_boolean, values.tolist(), None))
+                elif pd.api.types.is_numeric_dtype(values):
+                    columns.append((sheet.write_number, [None if v != v else v for v in values.tolist()], None))
+                else:
+                    columns.append((sheet.write_string, [None if v is None or v != v else str(v) for v in values.tolist()], None))
+            _rows(1, columns)
+            _as_table(sheet, name, [str(c) for c in frame.columns], len(frame))
+        self.book.close()
 
     def abort(self) -> None:
-        """End the sheet's row stream now, rather than when it is garbage-collected after its file is gone."""
-        self.sheet.close()
+        """Let go of the workbook without saving it (the caller removes the file)."""
+        self.book.fileclosed = True  # xlsxwriter's destructor otherwise complains about an unsaved workbook
+
+
+def _rows(first: int, columns: list[tuple]) -> None:
+    """Write rows from `first` down, row by row as constant-memory mode needs: each column is (write method,
+    values, cell format); None leaves a cell empty."""
+    for i, row in enumerate(zip(*(values for _, values, _ in columns), strict=True), start=first):
+        for j, (value, (write, _, cell_format)) in enumerate(zip(row, columns, strict=True)):
+            if value is not None:
+                write(i, j, value, cell_format)
+
+
+def _as_table(sheet, name: str, columns: list[str], rows: int) -> None:
+    """Make the header and `rows` rows below it an Excel table; a header alone gets filter buttons."""
+    if not rows:
+        sheet.autofilter(0, 0, 0, len(columns) - 1)
+        return
+    sheet.constant_memory = False  # see _XlsxSink
+    try:
+        sheet.add_table(0, 0, rows, len(columns) - 1, {"name": name, "style": "Table Style Light 9",
+                                                        "columns": [{"header": c} for c in columns]})
+    finally:
+        sheet.constant_memory = True
 
 
 def text_cell(sheet, value):
@@ -215,6 +284,33 @@ def text_cell(sheet, value):
         cell.data_type = "s"
         return cell
     return value
+
+
+class _InputRows:
+    """The text columns of a claims file, handed out in order beside the results of the same rows."""
+
+    def __init__(self, claims: Path):
+        from engine.claims.read import claims_batches, read_claims_table
+
+        whole = claims.suffix.lower() == ".xlsx"
+        self._batches = iter([read_claims_table(claims)]) if whole else claims_batches(claims, XLSX_BLOCK * 10)
+        self._pending = next(self._batches, None)
+        self.names = self._pending.column_names if self._pending is not None else []
+        self.columns = [f"input_{name}" for name in self.names]
+
+    def beside(self, results: pd.DataFrame) -> pd.DataFrame:
+        """`results` with the input columns of the same number of next rows."""
+        parts, need = [], len(results)
+        while need:
+            if self._pending is None or self._pending.num_rows == 0:
+                self._pending = next(self._batches)
+                continue
+            take = self._pending.slice(0, need)
+            parts.append(take)
+            self._pending, need = self._pending.slice(take.num_rows), need - take.num_rows
+        rows = pa.concat_tables([p.cast(parts[0].schema) for p in parts]) if parts else None
+        kept = {f"input_{n}": (rows.column(n).cast(pa.string()).to_pandas().array if rows is not None else []) for n in self.names}
+        return results.assign(**kept)
 
 
 SINKS = {".csv": _CsvSink, ".parquet": _ParquetSink, ".xlsx": _XlsxSink}
