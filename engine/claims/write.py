@@ -179,9 +179,7 @@ class _XlsxSink:
     """Results streamed into a workbook by xlsxwriter in constant-memory mode (each row goes to disk as it is
     written), with a frozen header and an Excel table (filter buttons, banded rows); text is always text.
 
-    xlsxwriter refuses add_table() in constant-memory mode only because a table may rewrite cells; the
-    table here is added at the end over the rows already written, with the same header, so the check is
-    lifted for that one call.
+    The table is added at the end over the rows already written, with the same header (see _as_table).
     """
 
     def __init__(self, tmp: Path, target: Path, extra: list[str]):
@@ -263,16 +261,25 @@ def _rows(first: int, columns: list[tuple]) -> None:
 
 
 def _as_table(sheet, name: str, columns: list[str], rows: int) -> None:
-    """Make the header and `rows` rows below it an Excel table; a header alone gets filter buttons."""
+    """Make the header and `rows` rows below it an Excel table; a header alone gets filter buttons.
+
+    xlsxwriter's add_table() keeps an entry per cell of the table (to detect overlaps), gigabytes for
+    a million rows, and refuses constant-memory mode; so the table is declared over the first row of
+    data, with constant-memory lifted for that one call, and its range then widened to every row.
+    """
+    from xlsxwriter.utility import xl_range
+
     if not rows:
         sheet.autofilter(0, 0, 0, len(columns) - 1)
         return
-    sheet.constant_memory = False  # see _XlsxSink
+    sheet.constant_memory = False
     try:
-        sheet.add_table(0, 0, rows, len(columns) - 1, {"name": name, "style": "Table Style Light 9",
-                                                        "columns": [{"header": c} for c in columns]})
+        sheet.add_table(0, 0, 1, len(columns) - 1, {"name": name, "style": "Table Style Light 9",
+                                                     "columns": [{"header": c} for c in columns]})
     finally:
         sheet.constant_memory = True
+    table, whole = sheet.tables[-1], xl_range(0, 0, rows, len(columns) - 1)
+    table["range"] = table["a_range"] = table["autofilter"] = whole
 
 
 def text_cell(sheet, value):
