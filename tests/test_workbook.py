@@ -307,3 +307,34 @@ def test_parameters_show_one_value_in_force_per_day(book):
     for key, spans in periods.items():
         spans.sort()
         assert all(a[1] < b[0] for a, b in pairwise(spans)), (key, spans)
+
+
+def impact_by_age(sim) -> pd.DataFrame:
+    """An impact table by age band as engine.simulation.impact gives it (hand-made: copay-15 hurts adults only)."""
+    rows = []
+    for scenario in [s.id for s in sim.scenarios[1:]]:
+        for band_id, better, worse in (("0-14", 0, 0), ("18-23", 0, 0), ("26-44", 0, 1200), ("45-64", 0, 800)):
+            worse = worse if scenario == "copay-15" else 0
+            rows.append({"scenario": scenario, "age_band": band_id, "patients": 2000, "better_off": better,
+                         "worse_off": worse, "unchanged": 2000 - better - worse, "out_of_pocket_change": 4.0 * worse,
+                         "mean_change_better_off": None, "mean_change_worse_off": 4.0 if worse else None,
+                         "insurer_cost_change": -4.0 * worse, "supplement_change": 0.0, "sessions_change": 0,
+                         "refused_change": 0})
+    return pd.DataFrame(rows)
+
+
+def test_winners_and_losers_when_an_impact_table_is_given(sim, tmp_path):
+    path = write_workbook(sim, tmp_path / "impact.xlsx", impact=impact_by_age(sim))
+    book, values = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    assert book.sheetnames[:5] == ["Summary", "Read me", "Comparison", "Winners and losers", "What-if"]
+    rows = {r["Scenario"]: r for r in table_rows(values["Summary"], "Summary")}
+    assert (rows["copay-15"]["Patients better off"], rows["copay-15"]["Patients worse off"]) == (0, 2000)
+    assert (rows["index-2pct"]["Patients better off"], rows["index-2pct"]["Patients worse off"]) == (0, 0)
+    sentence = next(c.value for r in values["Summary"].iter_rows() for c in r
+                    if isinstance(c.value, str) and c.value.startswith("Adult co-payment EUR 15:"))
+    assert "0 patients are better off and 2,000 worse off." in sentence
+    ws = book["Winners and losers"]
+    assert len(ws._charts) == 1 and ws._charts[0].anchor._from.row == 3
+    groups = table_rows(ws, "Winners")
+    assert groups[2]["Group"] == "copay-15 · 26-44" and groups[2]["Worse off"] == 1200
+    assert ws.tables["Winners"].ref.startswith(f"A{ws._charts[0].anchor.to.row + 2}")

@@ -26,27 +26,33 @@ from workbooks.results import ResultsLayout, quoted, results_sheet
 from workbooks.styles import Book
 from workbooks.summary import summary_sheet
 from workbooks.whatif import whatif_sheet
+from workbooks.winners import winners_sheet
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 DEFAULT_PATH = GENERATED / "comparison.xlsx"
-ORDER = ("Summary", "Read me", "Comparison", "What-if", "Scenarios", "Parameters", "Regions", "Utilisation", "Results")
+ORDER = ("Summary", "Read me", "Comparison", "Winners and losers", "What-if", "Scenarios", "Parameters", "Regions",
+         "Utilisation", "Results")
 
 
 def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, band: pd.DataFrame | None = None,
-                   seeds: int = 1, lang: str = "en") -> bytes:
+                   seeds: int = 1, lang: str = "en", impact: pd.DataFrame | None = None) -> bytes:
     """The comparison workbook of a simulation, as the bytes of an .xlsx file.
 
-    `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given.
+    `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given; `impact`, an
+    impact table by age band (scenario, age_band, patients, better_off, worse_off, ...), adds the Winners
+    and losers sheet and the patients better and worse off on Summary.
     """
     buffer = io.BytesIO()
     labels = Labels(lang)
     book = Book(buffer)
     generated = generated or dt.datetime.now().astimezone()
-    ctx = Context(book, sim, labels, generated, band=band, seeds=seeds)
+    ctx = Context(book, sim, labels, generated, band=band, seeds=seeds, impact=impact)
     layout = _layout(ctx)
     summary_sheet(ctx, layout)
-    readme_sheet(ctx, [labels(name) for name in ORDER])
+    readme_sheet(ctx, [labels(name) for name in ORDER if impact is not None or name != "Winners and losers"])
     comparison_sheet(ctx, layout)
+    if impact is not None:
+        winners_sheet(ctx, impact)
     whatif_sheet(ctx, layout)
     scenarios_sheet(ctx)
     parameters_sheet(ctx)
@@ -66,9 +72,10 @@ def _layout(ctx: Context) -> ResultsLayout:
 
 
 def write_workbook(sim: Simulation, path: Path | str = DEFAULT_PATH, generated: dt.datetime | None = None, *,
-                   band: pd.DataFrame | None = None, seeds: int = 1, lang: str = "en") -> Path:
+                   band: pd.DataFrame | None = None, seeds: int = 1, lang: str = "en",
+                   impact: pd.DataFrame | None = None) -> Path:
     """Build and write the workbook atomically: the target is replaced only by a complete file."""
-    data = build_workbook(sim, generated, band=band, seeds=seeds, lang=lang)
+    data = build_workbook(sim, generated, band=band, seeds=seeds, lang=lang, impact=impact)
     path = Path(path)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)

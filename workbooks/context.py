@@ -23,7 +23,7 @@ class Context:
     generated: dt.datetime
     band: pd.DataFrame | None = None
     seeds: int = 1
-    impact: dict[str, pd.DataFrame] = field(default_factory=dict)
+    impact: pd.DataFrame | None = None
     nation: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:

@@ -14,8 +14,8 @@ from engine.simulation.run import METRICS
 from workbooks.context import Context
 from workbooks.results import ResultsLayout, header, metric_format
 from workbooks.styles import (
-    BOLD,
     FONT,
+    HEADING,
     NOTE,
     PERCENT,
     SIGNED_EUR,
@@ -97,7 +97,7 @@ def _quoted(text: str) -> str:
 def _drivers(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) -> tuple[int, int, int]:
     """Per scenario the change in insurer cost split by driver, in EUR million; returns (header, first, last) rows."""
     L = ctx.labels
-    sheet.text(top, 0, L("Change in insurer cost against the baseline, by cost driver"), BOLD)
+    sheet.text(top, 0, L("Change in insurer cost against the baseline, by cost driver"), HEADING)
     head = top + 1
     columns = [Column(L("Scenario")), *[Column(f"{L(label)} ({L('EUR million')})", SIGNED_MILLION)
                                          for _, _, label in DRIVERS],
@@ -138,7 +138,7 @@ def _drivers_chart(ctx: Context, sheet: Sheet, head: int, first: int, last: int)
 def _per_inhabitant(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) -> tuple[int, int, int]:
     """Per region the change in insurer cost per inhabitant for each scenario; returns (header, first, last) rows."""
     L, sim = ctx.labels, ctx.sim
-    sheet.text(top, 0, L("Change in insurer cost per inhabitant against the baseline, by region"), BOLD)
+    sheet.text(top, 0, L("Change in insurer cost per inhabitant against the baseline, by region"), HEADING)
     head = top + 1
     columns = [Column(L("Region")), *[Column(f"{s} ({L('EUR per inhabitant')})", SIGNED_EUR) for s in ctx.others]]
     base = _quoted(BASELINE)
@@ -177,7 +177,7 @@ def _per_inhabitant_chart(ctx: Context, sheet: Sheet, head: int, first: int, las
 
 def _national(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) -> int:
     L = ctx.labels
-    sheet.text(top, 0, L("National totals (all simulated regions)"), BOLD)
+    sheet.text(top, 0, L("National totals (all simulated regions)"), HEADING)
     head = top + 1
     base_row = head + 1
     columns, rows = [Column(L("Scenario"))], [[s] for s in ctx.scenarios]
@@ -220,7 +220,7 @@ def _region_block(ctx: Context, sheet: Sheet, layout: ResultsLayout, metric: str
     """A block region × scenario of one metric, the differences against the baseline, and a total row."""
     L = ctx.labels
     fmt = metric_format(metric)
-    sheet.text(top, 0, L("{metric} per region", metric=header(ctx, metric)), BOLD)
+    sheet.text(top, 0, L("{metric} per region", metric=header(ctx, metric)), HEADING)
     head = top + 1
     columns = [Column(L("Region")), *[Column(s, fmt) for s in ctx.scenarios],
                *[Column(f"{s} {L('vs baseline')}", fmt) for s in ctx.others]]

@@ -13,7 +13,7 @@ from engine.errors import ResolveError
 from engine.policy.dated import DatedValue, Entry
 from engine.policy.scenarios import BASELINE, Scenario
 from workbooks.context import Context
-from workbooks.styles import ASSUMED, BOLD, CHANGED, COUNT, DATE, FACTOR, SHARE, Column
+from workbooks.styles import ASSUMED, CHANGED, COUNT, DATE, FACTOR, HEADING, SHARE, Column
 
 ASSUMED_STATUS = "assumed"
 SHARE_UNITS = ("rate", "share")
@@ -80,7 +80,7 @@ def parameters_sheet(ctx: Context) -> None:
     L, sim = ctx.labels, ctx.sim
     sheet = ctx.book.sheet(L("Parameters"))
     sheet.text(0, 0, L("Values in force during {year}, per scenario; a period runs from its first to its last day. "
-                       "Green: changed by the scenario; orange: assumed.", year=sim.year), BOLD)
+                       "Green: changed by the scenario; orange: assumed.", year=sim.year), HEADING)
     columns = [Column(L("Scenario")), Column(L("Path"), wrap=True, width=52), Column(L("Value")), Column(L("Unit")),
                Column(L("From"), DATE), Column(L("To"), DATE), Column(L("Status")), Column(L("Source")),
                Column(L("Source title"), wrap=True, width=48), Column(L("Changed by scenario")),
@@ -146,7 +146,7 @@ def utilisation_sheet(ctx: Context) -> None:
     L, regions = ctx.labels, ctx.sim.regions
     sheet = ctx.book.sheet(L("Utilisation"))
     sheet.text(0, 0, L("Utilisation assumptions of {year}: the same in every region unless a scenario changes them "
-                       "(see the Scenarios sheet)", year=regions.year), BOLD)
+                       "(see the Scenarios sheet)", year=regions.year), HEADING)
     columns = [Column(L("Figure")), Column(L("Ages from"), COUNT), Column(L("Ages to"), COUNT), Column(L("Value")),
                Column(L("Unit")), Column(L("Status")), Column(L("Source")), Column(L("Source title"), wrap=True, width=40),
                Column(L("Description"), wrap=True, width=50), Column(L("Note"), wrap=True, width=50)]

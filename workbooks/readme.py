@@ -17,6 +17,8 @@ SHEETS = {
     "Read me": "this sheet",
     "Comparison": "charts of the differences against the baseline, then national totals and region-by-region "
                   "differences, as formulas over Results",
+    "Winners and losers": "per scenario and age band, the patients better and worse off than under the baseline, "
+                          "with a chart",
     "What-if": "a scenario's budget as a formula model: change an amount or an uptake factor and see the budget move",
     "Scenarios": "each scenario's changes to dated policy values and to utilisation assumptions, with the value each "
                  "change results in and its source",

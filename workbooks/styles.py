@@ -169,7 +169,8 @@ class Sheet:
         prefix = {"quote_prefix": True} if value.startswith(_FORMULA_STARTS) else None
         style = [*styles, prefix, WRAP if wrap else None]
         self.ws.write_string(row, col, value, self.book.format(*style))
-        self._note(row, col, value, wrap, any(s and s.get("bold") for s in styles))
+        if not any(s in (TITLE, HEADING, NOTE) for s in styles):  # titles and notes run over the next columns
+            self._note(row, col, value, wrap, any(s and s.get("bold") for s in styles))
 
     def value(self, row: int, col: int, value, number_format: str | None = None, *styles: dict | None,
               wrap: bool = False) -> None:

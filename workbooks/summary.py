@@ -13,6 +13,7 @@ from workbooks.context import Context
 from workbooks.inputs import source_title
 from workbooks.results import ResultsLayout
 from workbooks.styles import BOLD, COUNT, HEADING, MILLION, NOTE, SIGNED_MILLION, SIGNED_PERCENT, TITLE, Column, Formula
+from workbooks.winners import national_winners
 
 PUBLISHED_BUDGET = ("budget-2023", "budget-youth-2024")
 """The targets of the region data that make up the published yearly budget of the convention."""
@@ -48,7 +49,8 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
                     Column(L("Seed band of the change, high (EUR million)"), SIGNED_MILLION, width=13)]
     columns += [Column(L("Change in co-payments (EUR million)"), SIGNED_MILLION, width=13),
                 Column(L("Change in CM supplements (EUR million)"), SIGNED_MILLION, width=13)]
-    if ctx.impact:
+    winners = national_winners(ctx.impact) if ctx.impact is not None else {}
+    if winners:
         columns += [Column(L("Patients better off"), COUNT, width=11), Column(L("Patients worse off"), COUNT, width=11)]
     head = 3
     base = '"' + BASELINE + '"'
@@ -69,9 +71,8 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
             row += [low / 1e6, high / 1e6]
         row += [_change(layout, "patient_copay", ref, base, ctx.change(scenario, "patient_copay")),
                 _change(layout, "cm_supplements", ref, base, ctx.change(scenario, "cm_supplements"))]
-        if ctx.impact:
-            better, worse = _winners(ctx, scenario)
-            row += [better, worse]
+        if winners:
+            row += list(winners.get(scenario, (0, 0)))
         rows.append(row)
     _, last = sheet.table("Summary", columns, rows, top=head)
 
@@ -103,13 +104,6 @@ def _band(ctx: Context) -> dict[str, tuple[float, float]] | None:
     return {r.scenario: (float(r.low), float(r.high)) for r in rows.itertuples(index=False)}
 
 
-def _winners(ctx: Context, scenario: str) -> tuple[int | None, int | None]:
-    table = ctx.impact.get(scenario)
-    if table is None:
-        return None, None
-    return int(table["better_off"].sum()), int(table["worse_off"].sum())
-
-
 def headline(ctx: Context, scenario: str, band: dict[str, tuple[float, float]] | None) -> str:
     """One sentence on a scenario, written from its figures."""
     L, lang, year = ctx.labels, ctx.labels.lang, ctx.sim.year
@@ -135,8 +129,9 @@ def headline(ctx: Context, scenario: str, band: dict[str, tuple[float, float]] |
         text += " " + L("Patients pay EUR {amount} million more in co-payments.", amount=number(copay, 1, lang))
     elif round(copay, 1) < 0:
         text += " " + L("Patients pay EUR {amount} million less in co-payments.", amount=number(-copay, 1, lang))
-    if ctx.impact and scenario in ctx.impact:
-        better, worse = _winners(ctx, scenario)
+    winners = national_winners(ctx.impact) if ctx.impact is not None else {}
+    if scenario in winners:
+        better, worse = winners[scenario]
         text += " " + L("{better} patients are better off and {worse} worse off.",
                         better=number(better, 0, lang), worse=number(worse, 0, lang))
     if band is not None and scenario in band:

@@ -29,6 +29,7 @@ from workbooks.styles import (
     COUNT,
     EUR,
     FACTOR,
+    HEADING,
     INPUT,
     NOTE,
     SIGNED_EUR,
@@ -120,7 +121,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
 
     # Inputs: one per key, with the engine's value of every scenario in hidden columns at the right.
     top = COST_ROW + 5
-    sheet.text(top, 0, L("Amounts per unit"), BOLD)
+    sheet.text(top, 0, L("Amounts per unit"), HEADING)
     head = top + 1
     hidden = 7
     columns = [Column(L("Amount"), wrap=True, width=46), Column(L("Your value (EUR)"), EUR, width=14),
@@ -158,7 +159,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
 
     # Budget per region; its lines are further below.
     top = last_input + 3
-    sheet.text(top, 0, L("Budget per region"), BOLD)
+    sheet.text(top, 0, L("Budget per region"), HEADING)
     budget_head = top + 1
     line_head = budget_head + len(regions) + 5
     line_rows = len(drivers)
@@ -223,7 +224,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
         "type": "formula", "criteria": f"={cell(CHECK_ROW, 2, absolute=True)}>0", "format": ctx.book.format(CHECK_BAD)})
 
     # The lines: amount = value used × count × uptake, for the chosen scenario only.
-    sheet.text(line_head, 0, L("Lines: amount = value used × count × uptake (for the chosen scenario)"), BOLD)
+    sheet.text(line_head, 0, L("Lines: amount = value used × count × uptake (for the chosen scenario)"), HEADING)
     columns = [Column(L("Scenario")), Column(L("Region id")), Column(L("Line")), Column(L("Kind")),
                Column(L("Count"), COUNT), Column(L("Value (EUR)"), EUR), Column(L("Uptake"), FACTOR),
                Column(L("Amount (EUR)"), EUR)]
