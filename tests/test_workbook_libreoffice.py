@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 from libreoffice import recalculate, soffice
-from test_workbook import ODD_TITLE, small_simulation
+from test_workbook import ODD_TITLE, small_simulation, table_rows
 
 from engine.simulation.run import national
 from workbooks.comparison import write_workbook
@@ -35,15 +35,6 @@ def written(sim, tmp_path_factory):
     path = write_workbook(sim, folder / "comparison.xlsx")
     return (openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True),
             openpyxl.load_workbook(recalculate(path, folder / "recalculated"), data_only=True), path)
-
-
-def table_rows(ws, name: str) -> list[dict]:
-    """The rows of an Excel table as dicts by header."""
-    cells = list(ws[ws.tables[name].ref]) if name in ws.tables else None
-    if cells is None:
-        raise KeyError(name)
-    heads = [c.value for c in cells[0]]
-    return [dict(zip(heads, (c.value for c in row), strict=True)) for row in cells[1:]]
 
 
 def changed_whatif(written, tmp_path, change) -> openpyxl.Workbook:
