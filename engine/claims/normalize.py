@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 
 from engine.claims.contract import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
 from engine.claims.read import IDENTIFIERS as IDS
+from engine.limits import limits
 
 CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")
@@ -42,8 +44,6 @@ SPACE = " "
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AMOUNT = re.compile(r"-?\d+(\.\d+|,\d{1,2})?")  # a decimal comma takes at most two digits: "1,000" is ambiguous
 COUNT = re.compile(r"\d+")
-FIRST_DAY = pd.Timestamp.min.ceil("D").date()
-LAST_DAY = pd.Timestamp.max.floor("D").date()
 SHOWN = 60
 
 
@@ -94,7 +94,11 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     for name in DATES:
         out[name], bad = _by_value(text[name], _date, np.datetime64("NaT", "D"))
         out[name] = out[name].astype("datetime64[ns]")
-        checks.append(Check(name, bad | text[name].rows([v == "" for v in text[name].values]), "a date YYYY-MM-DD"))
+        outside = text[name].rows([_outside(v) for v in text[name].values]).astype(bool)
+        checks.append(Check(name, (bad | text[name].rows([v == "" for v in text[name].values])) & ~outside,
+                            "a date YYYY-MM-DD"))
+        checks.append(Check(name, outside, f"a date from {limits().first_date} to {limits().last_date} "
+                                           "(the dates carepolicy supports)"))
     before = out["session_date"] < out["birth_date"]
     birth = out["birth_date"]
     checks.append(Check("session_date", before, lambda i: f"a date on or after birth_date {str(birth[i])[:10]}"))
@@ -107,7 +111,10 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     out["increased_reimbursement"], bad = _by_value(text["increased_reimbursement"], _boolean, False)
     checks.append(Check("increased_reimbursement", bad, "true/false, 1/0 or yes/no"))
     out["fee_charged"], bad = _by_value(text["fee_charged"], _amount, np.nan)
-    checks.append(Check("fee_charged", bad, "an amount of 0 or more, like 75.50 or 75,50, without thousands separators"))
+    large = text["fee_charged"].rows([_too_large(v) for v in text["fee_charged"].values]).astype(bool)
+    checks.append(Check("fee_charged", bad & ~large, "an amount of 0 or more, like 75.50 or 75,50, without thousands separators"))
+    checks.append(Check("fee_charged", large, f"an amount of at most {limits().largest_amount_eur:,} "
+                                              "(the largest amount carepolicy takes)"))
     out["earlier_cm_sessions"], bad = _by_value(text["earlier_cm_sessions"], _count, 0)
     out["earlier_cm_sessions"] = out["earlier_cm_sessions"].astype(np.int64)
     checks.append(Check("earlier_cm_sessions", bad, "a whole number of 0 or more"))
@@ -229,7 +236,16 @@ def _date(text: str) -> tuple[np.datetime64, bool]:
         day = dt.date.fromisoformat(text)
     except ValueError:
         return bad
-    return (np.datetime64(day, "D"), True) if FIRST_DAY <= day <= LAST_DAY else bad
+    return (np.datetime64(day, "D"), True) if limits().first_date <= day <= limits().last_date else bad
+
+
+def _outside(text: str) -> bool:
+    """A valid date that the engine does not support."""
+    try:
+        day = dt.date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
+    except ValueError:
+        return False
+    return day is not None and not limits().first_date <= day <= limits().last_date
 
 
 def _boolean(text: str) -> tuple[bool, bool]:
@@ -240,8 +256,15 @@ def _boolean(text: str) -> tuple[bool, bool]:
 def _amount(text: str) -> tuple[float, bool]:
     if not AMOUNT.fullmatch(text):
         return np.nan, False
+    if _too_large(text):
+        return np.nan, False
     value = float(text.replace(",", "."))
     return (value, True) if value >= 0 else (np.nan, False)
+
+
+def _too_large(text: str) -> bool:
+    """An amount above the largest one carepolicy takes (compared exactly, before any float)."""
+    return bool(AMOUNT.fullmatch(text)) and Decimal(text.replace(",", ".")) > limits().largest_amount_eur
 
 
 def _count(text: str) -> tuple[int, bool]:

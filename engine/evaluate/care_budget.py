@@ -14,6 +14,7 @@ import pandas as pd
 
 from engine.dates import add_months, parse_date
 from engine.errors import InputError, ResolveError, did_you_mean
+from engine.limits import limits
 from engine.money import cents
 from engine.policy.dated import Resolved
 from engine.policy.policies import PolicySet
@@ -77,6 +78,11 @@ def schedule(policies: PolicySet, application_date: dt.date | str, setting: str,
     doc = allowance_doc(policies, allowance)
     day = _date(application_date)
     count = _months(months)
+    last = limits().last_date
+    room = (last.year - day.year) * 12 + last.month - day.month
+    if count > room:
+        raise InputError(f"months: expected at most {room} (a schedule ends by {last}, the last date carepolicy "
+                         f"supports), found {count}")
     setting = _name("setting", setting, list(doc["payment"]["settings"]))
     proofs = {p["id"]: p for p in doc["proofs"]}
     proof_id = _name("proof", proof, list(proofs))

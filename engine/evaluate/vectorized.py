@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.claims.contract import REASONS, RESULT_COLUMNS
-from engine.dates import add_months_days, civil
+from engine.dates import add_months_days, ages_on, civil
 from engine.errors import ResolveError
 from engine.evaluate.groups import MISSING_GROUP, inconsistent_groups, share_cents
 from engine.money import percent_of
@@ -69,14 +69,8 @@ def _coded(column: pd.Series, rows: np.ndarray | None = None) -> Coded:
 
 
 def _ages(birth: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Age in whole years on each day (int32 day numbers), through per-day tables of year and month-day."""
-    def year_and_day(d):
-        def parts(x):
-            year, month, day = civil(_as_dates(x))
-            return np.stack([year, month * 32 + day]).astype(np.int16)
-        return _per_day(d, parts, axis=1)
-    (by, bmd), (sy, smd) = year_and_day(birth), year_and_day(days)
-    return (sy - by - (smd < bmd)).astype(np.int16)
+    """Age in whole years on each day (int32 day numbers): the one age computation of engine.dates."""
+    return ages_on(_as_dates(birth), _as_dates(days)).astype(np.int16)
 
 
 def _per_day(days: np.ndarray, fn, axis: int = 0) -> np.ndarray:
