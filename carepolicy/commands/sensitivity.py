@@ -63,11 +63,12 @@ def summary(result: Sensitivity) -> str:
         lines.append("sampling noise at the central point (lowest – highest over the seeds): " + "; ".join(
             f"{s} {c.loc[s, 'low']:,.0f} – {c.loc[s, 'high']:,.0f}" for s in result.scenarios))
     others = [s for s in result.scenarios if s != BASELINE]
-    head = f"{'figure':<44}{'range':>13}{'baseline low':>15}{'baseline high':>15}{'swing':>12}"
+    width = max(len("figure"), *(len(f.label) for f in result.figures)) + 2
+    head = f"{'figure':<{width}}{'range':>13}{'baseline low':>15}{'baseline high':>15}{'swing':>12}"
     head += "".join(f"{s + ' low':>20}{s + ' high':>20}" for s in others)
     lines += ["", head]
     for r in result.tornado.to_dict("records"):
         span = f"×{r['factor_low']:g}–{r['factor_high']:g}"
-        line = f"{r['label'][:43]:<44}{span:>13}{r['baseline_low']:>15,.0f}{r['baseline_high']:>15,.0f}{r['swing']:>12,.0f}"
+        line = f"{r['label']:<{width}}{span:>13}{r['baseline_low']:>15,.0f}{r['baseline_high']:>15,.0f}{r['swing']:>12,.0f}"
         lines.append(line + "".join(f"{r[s + '_low']:>+20,.0f}{r[s + '_high']:>+20,.0f}" for s in others))
     return "\n".join(lines)
