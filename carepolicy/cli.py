@@ -1,4 +1,8 @@
-"""The `carepolicy` command: one sub-command per module in carepolicy/commands."""
+"""The `carepolicy` command: one sub-command per module in carepolicy/commands.
+
+Command modules import only the standard library and carepolicy.options at their top, and the
+engine inside `run`, so that `carepolicy --help` starts without loading pandas.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,8 @@ import sys
 from collections.abc import Iterator
 
 import carepolicy.commands
-from engine.errors import CarePolicyError, PolicyError
 
-ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "validate"]
+ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "list", "validate"]
 
 
 def command_names() -> list[str]:
@@ -30,11 +33,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
 
 
+class _Version(argparse.Action):
+    """--version: the installed package's version, looked up only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import version
+
+        parser.exit(0, f"carepolicy {version('carepolicy')}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = _Parser(
         prog="carepolicy",
         description="Policy-as-data for Belgian psychological care: validate, evaluate, simulate, compare.")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in command_names():
         module = importlib.import_module(f"carepolicy.commands.{name.replace('-', '_')}")
@@ -43,8 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one sub-command; user errors print one line per problem and exit non-zero, never a traceback."""
+    """Run one sub-command; user errors print one line per problem and exit non-zero, never a traceback.
+
+    Output piped into a program that stops reading (`| head -3`) ends the command quietly with 0.
+    """
     args = build_parser().parse_args(argv)
+    try:
+        code = _run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader has gone: later writes (and the interpreter's final flush) go to /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.errors import CarePolicyError, PolicyError
+
     try:
         with _terminate_as_interrupt():
             return args.run(args)
@@ -55,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
 
 
 @contextlib.contextmanager
