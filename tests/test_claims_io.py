@@ -36,9 +36,10 @@ def csv_file(path: Path, rows: list[dict], header: list[str] = HEADER, sep: str 
 
 
 MALFORMED = [
-    ("birth_date", "1990-02-30", "invalid: birth_date: expected a date YYYY-MM-DD, found '1990-02-30'"),
-    ("session_date", "04/03/2024", "invalid: session_date: expected a date YYYY-MM-DD, found '04/03/2024'"),
-    ("session_date", "", "invalid: session_date: expected a date YYYY-MM-DD, found ''"),
+    ("birth_date", "1990-02-30", "invalid: birth_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found '1990-02-30'"),
+    ("session_date", "2024/03/04", "invalid: session_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found '2024/03/04'"),
+    ("session_date", "31/02/2024", "invalid: session_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found '31/02/2024'"),
+    ("session_date", "", "invalid: session_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found ''"),
     ("session_date", "1989-12-31", "invalid: session_date: expected a date on or after birth_date 1990-05-01, "
                                    "found '1989-12-31'"),
     ("kind", "solo", "invalid: kind: expected individual|group, found 'solo'"),
@@ -48,7 +49,7 @@ MALFORMED = [
     ("setting", "school", "invalid: setting: expected standard|clb_location|clb_employed or empty, found 'school'"),
     ("co_lead", "nurse", "invalid: co_lead: expected psychologist|doctor|other or empty, found 'nurse'"),
     ("increased_reimbursement", "maybe",
-     "invalid: increased_reimbursement: expected true/false, 1/0 or yes/no, found 'maybe'"),
+     "invalid: increased_reimbursement: expected yes/no (true/false, 1/0, waar/onwaar, ja/nee, vrai/faux, oui/non), found 'maybe'"),
     ("fee_charged", "-5", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50, "
                           "without thousands separators, found '-5'"),
     ("fee_charged", "12 EUR", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50"),
@@ -92,7 +93,7 @@ def test_repeated_claim_id_marks_the_later_rows_only(tmp_path, policies):
 
 def test_a_row_reports_its_first_bad_column(tmp_path):
     frame = read_normalized(csv_file(tmp_path / "c.csv", [{**GOOD, "kind": "solo", "care": "x", "birth_date": "?"}]))
-    assert frame.loc[0, "invalid"] == "invalid: birth_date: expected a date YYYY-MM-DD, found '?'"
+    assert frame.loc[0, "invalid"] == "invalid: birth_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found '?'"
 
 
 @pytest.mark.parametrize(("text", "value"), [("true", True), ("FALSE", False), ("1", True), ("0", False),
@@ -220,7 +221,7 @@ def test_parquet_with_typed_columns(tmp_path):
     frame = read_normalized(tmp_path / "c.parquet")
     assert list(frame["claim_id"]) == ["1", "2"]
     assert frame.loc[0, "birth_date"] == pd.Timestamp("1990-05-01") and frame.loc[0, "invalid"] == ""
-    assert frame.loc[1, "invalid"] == "invalid: birth_date: expected a date YYYY-MM-DD, found ''"
+    assert frame.loc[1, "invalid"] == "invalid: birth_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found ''"
     assert list(frame["increased_reimbursement"]) == [True, False] and frame.loc[0, "fee_charged"] == 75.0
     assert frame.loc[0, "earlier_cm_sessions"] == 3
 

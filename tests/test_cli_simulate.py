@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from carepolicy import progress
 from carepolicy.cli import main
-from carepolicy.commands import simulate as simulate_command
+from carepolicy.progress import progress_bar
 
 
 def test_prints_national_totals_and_regions(capsys):
@@ -69,8 +70,8 @@ def test_progress_bar_draws_only_on_a_terminal_after_a_second(monkeypatch, tty, 
     err = _Terminal() if tty else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     clock = iter([0.0] + [t for t, _ in steps])
-    monkeypatch.setattr(simulate_command.time, "monotonic", lambda: next(clock))
-    show = simulate_command.progress_bar("run")
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    show = progress_bar("run")
     for _, fraction in steps:
         show(fraction)
     assert err.getvalue() == drawn

@@ -141,7 +141,7 @@ def test_value_command(capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     ([FEE, "2021-08-31"], "error: riziv-psy-2021.tariff.rows.individual.fee: no value on 2021-08-31"),
-    ([FEE, "2024-13-01"], "error: DATE: expected a date YYYY-MM-DD, found '2024-13-01'"),
+    ([FEE, "2024-13-01"], "error: DATE: expected a date YYYY-MM-DD or DD/MM/YYYY, found '2024-13-01'"),
     (["riziv-psy-2021.tarif.rows.individual.fee", "2024-01-01"], "did you mean 'riziv-psy-2021.tariff.rows.individual.fee'"),
 ])
 def test_value_command_refuses_with_one_line(capsys, args, message):

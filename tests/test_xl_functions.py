@@ -63,7 +63,8 @@ def test_dates_come_as_datetimes_text_or_defaults():
     assert convert.day(dt.date(2024, 6, 1), "d") == dt.date(2024, 6, 1)
     assert convert.day(None, "d", dt.date(2000, 1, 1)) == dt.date(2000, 1, 1)
     assert convert.day([[JUNE_2024]], "d") == dt.date(2024, 6, 1)
-    for bad, shown in ((True, "TRUE"), ("01/06/2024", "'01/06/2024'"), ("", "an empty cell")):
+    assert convert.day("01/06/2024", "d") == convert.day("1/6/2024", "d") == dt.date(2024, 6, 1)  # Belgian Excel text
+    for bad, shown in ((True, "TRUE"), ("2024/06/01", "'2024/06/01'"), ("31/06/2024", "'31/06/2024'"), ("", "an empty cell")):
         with pytest.raises(InputError, match=f"d: expected a date .* found {shown}"):
             convert.day(bad, "d")
     with pytest.raises(InputError, match="d: expected a single cell, found a range of 2 cells"):
@@ -86,7 +87,7 @@ def test_numbers_flags_and_text():
         assert convert.flag(true, "f") is True
     for false in (False, 0.0, 0, "false", "no", "onwaar", None, ""):
         assert convert.flag(false, "f") is False
-    with pytest.raises(InputError, match="f: expected TRUE or FALSE .*found 2"):
+    with pytest.raises(InputError, match=r"^f: expected yes/no \(true/false, 1/0, waar/onwaar, ja/nee, vrai/faux, oui/non\), found 2$"):
         convert.flag(2.0, "f")
     assert convert.text(24.0, "t") == "24" and convert.text("  group ", "t") == "group"
     with pytest.raises(InputError, match="t: expected a value, found an empty cell"):
@@ -185,7 +186,7 @@ def test_cp_policies_lists_every_loaded_file():
     (lambda: fx.CP_PARAM(FEE, 60.0), ("on_date:", "1900-02-29")),
     (lambda: fx.CP_PARAM(FEE, "2010-01-01"), ("no value on 2010-01-01",)),
     (lambda: fx.CP_PARAM(None), ("path: expected a value, found an empty cell",)),
-    (lambda: fx.CP_COPAY(30.0, "individual", 2.0), ("increased: expected TRUE or FALSE",)),
+    (lambda: fx.CP_COPAY(30.0, "individual", 2.0), ("increased: expected yes/no (true/false, 1/0",)),
     (lambda: fx.CP_COPAY(30.0, "individual", None, None, JUNE_2024, "school"), ("setting: expected one of",)),
     (lambda: fx.CP_QUOTA("adult", "first_line", "individual"), ("network:", "did you mean 'adults'?")),
 ])

@@ -18,16 +18,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.claims.normalize import AMOUNT
+from engine.cells import DECIMAL, FLAG_HELP, read_date, read_flag
 from engine.dates import age_on
 from engine.errors import InputError
 
 _EPOCH = dt.date(1899, 12, 30)  # serial 0 in Excel's 1900 date system, for serials after 1900-02-28
 _FAKE_LEAP_DAY = 60  # Excel's serial for 1900-02-29, a day that does not exist
 _LAST_SERIAL = (dt.date(9999, 12, 31) - _EPOCH).days
-_TRUE = {"true", "yes", "y", "1", "waar", "ja", "vrai", "oui"}
-_FALSE = {"false", "no", "n", "0", "onwaar", "nee", "faux", "non"}
-DATE_HELP = "a date (a date cell, a date serial number or YYYY-MM-DD text)"
+DATE_HELP = "a date (a date cell, a date serial number or YYYY-MM-DD or DD/MM/YYYY text)"
 OLDEST_AGE = 130
 """A number up to this is an age in years; a larger one is a birth date's serial number."""
 
@@ -92,7 +90,7 @@ def date_to_serial(day: dt.date) -> int:
 
 
 def day(value: Any, name: str, default: dt.date | None = None) -> dt.date:
-    """A date argument: a datetime, a serial number or ISO text; an empty cell gives `default`."""
+    """A date argument: a datetime, a serial number or date text (see engine.cells); an empty cell gives `default`."""
     value = single(value, name)
     if is_empty(value):
         if default is None:
@@ -106,10 +104,10 @@ def day(value: Any, name: str, default: dt.date | None = None) -> dt.date:
         raise InputError(f"{name}: expected {DATE_HELP}, found {shown(value)}")
     if isinstance(value, int | float | np.integer | np.floating):
         return serial_to_date(float(value), name)
-    try:
-        return dt.datetime.fromisoformat(str(value).strip()).date()
-    except ValueError:
-        raise InputError(f"{name}: expected {DATE_HELP}, found {shown(value)}") from None
+    found = read_date(str(value))
+    if found is None:
+        raise InputError(f"{name}: expected {DATE_HELP}, found {shown(value)}")
+    return found
 
 
 def integer(value: Any, name: str, default: int | None = None) -> int:
@@ -133,7 +131,7 @@ def _numeric(value: Any, name: str, default: float | None, expected: str) -> flo
         return default
     if isinstance(value, bool | np.bool_ | dt.date):
         raise InputError(f"{name}: expected {expected}, found {shown(value)}")
-    if isinstance(value, str) and "," in value and not AMOUNT.fullmatch(value.strip()):
+    if isinstance(value, str) and "," in value and not DECIMAL.fullmatch(value.strip()):
         raise InputError(f"{name}: expected {expected} without thousands separators (a decimal comma takes at most "
                          f"two digits), found {shown(value)}")
     try:
@@ -165,7 +163,7 @@ def age(value: Any, name: str, on: dt.date) -> int:
 
 
 def flag(value: Any, name: str, default: bool = False) -> bool:
-    """A yes/no argument: TRUE/FALSE, 1/0 or text such as 'yes'; an empty cell gives `default`."""
+    """A yes/no argument: TRUE/FALSE, 1/0 or a yes/no word of Dutch, French or English Excel; an empty cell gives `default`."""
     value = single(value, name)
     if is_empty(value):
         return default
@@ -173,10 +171,10 @@ def flag(value: Any, name: str, default: bool = False) -> bool:
         return bool(value)
     if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
         return bool(value)
-    word = str(value).strip().lower()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise InputError(f"{name}: expected TRUE or FALSE (or 1/0), found {shown(value)}")
+    found = read_flag(str(value))
+    if found is None:
+        raise InputError(f"{name}: expected {FLAG_HELP}, found {shown(value)}")
+    return found
 
 
 def rows(value: Any, name: str) -> list[list[Any]]:

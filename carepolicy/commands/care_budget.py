@@ -5,35 +5,34 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from engine.claims.read import claims_format
-from engine.evaluate.care_budget import OUTPUT_COLUMNS, CareBudget, schedule
-from engine.io.atomic import atomic_path
-from engine.policy.files import display
-from engine.policy.policies import load_policies
-
-PARQUET_SCHEMA = pa.schema([("month", pa.string()), ("amount", pa.float64()), ("payment_date", pa.date32())])
+from carepolicy import options
 
 
 def register(sub) -> None:
-    p = sub.add_parser("care-budget", help="the care budget schedule of one person: months, amounts, payment dates")
+    p = sub.add_parser("care-budget", help="the care budget schedule of one person: months, amounts, payment dates",
+                       description="The Flemish care budget for people with a high need of care, for one person: "
+                                   "eligibility, the first entitled month, and per month the amount and payment date, "
+                                   "with the source of every value.")
     p.add_argument("--application-date", required=True, metavar="D", help="date of the application, YYYY-MM-DD")
     p.add_argument("--setting", required=True, help="home or residential (the policy's payment settings)")
     p.add_argument("--proof", required=True, metavar="KIND",
                    help="belrai, adl_iadl, medico_social, child_support, palliative, residence (the policy's proofs)")
-    p.add_argument("--score", help="the score on the proof, for proofs with a threshold")
+    p.add_argument("--score", help="the score on the proof, for proofs with a threshold (5.5 or 5,5)")
     p.add_argument("--months", default="12", metavar="N", help="number of entitled months to list (default 12)")
     p.add_argument("--renewal", action="store_true",
                    help="not a first application (proofs for a first application only then do not count)")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="write the schedule to .csv, .xlsx or .parquet")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("-o", "--output", type=options.output_file, metavar="OUT", help="write the schedule to .csv, .xlsx or .parquet")
+    options.add_policy(p)
     p.add_argument("--allowance", help="id of the monthly-allowance policy (default: the only one loaded)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.claims.read import claims_format
+    from engine.evaluate.care_budget import schedule
+    from engine.policy.files import display
+    from engine.policy.policies import load_policies
+
     if args.output is not None:
         claims_format(args.output, "schedule")
     budget = schedule(load_policies(args.policy), args.application_date, args.setting, args.proof,
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def show(budget: CareBudget) -> None:
+def show(budget) -> None:
     """The schedule as a table with the source of each amount, a total, and the other values used."""
     if budget.eligible:
         print(f"first entitled month {budget.first_month}")
@@ -63,8 +62,16 @@ def show(budget: CareBudget) -> None:
             print(f"  {resolved.describe()}")
 
 
-def write(budget: CareBudget, path: Path) -> None:
+def write(budget, path: Path) -> None:
     """The columns month, amount, payment_date to a .csv, .xlsx or .parquet file, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from engine.claims.read import claims_format
+    from engine.evaluate.care_budget import OUTPUT_COLUMNS
+    from engine.io.atomic import atomic_path
+
+    schema = pa.schema([("month", pa.string()), ("amount", pa.float64()), ("payment_date", pa.date32())])
     suffix = claims_format(path, "schedule")
     frame = budget.rows[OUTPUT_COLUMNS]
     with atomic_path(path) as tmp:
@@ -73,4 +80,4 @@ def write(budget: CareBudget, path: Path) -> None:
         elif suffix == ".xlsx":
             frame.to_excel(tmp, index=False, engine="openpyxl")
         else:
-            pq.write_table(pa.Table.from_pandas(frame, schema=PARQUET_SCHEMA, preserve_index=False), tmp)
+            pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), tmp)

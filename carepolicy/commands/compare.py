@@ -3,48 +3,42 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import pandas as pd
-
-from carepolicy.commands.simulate import progress_bar, run_simulation
-from engine.errors import InputError
-from engine.policy.files import display
-from engine.policy.policies import load_policies
-from engine.policy.scenarios import BASELINE, list_scenarios
-from engine.simulation.band import band, simulate_seeds
-from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation
-from workbooks.comparison import DEFAULT_PATH, national_totals, write_workbook
+from carepolicy import options
+from carepolicy.commands.simulate import add_simulation_options, run_simulation
+from carepolicy.progress import progress_bar
 from workbooks.labels import LANGUAGES
 
 DEFAULT_SEEDS = 3
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compare", help="build the comparison workbook (.xlsx) of the baseline and scenarios")
-    p.add_argument("--scenario", "-s", action="append", default=[],
-                   help="a bundled scenario name or a scenario file (repeatable; default: every bundled scenario; "
-                        "the baseline is always included)")
-    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
-    p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
+    p = sub.add_parser("compare", help="build the comparison workbook (.xlsx) of the baseline and scenarios",
+                       description="Simulate the baseline and the scenarios and write the comparison workbook: "
+                                   "sources, parameters, results per region, differences to the baseline with "
+                                   "formulas and charts, and a What-if sheet. Prints national insurer cost and "
+                                   "co-payments per scenario.")
+    add_simulation_options(p, "a bundled scenario name or a scenario file, comma-separated or repeated (default: "
+                              "every bundled scenario; the baseline is always included; see: carepolicy list scenarios)")
     p.add_argument("--seeds", default=str(DEFAULT_SEEDS), metavar="N",
                    help=f"show the band of each change over N seeds (--seed, --seed + 1, ...) on Summary "
                         f"(default {DEFAULT_SEEDS}; 1 for none, which is faster)")
     p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of the sheet labels and region names: en, fr or nl (default en)")
-    p.add_argument("-o", "--output", type=Path, default=DEFAULT_PATH,
-                   help=f"the workbook to write (default: {display(DEFAULT_PATH)})")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("-o", "--output", type=options.output_file,
+                   help="the workbook to write (default: workbooks/generated/comparison.xlsx in the repository)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    target = args.output
+    from engine.errors import InputError
+    from engine.policy.files import display
+    from engine.policy.scenarios import BASELINE, list_scenarios
+    from workbooks.comparison import DEFAULT_PATH, write_workbook
+
+    target = args.output or DEFAULT_PATH
     if target.suffix.lower() != ".xlsx":
         raise InputError(f"{display(target)}: expected an output file ending in .xlsx, found {target.suffix or 'no extension'!r}")
-    if target.is_dir():
-        raise InputError(f"{display(target)}: expected an output file ending in .xlsx, found a folder")
     try:
         seeds = int(args.seeds)
     except ValueError:
@@ -53,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}")
     if not args.scenario:
         args.scenario = [s.name for s in list_scenarios(args.policy) if s.name != BASELINE]
-    sim = run_simulation(args)
+    sim = run_simulation(args)  # fills in the default year and seed
     seed_band = _band(sim, args, seeds) if seeds > 1 else None
     path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang)
     print(summary(sim, seed_band))
@@ -61,15 +55,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _band(sim: Simulation, args: argparse.Namespace, seeds: int) -> pd.DataFrame:
-    """The band over `seeds` seeds: the run already made, and seeds - 1 more."""
+def _band(sim, args: argparse.Namespace, seeds: int):
+    """The band over `seeds` seeds (a frame): the run already made, and seeds - 1 more."""
+    import pandas as pd
+
+    from engine.policy.policies import load_policies
+    from engine.simulation.band import band, simulate_seeds
+
     more = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
-                          regions=args.region or None, progress=progress_bar(f"seed band, {seeds - 1} more seeds"))
+                          regions=args.region or None,
+                          progress=progress_bar(f"seed band, {seeds - 1} more seeds", args.quiet))
     return band(pd.concat([sim.results.assign(seed=args.seed), more], ignore_index=True))
 
 
-def summary(sim: Simulation, seed_band: pd.DataFrame | None = None) -> str:
+def summary(sim, seed_band=None) -> str:
     """National insurer cost and co-payments per scenario, with the difference to the baseline (and its band)."""
+    from engine.policy.scenarios import BASELINE
+    from workbooks.comparison import national_totals
+
     totals = national_totals(sim)
     regions = "all regions" if len(sim.region_ids) == len(sim.regions.regions) else ", ".join(sim.region_ids)
     lines = [f"Compared {len(totals)} scenario(s), {sim.year}, {regions} (EUR)",

@@ -6,11 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.errors import InputError
-from engine.evaluate.pipeline import Summary, evaluate_file
-from engine.policy.files import display
-from engine.policy.policies import PolicySet, load_policies
-from engine.policy.scenarios import with_scenario
+from carepolicy import options
 
 INVALID_EXIT = 3
 
@@ -21,9 +17,12 @@ def register(sub) -> None:
                                    "rows were malformed (they are in the output with reason 'invalid: …'), "
                                    "2 on a user error.")
     p.add_argument("claims", type=Path, help="claims file: .csv, .parquet or .xlsx")
-    p.add_argument("-o", "--output", type=Path, required=True, help="results file: .csv, .parquet or .xlsx")
-    p.add_argument("--scenario", help="a bundled scenario name or a scenario file to apply first")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("-o", "--output", type=options.output_file, required=True, help="results file: .csv, .parquet or .xlsx")
+    options.add_scenarios(p, "a bundled scenario name or a scenario file to apply first (see: carepolicy list scenarios)")
+    options.add_policy(p)
+    p.add_argument("--csv-dialect", choices=["excel", "excel-be"], default="excel",
+                   help="a .csv output's separator and decimal mark: excel (',' and '.', the default) or "
+                        "excel-be (';' and ',', as a Belgian Excel opens it)")
     p.add_argument("--chunk-rows", type=int, metavar="N",
                    help="evaluate in patient-complete chunks of about N rows (default: only when the file "
                         "would not fit in memory)")
@@ -31,21 +30,29 @@ def register(sub) -> None:
                    help="memory budget in MiB that decides chunking (default: half the available memory)")
     p.add_argument("--keep-input", action="store_true",
                    help="carry the input's columns into the results, as input_<column>, after the result columns")
+    options.add_quiet(p)
     p.set_defaults(run=run)
 
 
-def policies_for(policy: str | None, scenario: str | None) -> PolicySet:
-    """The policies of a folder, with a scenario applied when one is named."""
+def policies_for(policy: str | None, scenario: str | None):
+    """The policies of a folder (an engine PolicySet), with a scenario applied when one is named."""
+    from engine.policy.policies import load_policies
+    from engine.policy.scenarios import with_scenario
+
     return with_scenario(load_policies(policy), scenario)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.errors import InputError
+    from engine.evaluate.pipeline import evaluate_file
+    from engine.policy.files import display
+
     if args.memory is not None and args.memory < 1:
         raise InputError(f"--memory: expected a number of MiB of 1 or more, found {args.memory}")
-    policies = policies_for(args.policy, args.scenario)
+    policies = policies_for(args.policy, options.one_scenario(args))
     memory = args.memory * (1 << 20) if args.memory is not None else None
     summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory,
-                            keep_input=args.keep_input)
+                            keep_input=args.keep_input, csv_dialect=args.csv_dialect)
     print(report(summary, args.claims, args.output, policies.scenario))
     if summary.invalid:
         print(f"{summary.invalid:,} malformed row(s) kept in {display(args.output)} with covered false and reason "
@@ -61,8 +68,10 @@ def euros(cents: int) -> str:
     return f"{sign}€ {whole:,}.{rest:02d}"
 
 
-def report(summary: Summary, claims: Path, output: Path, scenario: str) -> str:
-    """The short summary printed after an evaluation."""
+def report(summary, claims: Path, output: Path, scenario: str) -> str:
+    """The short summary printed after an evaluation (`summary`: an engine.evaluate.pipeline.Summary)."""
+    from engine.policy.files import display
+
     total = sum(summary.seconds.values())
     parts = ", ".join(f"{name} {sec:.2f}" for name, sec in summary.seconds.items())
     chunks = (f" in {summary.chunks} patient-complete chunks (largest {summary.largest_chunk:,} rows with the "

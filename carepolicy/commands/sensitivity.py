@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import argparse
 
-from carepolicy.commands.simulate import progress_bar
-from engine.errors import InputError
-from engine.io.tables import check_output, write_table
-from engine.policy.policies import load_policies
-from engine.policy.scenarios import BASELINE
-from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR
-from engine.simulation.sensitivity import Sensitivity, sensitivity
+from carepolicy import options
+from carepolicy.commands.simulate import add_simulation_options, defaults
+from carepolicy.progress import progress_bar
 
 
 def register(sub) -> None:
-    p = sub.add_parser("sensitivity", help="vary every assumed figure over its range: a tornado table of the budget")
-    p.add_argument("--scenario", "-s", action="append", default=[],
-                   help="a bundled scenario name or a scenario file (repeatable; the baseline is always included)")
-    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
-    p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
+    p = sub.add_parser("sensitivity", help="vary every assumed figure over its range: a tornado table of the budget",
+                       description="Vary every assumed figure of the region data over its range and show how far "
+                                   "the national insurer cost moves, per scenario: a tornado table sorted by swing.")
+    add_simulation_options(p, "a bundled scenario name or a scenario file, comma-separated or repeated (the baseline "
+                              "is always included; see: carepolicy list scenarios)")
     p.add_argument("--seeds", default="1", metavar="N",
                    help="run every point with N seeds (--seed, --seed + 1, ...): the tornado holds the means, and the "
                         "central point's range over the seeds shows the sampling noise (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the points on a running dask scheduler (e.g. tcp://10.0.0.5:8786); "
                         "default: a local cluster of processes")
-    p.add_argument("-o", "--output", help="write the tornado table to .csv, .parquet or .xlsx instead of printing it")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("-o", "--output", type=options.output_file,
+                   help="write the tornado table to .csv, .parquet or .xlsx instead of printing it")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.errors import InputError
+    from engine.io.tables import check_output, write_table
+    from engine.policy.policies import load_policies
+    from engine.simulation.sensitivity import sensitivity
+
+    defaults(args)
     try:
         seeds = int(args.seeds)
     except ValueError:
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.output)
     result = sensitivity(load_policies(args.policy), args.scenario, year=args.year, seeds=seeds, seed=args.seed,
                          regions=args.region or None, scheduler=args.scheduler,
-                         progress=progress_bar(f"sensitivity of {args.year}"))
+                         progress=progress_bar(f"sensitivity of {args.year}", args.quiet))
     if args.output:
         money = [c for c in result.tornado.columns if c.endswith(("_low", "_high")) and not c.startswith("factor")]
         path = write_table(result.tornado, args.output, [*money, "swing"])
@@ -50,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(result: Sensitivity) -> str:
-    """The tornado as text: per figure its range, the baseline's insurer cost at both ends and each scenario's difference."""
+def summary(result) -> str:
+    """The tornado as text (an engine Sensitivity): per figure its range, the baseline's insurer cost at both ends and
+    each scenario's difference."""
+    from engine.policy.scenarios import BASELINE
+
     seeds = result.seeds
     c = result.central
     noise = (f", mean over seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else f" (seed {seeds[0]})")

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 
-import pandas as pd
+from carepolicy import options
+from carepolicy.progress import progress_bar
 
-from engine.errors import InputError
-from engine.io.tables import check_output, write_table
-from engine.policy.policies import load_policies
-from engine.simulation.band import band, simulate_seeds
-from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, Simulation, national, simulate
-from engine.simulation.years import simulate_years, year_range
-
-EUROS = [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
 REGIONAL = ("note: uptake by age is the same in every region: regional differences reflect population structure only "
             "(age and the share with increased reimbursement)")
 SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",
@@ -23,19 +14,29 @@ SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refus
 
 
 def register(sub) -> None:
-    p = sub.add_parser("simulate", help="simulate the budget per region under the baseline and scenarios")
-    p.add_argument("--scenario", "-s", action="append", default=[],
-                   help="a bundled scenario name or a scenario file (repeatable; the baseline is always included)")
-    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"simulated year (default {DEFAULT_YEAR})")
+    p = sub.add_parser("simulate", help="simulate the budget per region under the baseline and scenarios",
+                       description="Simulate a year of psychological care on synthetic patients for the baseline "
+                                   "and the scenarios, per region: patients, sessions, refusals, insurer cost, "
+                                   "co-payments. Prints national totals, or writes one row per scenario and region.")
+    add_simulation_options(p, "a bundled scenario name or a scenario file, comma-separated or repeated (the baseline "
+                              "is always included; see: carepolicy list scenarios)")
     add_years_options(p)
-    p.add_argument("--region", "-r", action="append", default=[], help="limit to these regions (repeatable)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed of the synthetic patients")
     p.add_argument("--seeds", default="1", metavar="N",
                    help="run N seeds (--seed, --seed + 1, ...) and show each figure's mean and range over them; "
                         "with -o, one row per seed, scenario and region (default 1)")
-    p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .xlsx instead of printing it")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("-o", "--output", type=options.output_file,
+                   help="write the table to .csv, .parquet or .xlsx instead of printing it")
     p.set_defaults(run=run)
+
+
+def add_simulation_options(p: argparse.ArgumentParser, scenario_help: str) -> None:
+    """The options simulate and compare share: scenarios, year, regions, seed, policy folder, --quiet."""
+    options.add_scenarios(p, scenario_help)
+    p.add_argument("--year", type=int, help="simulated year (default: next year)")
+    options.add_regions(p)
+    p.add_argument("--seed", type=int, help="random seed of the synthetic patients (default 1)")
+    options.add_policy(p)
+    options.add_quiet(p)
 
 
 def add_years_options(p) -> None:
@@ -48,37 +49,34 @@ def add_years_options(p) -> None:
                         "default: a local cluster of processes, or this process for a single run")
 
 
-def progress_bar(label: str):
-    """A progress callback drawing a bar on a terminal's stderr once the work has taken more than a second.
+def defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill in the engine's default year and seed where the options left them out."""
+    from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR
 
-    Nothing is drawn when stderr is a file or a pipe, so logs hold no bar frames.
-    """
-    start = time.monotonic()
-    drawn = False
-
-    def show(fraction: float) -> None:
-        nonlocal drawn
-        if not sys.stderr.isatty() or (not drawn and (time.monotonic() - start < 1 or fraction >= 1)):
-            return
-        drawn = True
-        filled = int(fraction * 30)
-        print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}", end="", file=sys.stderr, flush=True)
-        if fraction >= 1:
-            print(file=sys.stderr)
-
-    return show
+    args.year = DEFAULT_YEAR if args.year is None else args.year
+    args.seed = DEFAULT_SEED if args.seed is None else args.seed
+    return args
 
 
-def run_simulation(args: argparse.Namespace) -> Simulation:
-    """Run the simulation the common options ask for (shared by simulate and compare)."""
+def run_simulation(args: argparse.Namespace):
+    """Run the simulation the common options ask for (shared by simulate and compare): an engine Simulation."""
+    from engine.io.tables import check_output
+    from engine.policy.policies import load_policies
+    from engine.simulation.run import simulate
+
+    defaults(args)
     if args.output:
         check_output(args.output)
     policies = load_policies(args.policy)
     return simulate(policies, args.scenario, year=args.year, regions=args.region or None, seed=args.seed,
-                    progress=progress_bar(f"simulating {args.year}"))
+                    progress=progress_bar(f"simulating {args.year}", args.quiet))
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.errors import InputError
+    from engine.io.tables import write_table
+
+    defaults(args)
     try:
         seeds = int(args.seeds)
     except ValueError:
@@ -89,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return run_seeds(args, seeds)
     sim = run_simulation(args)
     if args.output:
-        path = write_table(sim.results, args.output, EUROS)
+        path = write_table(sim.results, args.output, euro_metrics())
         print(f"wrote {len(sim.results)} rows ({len(sim.scenarios)} scenarios × {len(sim.region_ids)} regions) to {path}")
         return 0
     print(summary(sim))
@@ -98,12 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
 def run_seeds(args: argparse.Namespace, seeds: int) -> int:
     """Several seeds: the long table to a file, or the national band printed."""
+    from engine.io.tables import check_output, write_table
+    from engine.policy.policies import load_policies
+    from engine.simulation.band import simulate_seeds
+
     if args.output:
         check_output(args.output)
     table = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds, seed=args.seed, year=args.year,
-                           regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds"))
+                           regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds", args.quiet))
     if args.output:
-        path = write_table(table, args.output, EUROS)
+        path = write_table(table, args.output, euro_metrics())
         print(f"wrote {len(table)} rows ({seeds} seeds × {table['scenario'].nunique()} scenarios × "
               f"{table['region'].nunique()} regions) to {path}")
         return 0
@@ -113,16 +115,21 @@ def run_seeds(args: argparse.Namespace, seeds: int) -> int:
 
 def run_years(args: argparse.Namespace, seeds: int) -> int:
     """Several years (or one year on a dask scheduler): the long table to a file, or national totals per year."""
+    from engine.io.tables import check_output, write_table
+    from engine.policy.policies import load_policies
+    from engine.simulation.years import simulate_years, year_range
+
     years = year_range(args.years) if args.years else [args.year]
     if args.output:
         check_output(args.output)
     label = f"simulating {years[0]}-{years[-1]}" if len(years) > 1 else f"simulating {years[0]}"
     table = simulate_years(load_policies(args.policy), args.scenario, years=years, seeds=seeds, seed=args.seed,
-                           regions=args.region or None, scheduler=args.scheduler, progress=progress_bar(label))
+                           regions=args.region or None, scheduler=args.scheduler,
+                           progress=progress_bar(label, args.quiet))
     if seeds == 1:
         table = table.drop(columns="seed")
     if args.output:
-        path = write_table(table, args.output, EUROS)
+        path = write_table(table, args.output, euro_metrics())
         print(f"wrote {len(table)} rows ({len(years)} years × {seeds} seeds × {table['scenario'].nunique()} scenarios × "
               f"{table['region'].nunique()} regions) to {path}")
         return 0
@@ -130,7 +137,7 @@ def run_years(args: argparse.Namespace, seeds: int) -> int:
     return 0
 
 
-def years_summary(table: pd.DataFrame) -> str:
+def years_summary(table) -> str:
     """National insurer cost per year and scenario, each scenario's difference to the baseline, and each year's basis."""
     seeds = sorted(table["seed"].unique()) if "seed" in table else []
     keys = ["year", "seed"] if seeds else ["year"]
@@ -160,8 +167,18 @@ def years_summary(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def band_summary(table: pd.DataFrame, year: int) -> str:
+def euro_metrics() -> list[str]:
+    """The metrics in euros, written with a euro format."""
+    from engine.simulation.run import METRICS
+
+    return [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
+
+
+def band_summary(table, year: int) -> str:
     """National totals per scenario over several seeds: each figure's mean and its lowest and highest value."""
+    from engine.simulation.band import band
+    from engine.simulation.run import METRICS
+
     seeds = sorted(table["seed"].unique())
     bands = band(table).set_index(["scenario", "metric"])
     population = bands.xs("population", level="metric")["mean"].iloc[0]
@@ -182,8 +199,12 @@ def band_summary(table: pd.DataFrame, year: int) -> str:
     return "\n".join(lines)
 
 
-def summary(sim: Simulation) -> str:
+def summary(sim) -> str:
     """A readable text: national totals per scenario, then insurer cost per region and scenario."""
+    import pandas as pd
+
+    from engine.simulation.run import METRICS, national
+
     nation = national(sim.results).set_index("scenario")
     base = nation.loc["baseline"]
     head = (f"Simulated {sim.year} (seed {sim.seed}), {len(sim.region_ids)} region(s), "

@@ -5,27 +5,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from engine.dates import parse_date
-from engine.errors import InputError
-from engine.policy.policies import load_policies
-from engine.policy.scenarios import with_scenario
+from carepolicy import options
 
 
 def register(sub) -> None:
-    p = sub.add_parser("value", help="show a parameter's value on a date, with its source")
+    p = sub.add_parser("value", help="show a parameter's value on a date, with its source",
+                       description="Show one dated parameter on a date: its value and unit, the period it belongs "
+                                   "to, its source and status (see: carepolicy list parameters).")
     p.add_argument("path", help="dotted parameter path, e.g. riziv-psy-2021.tariff.rows.individual.fee")
-    p.add_argument("date", nargs="?", help="YYYY-MM-DD (default: today)")
-    p.add_argument("--scenario", help="a bundled scenario name or a scenario file to apply first")
-    p.add_argument("--policy", help="policy folder (default: the bundled policy/)")
+    p.add_argument("date", nargs="?", help="YYYY-MM-DD or DD/MM/YYYY (default: today)")
+    options.add_scenarios(p, "a bundled scenario name or a scenario file to apply first (see: carepolicy list scenarios)")
+    options.add_policy(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        day = parse_date(args.date) if args.date else dt.date.today()
-    except ValueError as exc:
-        raise InputError(f"DATE: {exc}") from None
-    policies = with_scenario(load_policies(args.policy), args.scenario)
+    from carepolicy.commands.evaluate import policies_for
+
+    day = options.day_value(args.date, "DATE") if args.date else dt.date.today()
+    policies = policies_for(args.policy, options.one_scenario(args))
     resolved = policies.value_at(args.path, day)
     print(resolved.describe())
     source = policies.sources.get(resolved.source, {})

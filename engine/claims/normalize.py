@@ -12,7 +12,6 @@ every column. Values are trimmed of spaces only.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Callable
@@ -24,13 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.cells import DATE_HELP, DECIMAL, FLAG_HELP, read_date, read_flag
 from engine.claims.contract import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
 from engine.claims.read import IDENTIFIERS as IDS
 from engine.limits import limits
 
 CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")
-BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 HIDDEN = "\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 """Control characters (TAB, LF and CR too) and the marks that reverse or isolate text direction (U+202E and kin)."""
 UNSAFE = f"^[=+@-]|[{HIDDEN}]"
@@ -41,8 +40,6 @@ UNSAFE_TEXT = ("a plain number or text that is not a formula (no leading =, +, @
                "text-direction characters")
 SPACE = " "
 """What values are trimmed of: spaces only, so that a TAB, LF or CR at either end stays visible and is refused."""
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-AMOUNT = re.compile(r"-?\d+(\.\d+|,\d{1,2})?")  # a decimal comma takes at most two digits: "1,000" is ambiguous
 COUNT = re.compile(r"\d+")
 SHOWN = 60
 
@@ -96,7 +93,7 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
         out[name] = out[name].astype("datetime64[ns]")
         outside = text[name].rows([_outside(v) for v in text[name].values]).astype(bool)
         checks.append(Check(name, (bad | text[name].rows([v == "" for v in text[name].values])) & ~outside,
-                            "a date YYYY-MM-DD"))
+                            DATE_HELP))
         checks.append(Check(name, outside, f"a date from {limits().first_date} to {limits().last_date} "
                                            "(the dates carepolicy supports)"))
     before = out["session_date"] < out["birth_date"]
@@ -109,7 +106,7 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     for name in CODES:
         out[name] = _code(text[name])
     out["increased_reimbursement"], bad = _by_value(text["increased_reimbursement"], _boolean, False)
-    checks.append(Check("increased_reimbursement", bad, "true/false, 1/0 or yes/no"))
+    checks.append(Check("increased_reimbursement", bad, FLAG_HELP))
     out["fee_charged"], bad = _by_value(text["fee_charged"], _amount, np.nan)
     large = text["fee_charged"].rows([_too_large(v) for v in text["fee_charged"].values]).astype(bool)
     checks.append(Check("fee_charged", bad & ~large, "an amount of 0 or more, like 75.50 or 75,50, without thousands separators"))
@@ -229,32 +226,25 @@ def _by_value(column: Encoded, parse: Callable[[str], tuple[object, bool]], fill
 
 @functools.lru_cache(maxsize=1 << 16)
 def _date(text: str) -> tuple[np.datetime64, bool]:
-    bad = (np.datetime64("NaT", "D"), False)
-    if not ISO_DATE.fullmatch(text):
-        return bad
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return bad
-    return (np.datetime64(day, "D"), True) if limits().first_date <= day <= limits().last_date else bad
+    day = read_date(text)
+    if day is None or not limits().first_date <= day <= limits().last_date:
+        return np.datetime64("NaT", "D"), False
+    return np.datetime64(day, "D"), True
 
 
 def _outside(text: str) -> bool:
     """A valid date that the engine does not support."""
-    try:
-        day = dt.date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
-    except ValueError:
-        return False
+    day = read_date(text)
     return day is not None and not limits().first_date <= day <= limits().last_date
 
 
 def _boolean(text: str) -> tuple[bool, bool]:
-    value = BOOLEANS.get(text.lower())
+    value = read_flag(text)
     return (False, False) if value is None else (value, True)
 
 
 def _amount(text: str) -> tuple[float, bool]:
-    if not AMOUNT.fullmatch(text):
+    if not DECIMAL.fullmatch(text):
         return np.nan, False
     if _too_large(text):
         return np.nan, False
@@ -264,7 +254,7 @@ def _amount(text: str) -> tuple[float, bool]:
 
 def _too_large(text: str) -> bool:
     """An amount above the largest one carepolicy takes (compared exactly, before any float)."""
-    return bool(AMOUNT.fullmatch(text)) and Decimal(text.replace(",", ".")) > limits().largest_amount_eur
+    return bool(DECIMAL.fullmatch(text)) and Decimal(text.replace(",", ".")) > limits().largest_amount_eur
 
 
 def _count(text: str) -> tuple[int, bool]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -32,6 +33,8 @@ XLSX_DATA_ROWS = 1_048_575
 DATE_FORMAT = "yyyy-mm-dd"
 XLSX_BLOCK = 10_000
 """Rows converted to Python values at a time while writing xlsx."""
+CSV_DIALECTS = {"excel": (",", "."), "excel-be": (";", ",")}
+"""CSV field separator and decimal mark per dialect: `excel-be` is what a Belgian (Dutch or French) Excel opens."""
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
 
 
@@ -83,11 +86,13 @@ def results_table(results: pd.DataFrame, exact: bool, extra: list[str] = ()) -> 
 class ResultsWriter:
     """Appends results frames, in order, to one output file that appears only when complete."""
 
-    def __init__(self, path: Path, keep_input: Path | None = None):
+    def __init__(self, path: Path, keep_input: Path | None = None, csv_dialect: str = "excel"):
         """`keep_input`: the claims file whose columns follow the results, as `input_<column>` text (the
-        results must then be written in input order, every row once)."""
+        results must then be written in input order, every row once). A CSV is written in `csv_dialect`
+        (CSV_DIALECTS)."""
         self.path = Path(path)
         self.suffix = claims_format(self.path, "results")
+        self.csv_dialect = csv_dialect
         self._stack = contextlib.ExitStack()
         self._sink = None
         self._input = _InputRows(Path(keep_input)) if keep_input is not None else None
@@ -96,7 +101,8 @@ class ResultsWriter:
         tmp = self._stack.enter_context(atomic_path(self.path))
         try:
             extra = self._input.columns if self._input is not None else []
-            self._sink = SINKS[self.suffix](tmp, self.path, extra)
+            sink = SINKS[self.suffix]
+            self._sink = sink(tmp, self.path, extra, self.csv_dialect) if sink is _CsvSink else sink(tmp, self.path, extra)
         except BaseException as failure:
             self._stack.__exit__(type(failure), failure, failure.__traceback__)
             raise
@@ -146,8 +152,11 @@ class _ArrowSink:
     def _open(self, schema: pa.Schema):
         raise NotImplementedError
 
+    def _table(self, results: pd.DataFrame) -> pa.Table:
+        return results_table(results, exact=self.exact, extra=self.extra)
+
     def write(self, results: pd.DataFrame) -> None:
-        table = results_table(results, exact=self.exact, extra=self.extra)
+        table = self._table(results)
         if self.writer is None:
             self.writer = self._open(table.schema)
         self.writer.write_table(table)
@@ -164,8 +173,20 @@ class _ArrowSink:
 
 
 class _CsvSink(_ArrowSink):
+    def __init__(self, tmp: Path, target: Path, extra: list[str], dialect: str = "excel"):
+        super().__init__(tmp, target, extra)
+        self.separator, self.decimal_mark = CSV_DIALECTS[dialect]
+
     def _open(self, schema: pa.Schema):
-        return pacsv.CSVWriter(self.tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        return pacsv.CSVWriter(self.tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed", delimiter=self.separator))
+
+    def _table(self, results: pd.DataFrame) -> pa.Table:
+        table = super()._table(results)
+        if self.decimal_mark != ".":
+            for name in AMOUNTS:
+                marked = pc.replace_substring(table.column(name).cast(pa.string()), ".", self.decimal_mark)
+                table = table.set_column(table.schema.get_field_index(name), name, marked)
+        return table
 
 
 class _ParquetSink(_ArrowSink):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from engine.cells import read_decimal
 from engine.dates import add_months, parse_date
 from engine.errors import InputError, ResolveError, did_you_mean
 from engine.limits import limits
@@ -174,10 +175,11 @@ def _score(found: float | str | None) -> float | None:
     """A score: a finite number of at least 0, or None when not given (an empty text counts as none)."""
     if found is None or (isinstance(found, str) and not found.strip()):
         return None
-    try:
-        number = float(str(found).strip()) if not isinstance(found, bool) else math.nan
-    except ValueError:
-        number = math.nan
+    if isinstance(found, str):
+        number = read_decimal(found)  # 5.5 or 5,5
+        number = math.nan if number is None else number
+    else:
+        number = float(found) if not isinstance(found, bool) else math.nan
     if not math.isfinite(number) or number < 0:
         raise InputError(f"score: expected a number of at least 0, found {found!r}")
     return number

@@ -85,10 +85,11 @@ def available_memory() -> int:
 
 
 def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int | None = None,
-                  memory: int | None = None, keep_input: bool = False) -> Summary:
+                  memory: int | None = None, keep_input: bool = False, csv_dialect: str = "excel") -> Summary:
     """Evaluate a claims file and write its results; in chunks of about `chunk_rows` rows when given,
     or when the file would not fit in `memory` bytes (default: half the available memory).
-    `keep_input` adds the input's columns to the results."""
+    `keep_input` adds the input's columns to the results. A CSV output uses `csv_dialect`
+    (engine.claims.write.CSV_DIALECTS)."""
     claims, out = Path(claims), Path(out)
     suffix = check_input(claims)
     claims_format(out, "results")
@@ -101,8 +102,8 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
         if estimated_rows(claims) * BYTES_PER_ROW > budget:
             chunk_rows = max(1, budget // (BYTES_PER_ROW * GUEST_ALLOWANCE))
     if chunk_rows is None or suffix == ".xlsx":
-        return _in_memory(claims, out, policies, keep_input)
-    return _chunked(claims, out, policies, chunk_rows, keep_input)
+        return _in_memory(claims, out, policies, keep_input, csv_dialect)
+    return _chunked(claims, out, policies, chunk_rows, keep_input, csv_dialect)
 
 
 def read_normalized(claims: Path) -> pd.DataFrame:
@@ -110,7 +111,7 @@ def read_normalized(claims: Path) -> pd.DataFrame:
     return mark_duplicates(normalize(read_claims_table(Path(claims))))
 
 
-def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool) -> Summary:
+def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, csv_dialect: str) -> Summary:
     summary = Summary()
     clock = _Clock(summary)
     table = read_claims_table(claims)
@@ -123,7 +124,7 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool) -
     del frame
     clock.lap("evaluate")
     summary.add(results)
-    with ResultsWriter(out, claims if keep_input else None) as writer:
+    with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
         writer.write(results)
     clock.lap("write")
     return summary
@@ -175,7 +176,7 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep_input: bool) -> Summary:
+def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep_input: bool, csv_dialect: str) -> Summary:
     summary = Summary()
     clock = _Clock(summary)
     k = max(2, math.ceil(estimated_rows(claims) / chunk_rows))
@@ -220,7 +221,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
             buckets.split(_to_arrow(results), (results["row"].to_numpy() - 1) // chunk_rows)
             clock.lap("write")
         buckets.close()
-        with ResultsWriter(out, claims if keep_input else None) as writer:
+        with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
             for bucket in range(math.ceil(n / chunk_rows)):
                 table = buckets.read(bucket)
                 if table is not None:
