@@ -30,6 +30,8 @@ def register(sub) -> None:
                    help="memory budget in MiB that decides chunking (default: half the available memory)")
     p.add_argument("--keep-input", action="store_true",
                    help="carry the input's columns into the results, as input_<column>, after the result columns")
+    p.add_argument("--summary", type=options.output_file, metavar="FILE",
+                   help="also write the rows and amounts by month, scheme and outcome to .csv, .parquet or .xlsx")
     options.add_quiet(p)
     p.set_defaults(run=run)
 
@@ -45,31 +47,59 @@ def policies_for(policy: str | None, scenario: str | None):
 def run(args: argparse.Namespace) -> int:
     from engine.errors import InputError
     from engine.evaluate.pipeline import evaluate_file
-    from engine.policy.files import display
+    from engine.io.tables import check_output, write_table
 
     if args.memory is not None and args.memory < 1:
         raise InputError(f"--memory: expected a number of MiB of 1 or more, found {args.memory}")
+    if args.summary is not None:
+        check_output(args.summary)
     policies = policies_for(args.policy, options.one_scenario(args))
     memory = args.memory * (1 << 20) if args.memory is not None else None
     summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory,
                             keep_input=args.keep_input, csv_dialect=args.csv_dialect)
-    print(report(summary, args.claims, args.output, policies.scenario))
+    table = summary.tally.table()
+    print(report(summary, table, args.claims, args.output, policies.scenario, args.summary is None))
+    if args.summary is not None:
+        euros = summary_frame(table)
+        path = write_table(euros, args.summary, [c for c in euros.columns if c in AMOUNT_NAMES])
+        print(f"wrote the summary by month, scheme and outcome ({len(euros):,} rows) to {path}")
     if summary.invalid:
-        print(f"{summary.invalid:,} malformed row(s) kept in {display(args.output)} with covered false and reason "
-              f"'invalid: <column>: …' (see the row column)", file=sys.stderr)
+        print(malformed(summary, args.output), file=sys.stderr)
         return INVALID_EXIT
     return 0
 
 
+AMOUNT_NAMES = {"insurer_amount": "insurer", "care_path_fee": "care-path fees", "patient_pays": "patients",
+                "supplement_amount": "supplements", "provider_fee": "fees charged"}
+SHORT_TABLE = 30
+"""The summary by month, scheme and outcome is printed when it has at most this many rows."""
+
+
 def euros(cents: int) -> str:
-    """Whole cents as euros with thousands separators, exactly."""
+    """Whole cents as euros with thousands separators, exactly: € 1,234.50."""
+    return ("-" if cents < 0 else "") + "€ " + _amount(abs(cents))
+
+
+def _amount(cents: int) -> str:
+    """Whole cents as a number of euros with thousands separators, exactly: 1,234.50."""
     sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}€ {whole:,}.{rest:02d}"
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}.{rest:02d}"
 
 
-def report(summary, claims: Path, output: Path, scenario: str) -> str:
-    """The short summary printed after an evaluation (`summary`: an engine.evaluate.pipeline.Summary)."""
+def summary_frame(table):
+    """The summary table with amounts in euros (for a file)."""
+    out = table.copy()
+    for name in AMOUNT_NAMES:
+        out[name] = out[name] / 100
+    return out
+
+
+def report(summary, table, claims: Path, output: Path, scenario: str, month_hint: bool = True) -> str:
+    """The summary printed after an evaluation: rows and time, outcomes, totals of covered sessions by scheme,
+    and the rows by month, scheme and outcome (`summary`: an engine.evaluate.pipeline.Summary, `table` its
+    tally's table)."""
+    from engine.evaluate.summary import COVERED
     from engine.policy.files import display
 
     total = sum(summary.seconds.values())
@@ -78,12 +108,57 @@ def report(summary, claims: Path, output: Path, scenario: str) -> str:
               f"other participants of its groups)" if summary.chunks > 1 else "")
     refused = sum(summary.refused.values())
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.refused.most_common())
-    c = summary.cents
-    return "\n".join([
+    covered = table[table["outcome"] == COVERED]
+    by_scheme = covered.groupby("scheme")[["rows", *AMOUNT_NAMES]].sum()
+    c = by_scheme.sum()
+    lines = [
         f"{display(claims)} -> {display(output)} (scenario {scenario}): {summary.rows:,} rows{chunks} "
         f"in {total:.2f} s ({parts})",
         f"covered {summary.covered:,}; refused {refused:,}" + (f" ({reasons})" if reasons else "")
         + f"; invalid {summary.invalid:,}",
-        f"totals: insurer {euros(c['insurer_amount'])} + care-path fees {euros(c['care_path_fee'])}; "
-        f"patients {euros(c['patient_pays'])}; mutuality supplements {euros(c['supplement_amount'])}",
-    ])
+        f"totals of covered sessions: insurer {euros(c.get('insurer_amount', 0))} + care-path fees "
+        f"{euros(c.get('care_path_fee', 0))}; patients {euros(c.get('patient_pays', 0))}; mutuality supplements "
+        f"{euros(c.get('supplement_amount', 0))}",
+    ]
+    if len(by_scheme):
+        heads = ["sessions", *list(AMOUNT_NAMES.values())[:4]]
+        lines += ["", f"{'covered, by scheme (EUR)':<26}" + "".join(f"{h:>16}" for h in heads)]
+        for scheme, row in by_scheme.iterrows():
+            lines.append(f"{scheme:<26}{row['rows']:>16,}" + "".join(f"{_amount(row[n]):>16}" for n in list(AMOUNT_NAMES)[:4]))
+    refused_fees = table.loc[(table["outcome"] != COVERED) & ~table["outcome"].str.startswith("invalid"), "provider_fee"].sum()
+    if refused:
+        lines.append(f"refused sessions are in no total; the fees charged for them add up to {euros(refused_fees)} "
+                     f"(outside the convention the patient pays them in full)")
+    lines += _months(table, month_hint)
+    return "\n".join(lines)
+
+
+def _months(table, hint: bool) -> list[str]:
+    """The rows by month, scheme and outcome, when short enough to read on a console."""
+    if len(table) > SHORT_TABLE:
+        more = " (--summary FILE writes it)" if hint else ""
+        return [f"by month, scheme and outcome: {len(table):,} lines{more}"]
+    lines = ["", f"{'month':<9}{'scheme':<24}{'outcome':<34}{'sessions':>10}{'insurer':>14}{'patients':>14}"
+                 f"{'fees charged':>14}"]
+    for row in table.itertuples(index=False):
+        lines.append(f"{row.month:<9}{row.scheme or '-':<24}{row.outcome:<34}{row.rows:>10,}"
+                     f"{_amount(row.insurer_amount):>14}{_amount(row.patient_pays):>14}{_amount(row.provider_fee):>14}")
+    return lines
+
+
+def malformed(summary, output: Path) -> str:
+    """The malformed rows: how many, the three most common problems with the first row of each; when every
+    row is malformed, the likely cause."""
+    from engine.evaluate.summary import found, likely_cause, problem
+    from engine.policy.files import display
+
+    tally = summary.tally
+    lines = [f"{summary.invalid:,} malformed row(s) kept in {display(output)} with covered false and reason "
+             f"'invalid: <column>: …' (see the row column); most common:"]
+    for m in tally.most_common(3):
+        lines.append(f"  {m.count:,} × {problem(m.reason)} (first on row {m.first_row:,}, found {found(m.reason)})")
+    if summary.invalid == summary.rows:
+        top = tally.most_common(1)[0]
+        lines.append(f"every row is invalid: {top.count:,} of {summary.rows:,} for {problem(top.reason).split(':')[0]} "
+                     f"— {likely_cause(top.reason)}")
+    return "\n".join(lines)

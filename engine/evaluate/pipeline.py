@@ -33,6 +33,7 @@ from engine.claims.read import check_input, claims_batches, claims_format, estim
 from engine.claims.write import AMOUNTS, ResultsWriter, cents
 from engine.errors import InputError
 from engine.evaluate.groups import group_problems
+from engine.evaluate.summary import Tally
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.io.atomic import temporary_folder
 from engine.io.spill import Streams
@@ -58,9 +59,11 @@ class Summary:
     chunks: int = 1
     largest_chunk: int = 0
     seconds: dict[str, float] = field(default_factory=Counter)
+    tally: Tally = field(default_factory=Tally)
 
-    def add(self, results: pd.DataFrame) -> None:
-        """Count one block of results."""
+    def add(self, results: pd.DataFrame, session_dates: np.ndarray) -> None:
+        """Count one block of results (with `row`) and the session dates of its rows."""
+        self.tally.add(results, session_dates)
         self.rows += len(results)
         covered = results["covered"].to_numpy(bool)
         self.covered += int(covered.sum())
@@ -121,9 +124,10 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
     clock.lap("normalize")
     results = evaluate_vectorized(frame, policies)
     results.insert(0, "row", frame["row"].to_numpy())
+    session_dates = frame["session_date"].to_numpy()
     del frame
     clock.lap("evaluate")
-    summary.add(results)
+    summary.add(results, session_dates)
     with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
         writer.write(results)
     clock.lap("write")
@@ -217,7 +221,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
             results = evaluate_vectorized(frame, policies).iloc[:own]
             results.insert(0, "row", frame["row"].to_numpy()[:own])
             clock.lap("evaluate")
-            summary.add(results)
+            summary.add(results, frame["session_date"].to_numpy()[:own])
             buckets.split(_to_arrow(results), (results["row"].to_numpy() - 1) // chunk_rows)
             clock.lap("write")
         buckets.close()
