@@ -224,7 +224,7 @@ def test_cli_prints_the_schedule_and_its_total(capsys):
     assert lines[2].split()[:3] == ["2023-12", "135.00", "2024-01-24"]
     assert lines[4].split()[:3] == ["2024-02", "140.00", "2024-03-24"]
     assert lines[5].split()[:2] == ["total", "415.00"]
-    assert f"{DOC}.payment.day_of_month = 24 day" in out
+    assert f"{DOC}.payment.day_of_month = the 24th" in out
 
 
 def test_cli_ineligible_exits_0_with_the_reason_and_no_rows(capsys, tmp_path):

@@ -190,7 +190,7 @@ def test_a_refusal_that_was_not_expected_fails(policies):
     case = {**FEE_CASE, "date": "2021-01-01"}
     assert run_value(policies, case)[0].startswith('expected {"value": 75.0}, found the refusal ')
     assert run_value(policies, {**FEE_CASE, "expected": {"error": "no value"}})[0].startswith(
-        "expected a refusal containing 'no value', found riziv-psy-2021.tariff.rows.individual.fee = 75.0 EUR")
+        "expected a refusal containing 'no value', found riziv-psy-2021.tariff.rows.individual.fee = EUR 75.00")
 
 
 def test_a_broken_case_file_is_one_failing_item_naming_the_problem(policy_copy):

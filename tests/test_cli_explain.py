@@ -24,8 +24,8 @@ def test_explains_the_rule_path_with_parameters_and_sources(tmp_path, capsys):
     assert code == 0
     assert out.startswith("claim a2, row 2: patient p, 2027-03-01, individual, adults network, first_line\n")
     assert "scheme riziv-psy-2021: covered" in out
-    assert "co-payment rule 'individual'" in out and "patient co-payment 11.00" in out
-    assert "riziv-psy-2021.copayment.rules.individual.amount = 11.0 EUR" in out
+    assert "co-payment rule 'individual'" in out and "patient co-payment EUR 11.00" in out
+    assert "riziv-psy-2021.copayment.rules.individual.amount = EUR 11.00" in out
     assert "sources:\n  seed-" in out
 
 
@@ -46,8 +46,8 @@ def test_a_repeated_claim_id_explains_the_first_row_and_says_so(tmp_path, capsys
 
 def test_scenario_values_are_shown_with_their_assumed_source(tmp_path, capsys):
     code, out, _ = explain(tmp_path, capsys, "a2", "--scenario", "copay-15")
-    assert code == 0 and "patient co-payment 15.00" in out
-    assert "riziv-psy-2021.copayment.rules.individual.amount = 15 EUR [from 2027-01-01, source scenario-hypothesis (assumed)]" in out
+    assert code == 0 and "patient co-payment EUR 15.00" in out
+    assert "riziv-psy-2021.copayment.rules.individual.amount = EUR 15.00 [from 2027-01-01, source scenario-hypothesis (assumed)]" in out
 
 
 def test_unknown_claim_id_suggests_the_closest(tmp_path, capsys):

@@ -37,7 +37,7 @@ def test_value_changes_exactly_on_its_start_date(policies):
 
 def test_describe_reads_like_a_sentence(policies):
     text = policies.value_at(FEE, D("2024-06-01")).describe()
-    assert text == f"{FEE} = 81.74 EUR [from 2023-01-01, source seed-002 (assumed)]"
+    assert text == f"{FEE} = EUR 81.74 [from 2023-01-01, source seed-002 (assumed)]"
 
 
 def test_date_before_the_history_is_refused_clearly(policies):
@@ -135,7 +135,7 @@ def test_with_values_replaces_only_the_given_values(policies):
 def test_value_command(capsys):
     assert main(["value", FEE, "2022-06-01"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{FEE} = 75.0 EUR [from 2021-09-01 to 2022-12-31, source seed-004]"
+    assert out[0] == f"{FEE} = EUR 75.00 [from 2021-09-01 to 2022-12-31, source seed-004]"
     assert out[1].startswith("  source seed-004: ")
 
 

@@ -19,6 +19,7 @@ from engine.limits import limits
 from engine.money import cents
 from engine.policy.dated import Resolved
 from engine.policy.policies import PolicySet
+from engine.quantities import quantity
 
 KIND = "monthly_allowance"
 COLUMNS = ["month", "amount", "payment_date", "amount_from", "source", "status"]
@@ -132,10 +133,10 @@ def _refusal(spec: dict, setting: str, score: float | None, first_application: b
         threshold = value(f"proofs.{proof}.min_score", day)
         used.setdefault((threshold.path, threshold.start), threshold)
         if score is None:
-            raise InputError(f"score: proof {proof!r} needs a score (at least {threshold.value:g} "
-                             f"{threshold.unit} on {day}), found none")
+            raise InputError(f"score: proof {proof!r} needs a score (at least "
+                             f"{quantity(threshold.value, threshold.unit)} on {day}), found none")
         if score < threshold.value:
-            return (f"the {proof} score {score:g} is below its threshold of {threshold.value:g} {threshold.unit} "
+            return (f"the {proof} score {score:g} is below its threshold of {quantity(threshold.value, threshold.unit)} "
                     f"({threshold.path} from {threshold.start}, source {threshold.source})")
     allowed = spec.get("settings")
     if allowed and setting not in allowed:

@@ -9,6 +9,7 @@ import pandas as pd
 from engine.errors import InputError, did_you_mean
 from engine.evaluate.reference import evaluate_reference
 from engine.policy.policies import PolicySet
+from engine.quantities import euros
 
 
 def related_rows(claims: pd.DataFrame, claim_id: str) -> pd.DataFrame:
@@ -53,7 +54,7 @@ def explain(claims: pd.DataFrame, claim_id: str, policies: PolicySet) -> Explana
     outcome = outcomes[i]
     lines += [f"  - {step}" for step in outcome.steps]
     lines.append("amounts: " + ", ".join(
-        f"{label} {result[col]:.2f}" for col, label in [
+        f"{label} {euros(result[col])}" for col, label in [
             ("provider_fee", "provider fee"), ("patient_copay", "patient co-payment"),
             ("insurer_amount", "insurer"), ("care_path_fee", "care-path fee"),
             ("supplement_amount", "mutuality supplement"), ("patient_pays", "patient pays")]))

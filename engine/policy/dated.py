@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import ResolveError
+from engine.quantities import quantity
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Resolved:
         """The value as an analyst reads it: value, unit, validity and source."""
         until = f" to {self.end}" if self.end else ""
         status = " (assumed)" if self.status == "assumed" else ""
-        return (f"{self.path} = {self.value} {self.unit} "
+        return (f"{self.path} = {quantity(self.value, self.unit)} "
                 f"[from {self.start}{until}, source {self.source}{status}]")
 
 

@@ -1,0 +1,52 @@
+"""Values with their units as analysts write them: `EUR 81.74`, `4 months`, `1 month`, `the 24th`, `yes`, `not in force`.
+
+Every command and message that prints a policy value goes through `quantity`, so that no raw
+`None`, `True` or `1 months` reaches a reader.
+"""
+
+from __future__ import annotations
+
+NOT_IN_FORCE = "not in force"
+COUNTED = {"sessions": "session", "months": "month", "years": "year", "points": "point", "providers": "provider"}
+"""Units counted in whole things: plural and singular."""
+
+
+def number(value: float) -> str:
+    """A number without a needless '.0': 13, 5.5, 1,234."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def euros(value: float) -> str:
+    """EUR 81.74, EUR 1,234.00, -EUR 2.50."""
+    return f"{'-' if value < 0 else ''}EUR {abs(value):,.2f}"
+
+
+def ordinal(day: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def quantity(value, unit: str) -> str:
+    """A policy value with its unit, as an analyst writes it."""
+    if value is None:
+        return NOT_IN_FORCE
+    if isinstance(value, bool) or unit == "flag":
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
+        return f"{value} {unit}"
+    if unit == "EUR":
+        return euros(value)
+    if unit == "EUR/month":
+        return f"{euros(value)} a month"
+    if unit == "day" and float(value).is_integer():
+        return f"the {ordinal(int(value))}"
+    if unit == "percent":
+        return f"{number(value)}%"
+    if unit == "share":
+        return f"{number(round(value * 100, 6))}%"
+    if unit == "factor":
+        return f"× {number(value)}"
+    if unit in COUNTED:
+        return f"{number(value)} {COUNTED[unit] if value == 1 else unit}"
+    return f"{number(value)} {unit}"
