@@ -42,7 +42,8 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from importlib.metadata import version
 
-        parser.exit(0, f"carepolicy {version('carepolicy')}\n")
+        print(f"carepolicy {version('carepolicy')}")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
