@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import sys
-
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from carepolicy import progress
 from carepolicy.cli import main
-from carepolicy.progress import progress_bar
 
 
 def test_prints_national_totals_and_regions(capsys):
@@ -53,28 +48,6 @@ def test_user_errors_are_one_line(capsys, tmp_path):
         f"error: {tmp_path / 'x.txt'}: expected an output file ending in .csv, .parquet, .xlsx, found '.txt'",
     ]
     assert not (tmp_path / "x.txt").exists()
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.mark.parametrize(("tty", "steps", "drawn"), [
-    (True, [(0.0, 0.2), (1.5, 0.5), (2.0, 1.0)],
-     "\rrun [###############...............]  50%\rrun [##############################] 100%\n"),
-    (True, [(0.1, 0.5), (0.3, 1.0)], ""),  # done within a second: no bar at all
-    (False, [(0.0, 0.2), (1.5, 0.5), (2.0, 1.0)], ""),  # stderr is a file or a pipe: no frames in the log
-])
-def test_progress_bar_draws_only_on_a_terminal_after_a_second(monkeypatch, tty, steps, drawn):
-    err = _Terminal() if tty else io.StringIO()
-    monkeypatch.setattr(sys, "stderr", err)
-    clock = iter([0.0] + [t for t, _ in steps])
-    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
-    show = progress_bar("run")
-    for _, fraction in steps:
-        show(fraction)
-    assert err.getvalue() == drawn
 
 
 @pytest.mark.parametrize(("argv", "message"), [

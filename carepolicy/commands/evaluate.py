@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from carepolicy import options
+from carepolicy.progress import stage_bar
 
 INVALID_EXIT = 3
 
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     policies = policies_for(args.policy, options.one_scenario(args))
     memory = args.memory * (1 << 20) if args.memory is not None else None
     summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory,
-                            keep_input=args.keep_input, csv_dialect=args.csv_dialect)
+                            keep_input=args.keep_input, csv_dialect=args.csv_dialect,
+                            progress=stage_bar("evaluate", args.quiet))
     table = summary.tally.table()
     print(report(summary, table, args.claims, args.output, policies.scenario, args.summary is None))
     if args.summary is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,9 @@ BYTES_PER_ROW = 1000
 GUEST_ALLOWANCE = 5
 """A chunk grows by the claims of its patients' group partners: up to about 5 times on the generated mix."""
 GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
+WRITE_ROWS = 1 << 17
+"""Results are written in slices of this many rows."""
+Progress = Callable[[str, float], None]
 
 
 @dataclass
@@ -88,11 +92,13 @@ def available_memory() -> int:
 
 
 def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int | None = None,
-                  memory: int | None = None, keep_input: bool = False, csv_dialect: str = "excel") -> Summary:
+                  memory: int | None = None, keep_input: bool = False, csv_dialect: str = "excel",
+                  progress: Progress | None = None) -> Summary:
     """Evaluate a claims file and write its results; in chunks of about `chunk_rows` rows when given,
     or when the file would not fit in `memory` bytes (default: half the available memory).
     `keep_input` adds the input's columns to the results. A CSV output uses `csv_dialect`
-    (engine.claims.write.CSV_DIALECTS)."""
+    (engine.claims.write.CSV_DIALECTS). `progress(stage, fraction)` is told the stage under way and
+    the fraction of the run done, for a progress bar."""
     claims, out = Path(claims), Path(out)
     suffix = check_input(claims)
     claims_format(out, "results")
@@ -105,8 +111,8 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
         if estimated_rows(claims) * BYTES_PER_ROW > budget:
             chunk_rows = max(1, budget // (BYTES_PER_ROW * GUEST_ALLOWANCE))
     if chunk_rows is None or suffix == ".xlsx":
-        return _in_memory(claims, out, policies, keep_input, csv_dialect)
-    return _chunked(claims, out, policies, chunk_rows, keep_input, csv_dialect)
+        return _in_memory(claims, out, policies, keep_input, csv_dialect, progress)
+    return _chunked(claims, out, policies, chunk_rows, keep_input, csv_dialect, progress)
 
 
 def read_normalized(claims: Path) -> pd.DataFrame:
@@ -114,14 +120,18 @@ def read_normalized(claims: Path) -> pd.DataFrame:
     return mark_duplicates(normalize(read_claims_table(Path(claims))))
 
 
-def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, csv_dialect: str) -> Summary:
+def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, csv_dialect: str,
+               progress: Progress | None) -> Summary:
     summary = Summary()
-    clock = _Clock(summary)
+    clock = _Clock(summary, progress)
+    clock.tell("reading", 0)
     table = read_claims_table(claims)
     clock.lap("read")
+    clock.tell("normalizing", 0.3)
     frame = mark_duplicates(normalize(table))
     del table
     clock.lap("normalize")
+    clock.tell("evaluating", 0.45)
     results = evaluate_vectorized(frame, policies)
     results.insert(0, "row", frame["row"].to_numpy())
     session_dates = frame["session_date"].to_numpy()
@@ -129,14 +139,25 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
     clock.lap("evaluate")
     summary.add(results, session_dates)
     with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
-        writer.write(results)
+        for start in range(0, len(results), WRITE_ROWS):  # in slices, so that a long write shows its progress
+            clock.tell("writing", 0.6 + 0.4 * start / len(results))
+            writer.write(results.iloc[start: start + WRITE_ROWS])
+        if not len(results):
+            writer.write(results)
     clock.lap("write")
+    clock.tell("done", 1)
     return summary
 
 
 class _Clock:
-    def __init__(self, summary: Summary):
-        self.summary, self.last = summary, time.perf_counter()
+    """Seconds per stage into the summary; the stage under way and the fraction done to `progress`."""
+
+    def __init__(self, summary: Summary, progress: Progress | None = None):
+        self.summary, self.last, self.progress = summary, time.perf_counter(), progress
+
+    def tell(self, stage: str, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(stage, min(1.0, fraction))
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -180,16 +201,19 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep_input: bool, csv_dialect: str) -> Summary:
+def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep_input: bool, csv_dialect: str,
+             progress: Progress | None) -> Summary:
     summary = Summary()
-    clock = _Clock(summary)
-    k = max(2, math.ceil(estimated_rows(claims) / chunk_rows))
+    clock = _Clock(summary, progress)
+    expected = estimated_rows(claims)
+    k = max(2, math.ceil(expected / chunk_rows))
     with temporary_folder(out) as folder:
         home, guests, buckets = Streams(folder, "home"), Streams(folder, "guest"), Streams(folder, "results")
         claim_hashes, group_rows = [], []
         n = 0
         for table in claims_batches(claims, chunk_rows):
             clock.lap("read")
+            clock.tell("reading", 0.3 * n / max(1, expected))
             frame = normalize(table, first_row=n + 1)
             n += len(frame)
             claim_hashes.append(string_hashes(table_ids(frame, "claim_id")))
@@ -209,6 +233,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
         _copy_guests(groups, home, guests, k)
         clock.lap("normalize")
         for part in range(k):
+            clock.tell(f"chunk {part + 1} of {k}", 0.3 + 0.4 * part / k)
             own_rows, guest_rows = home.read(part), guests.read(part)
             if own_rows is None:
                 continue
@@ -227,10 +252,12 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
         buckets.close()
         with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
             for bucket in range(math.ceil(n / chunk_rows)):
+                clock.tell("writing", 0.7 + 0.3 * bucket / math.ceil(n / chunk_rows))
                 table = buckets.read(bucket)
                 if table is not None:
                     writer.write(_to_frame(table).sort_values("row", kind="stable"))
         clock.lap("write")
+    clock.tell("done", 1)
     summary.chunks = k
     return summary
 
