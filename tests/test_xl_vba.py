@@ -214,3 +214,26 @@ def test_install_script_runs_the_steps_in_order():
     positions = [text.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), dict(zip(steps, positions, strict=True))
     assert "$LASTEXITCODE" in text and '$ErrorActionPreference = "Stop"' in text, "a failed step stops the install"
+
+
+def test_the_simulations_run_in_xlwings_threading_mode_and_the_rest_synchronously(vba, windows):
+    _, module = windows
+    modes = {name: getattr(module, name).__xlfunc__["async_mode"] for name in EXPECTED}
+    assert {name for name, mode in modes.items() if mode} == {"CP_SIMULATE", "CP_COMPARE"}
+    assert modes["CP_SIMULATE"] == modes["CP_COMPARE"] == "threading"
+    for name in ("CP_SIMULATE", "CP_COMPARE"):  # the wrapper is the same VBA as for a synchronous function
+        assert re.search(rf"Function {name}\(.*?\n.*?End Function", vba, flags=re.S)
+
+
+def test_install_script_readme_and_package_agree_on_python_and_xlwings():
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "xl_addin" / "install.ps1").read_text(encoding="utf-8")
+    readme = (root / "xl_addin" / "README.md").read_text(encoding="utf-8")
+    project = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'requires-python = ">=3.11"' in project
+    assert "sys.version_info >= (3, 11)" in script and "Python 3.11 or later" in script
+    assert "Python 3.11 or later" in readme and "py -3.11" not in readme
+    pinned = re.search(r'"xlwings==([\d.]+)"', project).group(1)
+    assert xw.__version__ == pinned, "the installed xlwings is not the pinned one"
+    assert f"xlwings {pinned}" in readme and "xlwings addin status" in readme
+    assert "conda create" in readme

@@ -38,6 +38,9 @@ SESSION = Session()
 """The policies and remembered results of this Excel session."""
 
 CATEGORY = "carepolicy"
+LONG = "threading"
+"""xlwings' async mode for functions that take seconds (simulations): Excel stays responsive, the cell shows
+'#N/A waiting...' and then the result. Fast functions stay synchronous, so that a sheet never flickers."""
 MAX_MESSAGE = 250
 _log = logging.getLogger(__name__)
 
@@ -254,7 +257,7 @@ def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
     return [convert.cell(nation[c]) if c in nation.index else "" for c in columns]
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, async_mode=LONG)
 @xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file. Empty: the baseline.")
 @xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
 @xw.arg("region", doc="A region (e.g. antwerpen), several separated by commas, or a range of names. Empty: all.")
@@ -274,7 +277,7 @@ def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None) -> A
     return table
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, async_mode=LONG)
 @xw.arg("scenarios", doc="Scenario names (bundled) or files: one cell with names separated by commas, or a range.")
 @xw.arg("metric", doc="The result to compare, e.g. insurer_cost, patient_copay, patients, sessions. Empty: insurer_cost.")
 @xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")

@@ -58,6 +58,9 @@ if (Get-Process EXCEL -ErrorAction SilentlyContinue) {
     Write-Warning "Excel is running; the add-in is installed now but Excel loads it only after a restart."
 }
 Invoke-Checked (Join-Path $Venv "Scripts\xlwings.exe") @("addin", "install")
+# The add-in is the package's own version (pinned in pyproject.toml); show both so that a mismatch is visible.
+Invoke-Checked $VenvPython @("-c", "import xlwings; print('xlwings package', xlwings.__version__)")
+Invoke-Checked (Join-Path $Venv "Scripts\xlwings.exe") @("addin", "status")
 
 if ($TrustVbaProject) {
     Step "Trust access to the VBA project object model (current user)"

@@ -57,21 +57,38 @@ class Tally:
     malformed: dict[str, Malformed] = field(default_factory=dict)
 
     def add(self, results: pd.DataFrame, session_dates: np.ndarray) -> None:
-        """Count one block of results (with `row`) and the session dates of its rows."""
-        reason = pd.Categorical(results["reason"].astype(str) if not isinstance(results["reason"].dtype, pd.CategoricalDtype)
-                                else results["reason"])
-        labels = np.array([outcome(str(c)) for c in reason.categories] + [COVERED], dtype=object)
-        codes = np.where(results["covered"].to_numpy(bool), -1, reason.codes)  # -1: the label COVERED
-        days = np.asarray(session_dates).astype("datetime64[D]")
-        month = np.datetime_as_string(days.astype("datetime64[M]"), unit="M")
-        month[np.isnat(days)] = UNKNOWN_MONTH
-        frame = pd.DataFrame({"month": month, "scheme": np.asarray(results["scheme"].astype(str), dtype=object),
-                              "outcome": labels[codes], "rows": 1})
+        """Count one block of results (with `row`) and the session dates of its rows.
+
+        Rows are grouped on integer codes (month number, scheme and outcome codes); texts are made
+        for the groups only, so that a million rows cost a sort and a few sums.
+        """
+        reason = _categorical(results["reason"])
+        scheme = _categorical(results["scheme"])
         covered = results["covered"].to_numpy(bool)
+        outcomes, outcome_codes = np.unique(np.array([outcome(str(c)) for c in reason.categories] + [COVERED], dtype=object),
+                                            return_inverse=True)
+        row_outcome = outcome_codes[np.where(covered, len(reason.categories), reason.codes)]
+        days = np.asarray(session_dates).astype("datetime64[D]")
+        unknown = np.isnat(days)
+        month = days.astype("datetime64[M]").astype(np.int64)
+        first = int(month[~unknown].min()) if (~unknown).any() else 0
+        month = np.where(unknown, -1, month - first)  # -1: a session date that could not be read
+        width_s, width_o = len(scheme.categories) + 1, len(outcomes)
+        key = ((month + 1) * width_s + scheme.codes.astype(np.int64) + 1) * width_o + row_outcome
+        groups, at = _groups(key)
+        group_month, rest = np.divmod(groups, width_s * width_o)
+        group_scheme, group_outcome = np.divmod(rest, width_o)
+        labels = np.datetime_as_string((group_month - 1 + first).astype("datetime64[M]"), unit="M").astype(object)
+        labels[group_month == 0] = UNKNOWN_MONTH
+        schemes = np.array(["", *scheme.categories], dtype=object)  # code -1: no scheme
+        frame = pd.DataFrame({"month": labels, "scheme": schemes[group_scheme], "outcome": outcomes[group_outcome],
+                              "rows": np.bincount(at, minlength=len(groups))})
         for name in AMOUNTS:  # a refused or malformed session counts only with the fee charged for it
             cents = np.round(results[name].to_numpy(float) * 100).astype(np.int64)
-            frame[name] = cents if name == "provider_fee" else np.where(covered, cents, 0)
-        self.blocks.append(frame.groupby(KEYS, sort=False, observed=True).sum().reset_index())
+            if name != "provider_fee":
+                cents = np.where(covered, cents, 0)
+            frame[name] = _sums(at, cents, len(groups))
+        self.blocks.append(frame)
         self._malformed(reason, results["row"].to_numpy(np.int64))
 
     def _malformed(self, reason: pd.Categorical, rows: np.ndarray) -> None:
@@ -127,3 +144,29 @@ def likely_cause(reason: str) -> str:
     if column in CAUSES:
         return CAUSES[column]
     return f"its {column} values are likely in another language, spelling or format"
+
+
+def _categorical(column: pd.Series) -> pd.Categorical:
+    """A text column as a categorical (results in memory already are one)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return pd.Categorical(column.astype(str))
+
+
+def _sums(at: np.ndarray, cents: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer sums of `cents` per group index `at`."""
+    out = np.zeros(n, np.int64)
+    np.add.at(out, at, cents)
+    return out
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct keys in order, each row's group index): by counting when the keys span little, else by sorting."""
+    size = int(key.max(initial=0)) + 1
+    if size > 4 * len(key) + 4096:
+        groups, at = np.unique(key, return_inverse=True)
+        return groups, at.ravel()
+    groups = np.flatnonzero(np.bincount(key, minlength=size))
+    index = np.zeros(size, np.int64)
+    index[groups] = np.arange(len(groups))
+    return groups, index[key]
