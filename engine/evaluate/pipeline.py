@@ -46,8 +46,8 @@ BYTES_PER_ROW = 1000
 GUEST_ALLOWANCE = 5
 """A chunk grows by the claims of its patients' group partners: up to about 5 times on the generated mix."""
 GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
-WRITE_ROWS = 1 << 17
-"""Results are written in slices of this many rows."""
+WRITE_ROWS = {".xlsx": 1 << 12, ".csv": 1 << 17, ".parquet": 1 << 17}
+"""Results are written in slices of this many rows, so that a long write shows its progress (xlsx is slow per row)."""
 Progress = Callable[[str, float], None]
 
 
@@ -139,9 +139,10 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
     clock.lap("evaluate")
     summary.add(results, session_dates)
     with ResultsWriter(out, claims if keep_input else None, csv_dialect) as writer:
-        for start in range(0, len(results), WRITE_ROWS):  # in slices, so that a long write shows its progress
+        step = WRITE_ROWS[out.suffix.lower()]
+        for start in range(0, len(results), step):  # in slices, so that a long write shows its progress
             clock.tell("writing", 0.6 + 0.4 * start / len(results))
-            writer.write(results.iloc[start: start + WRITE_ROWS])
+            writer.write(results.iloc[start: start + step])
         if not len(results):
             writer.write(results)
     clock.lap("write")
