@@ -23,7 +23,8 @@ def euros(value: float) -> str:
 
 def ordinal(day: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
-    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    teen = f"{day:02d}"[-2] == "1"  # 11th, 12th, 13th
+    suffix = "th" if teen else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return f"{day}{suffix}"
 
 
