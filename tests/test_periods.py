@@ -31,11 +31,11 @@ def test_the_last_entry_ends_with_its_version():
 
 def test_a_factor_leaves_the_past_and_keeps_one_value_in_force(capsys):
     assert main(["value", FEE, "2022-06-01", "--scenario", "index-2pct"]) == 0
-    assert "= 75.0 EUR [from 2021-09-01 to 2022-12-31, source seed-004]" in capsys.readouterr().out
+    assert "= EUR 75.00 [from 2021-09-01 to 2022-12-31, source seed-004]" in capsys.readouterr().out
     assert main(["value", FEE, "2026-12-31", "--scenario", "index-2pct"]) == 0
-    assert "= 81.74 EUR [from 2023-01-01 to 2026-12-31, source seed-002 (assumed)]" in capsys.readouterr().out
+    assert "= EUR 81.74 [from 2023-01-01 to 2026-12-31, source seed-002 (assumed)]" in capsys.readouterr().out
     assert main(["value", FEE, "2027-06-01", "--scenario", "index-2pct"]) == 0
-    assert "= 83.37 EUR [from 2027-01-01, source scenario-hypothesis (assumed)]" in capsys.readouterr().out
+    assert "= EUR 83.37 [from 2027-01-01, source scenario-hypothesis (assumed)]" in capsys.readouterr().out
 
 
 def _in_force(dated: DatedValue, day: dt.date) -> list:
