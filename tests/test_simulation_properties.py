@@ -28,7 +28,7 @@ from engine.simulation.synthetic import Draw, Synthesizer
 SMALL = "luxemburg"
 PAIR = ["luxemburg", "waals_brabant"]
 BUNDLED = ["copay-15", "adult-quota-10", "free-until-25", "index-2pct", "free-until-25-uptake"]
-MONEY = ["insurer_cost", "care_path_fees", "patient_copay", "provider_income", "cm_supplements"]
+MONEY = ["insurer_cost", "care_path_fees", "patient_copay", "provider_income", "supplements", "out_of_pocket"]
 SIGN = {"fee": 1, "copay": -1, "care_path_fee": 1}
 
 seeds = st.integers(0, 2**31 - 1)

@@ -349,6 +349,18 @@ def test_cp_simulate_spills_regions_and_a_total():
     assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg, namen") == table, "same run, by names in one cell"
 
 
+def test_cp_simulate_breaks_down_by_a_dimension_with_a_total():
+    table = fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg", "age_band, increased")
+    header = table[0]
+    assert header[:3] == ["scenario", "age_band", "increased"] and "insurer_cost" in header
+    rows = [dict(zip(header, r, strict=True)) for r in table[1:]]
+    assert [r["age_band"] for r in rows[:2]] == ["0-14", "0-14"] and [r["increased"] for r in rows[:2]] == ["no", "yes"]
+    assert rows[-1]["age_band"] == "total" and rows[-1]["increased"] == ""
+    cost = sum(r["insurer_cost"] for r in rows[:-1])
+    assert rows[-1]["insurer_cost"] == pytest.approx(cost, abs=0.005)
+    assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg", "region") == fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg")
+
+
 def test_cp_simulate_runs_once_per_arguments():
     calls = []
     real = fx.simulate
@@ -382,6 +394,8 @@ def test_cp_compare_puts_scenarios_side_by_side():
     (lambda: fx.CP_SIMULATE("copay-15, index-2pct"), ("scenario: expected one scenario",)),
     (lambda: fx.CP_SIMULATE("copy-15", None, "luxemburg"), ("did you mean 'copay-15'?",)),
     (lambda: fx.CP_SIMULATE(None, 2027.5, "luxemburg"), ("year: expected a whole number, found 2027.5",)),
+    (lambda: fx.CP_SIMULATE(None, None, "luxemburg", "agebands"), ("by: unknown dimension 'agebands' — did you "
+                                                                   "mean 'age_band'?",)),
     (lambda: fx.CP_COMPARE("copay-15", "insurer_cst", None, "luxemburg"), ("did you mean 'insurer_cost'?",)),
     (lambda: fx.CP_COMPARE(None), ("scenarios: expected at least one scenario",)),
 ])

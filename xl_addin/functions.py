@@ -30,6 +30,7 @@ from engine.evaluate import lookups
 from engine.evaluate.care_budget import schedule
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.policy.regions import load_regions
+from engine.simulation.breakdown import parse_by
 from engine.simulation.run import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
 from xl_addin import convert
 from xl_addin.session import Session
@@ -238,14 +239,14 @@ def CP_CARE_BUDGET(application_date: Any, setting: Any, proof: Any, score: Any =
 
 # -- simulations ---------------------------------------------------------------------------------------
 
-def _simulation(scenarios: list[str], year: Any, region: Any) -> Simulation:
+def _simulation(scenarios: list[str], year: Any, region: Any, by: tuple[str, ...] = ()) -> Simulation:
     """A simulation for these arguments, run once per session until a policy file changes."""
     policies = SESSION.policies()
     known = load_regions(policies.root)
     regions = tuple(dict.fromkeys(known.region(r).id for r in convert.names(region))) or None
     sim_year = convert.integer(year, "year", DEFAULT_YEAR)
-    key = ("simulation", tuple(scenarios), sim_year, regions)
-    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1))
+    key = ("simulation", tuple(scenarios), sim_year, regions, by)
+    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1, by=by))
 
 
 def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
@@ -258,19 +259,26 @@ def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
 @xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file. Empty: the baseline.")
 @xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
 @xw.arg("region", doc="A region (e.g. antwerpen), several separated by commas, or a range of names. Empty: all.")
+@xw.arg("by", doc="Break down by region, age_band, network, care, increased, mutuality (comma list). Empty: region.")
 @cell_function
-def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None) -> Any:
-    """Simulated budget per region under one scenario: patients, sessions, insurer cost, co-payments… (spills)."""
+def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None, by: Any = None) -> Any:
+    """Simulated budget per region (or per group of `by`) under one scenario: patients, sessions, costs… (spills)."""
     names = convert.names(scenario)
     if len(names) > 1:
         raise InputError(f"scenario: expected one scenario (CP_COMPARE compares several), found {len(names)}")
-    sim = _simulation(names, year, region)
+    dims = parse_by(convert.names(by))
+    sim = _simulation(names, year, region, () if dims == ("region",) else dims)
     scenario_id = sim.scenarios[-1].id
-    rows = sim.results[sim.results["scenario"] == scenario_id]
-    table = convert.spill(rows[RESULT_COLUMNS])
+    if sim.breakdown is not None:
+        rows = sim.breakdown[sim.breakdown["scenario"] == scenario_id]
+        columns = ["scenario", *dims, *METRICS]
+    else:
+        rows = sim.results[sim.results["scenario"] == scenario_id]
+        columns, dims = RESULT_COLUMNS, ("region",)
+    table = convert.spill(rows[columns])
     if len(rows) > 1:
-        total = _total_row(sim, RESULT_COLUMNS, scenario_id)
-        table.append([scenario_id, "total", *total[2:]])
+        total = _total_row(sim, columns, scenario_id)
+        table.append([scenario_id, "total", *([""] * (len(dims) - 1)), *total[1 + len(dims):]])
     return table
 
 
