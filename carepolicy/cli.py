@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import carepolicy.commands
 from engine.errors import CarePolicyError, PolicyError
 
-ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "validate"]
+ORDER = ["compare", "simulate", "impact", "evaluate", "explain", "care-budget", "value", "validate"]
 
 
 def command_names() -> list[str]:

@@ -361,6 +361,19 @@ def test_cp_simulate_breaks_down_by_a_dimension_with_a_total():
     assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg", "region") == fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg")
 
 
+def test_cp_impact_spills_winners_and_losers_with_a_total():
+    national = fx.CP_IMPACT("free-until-25", 2027.0, None, "luxemburg")
+    header = national[0]
+    assert header[:5] == ["scenario", "patients", "better_off", "worse_off", "unchanged"]
+    row = dict(zip(header, national[1], strict=True))
+    assert len(national) == 2 and row["worse_off"] == 0 and row["better_off"] > 0
+    assert row["mean_change_worse_off"] == "" and row["mean_change_better_off"] < 0
+    by_band = fx.CP_IMPACT("free-until-25", 2027.0, "age_band", "luxemburg")
+    assert by_band[0][:2] == ["scenario", "age_band"] and by_band[-1][:2] == ["free-until-25", "total"]
+    assert by_band[-1][2:] == national[1][1:]
+    assert sum(r[3] for r in by_band[1:-1]) == row["better_off"]
+
+
 def test_cp_simulate_runs_once_per_arguments():
     calls = []
     real = fx.simulate
@@ -398,6 +411,8 @@ def test_cp_compare_puts_scenarios_side_by_side():
                                                                    "mean 'age_band'?",)),
     (lambda: fx.CP_COMPARE("copay-15", "insurer_cst", None, "luxemburg"), ("did you mean 'insurer_cost'?",)),
     (lambda: fx.CP_COMPARE(None), ("scenarios: expected at least one scenario",)),
+    (lambda: fx.CP_IMPACT(None), ("scenario: expected one scenario to compare with the baseline, found 0",)),
+    (lambda: fx.CP_IMPACT("copay-15", None, "netwrk", "luxemburg"), ("did you mean 'network'?",)),
 ])
 def test_simulation_mistakes_are_one_line(call, parts):
     assert is_one_line_error(call(), *parts)

@@ -31,6 +31,7 @@ from engine.evaluate.care_budget import schedule
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.policy.regions import load_regions
 from engine.simulation.breakdown import parse_by
+from engine.simulation.impact import impact_of
 from engine.simulation.run import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
 from xl_addin import convert
 from xl_addin.session import Session
@@ -239,14 +240,16 @@ def CP_CARE_BUDGET(application_date: Any, setting: Any, proof: Any, score: Any =
 
 # -- simulations ---------------------------------------------------------------------------------------
 
-def _simulation(scenarios: list[str], year: Any, region: Any, by: tuple[str, ...] = ()) -> Simulation:
+def _simulation(scenarios: list[str], year: Any, region: Any, by: tuple[str, ...] = (),
+                patients: bool = False) -> Simulation:
     """A simulation for these arguments, run once per session until a policy file changes."""
     policies = SESSION.policies()
     known = load_regions(policies.root)
     regions = tuple(dict.fromkeys(known.region(r).id for r in convert.names(region))) or None
     sim_year = convert.integer(year, "year", DEFAULT_YEAR)
-    key = ("simulation", tuple(scenarios), sim_year, regions, by)
-    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1, by=by))
+    key = ("simulation", tuple(scenarios), sim_year, regions, by, patients)
+    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1, by=by,
+                                                patients=patients))
 
 
 def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
@@ -279,6 +282,26 @@ def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None, by: 
     if len(rows) > 1:
         total = _total_row(sim, columns, scenario_id)
         table.append([scenario_id, "total", *([""] * (len(dims) - 1)), *total[1 + len(dims):]])
+    return table
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file.")
+@xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
+@xw.arg("by", doc="Break down by region, age_band, network, care, increased, mutuality (comma list). Empty: national.")
+@xw.arg("region", doc="A region, several separated by commas, or a range of names. Empty: all regions.")
+@cell_function
+def CP_IMPACT(scenario: Any, year: Any = None, by: Any = None, region: Any = None) -> Any:
+    """Winners and losers against the baseline: patients better and worse off, their mean change, costs (spills)."""
+    names = convert.names(scenario)
+    if len(names) != 1:
+        raise InputError(f"scenario: expected one scenario to compare with the baseline, found {len(names)}")
+    dims = parse_by(convert.names(by))
+    sim = _simulation(names, year, region, patients=True)
+    table = convert.spill(impact_of(sim, dims))
+    if dims:
+        national_row = convert.spill(impact_of(sim))[1]
+        table.append([national_row[0], "total", *([""] * (len(dims) - 1)), *national_row[1:]])
     return table
 
 

@@ -40,8 +40,9 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
         if not name:
             continue
         if name not in DIMENSIONS:
-            raise InputError(f"by: unknown dimension {raw.strip()!r}{did_you_mean(name, list(DIMENSIONS))} "
-                             f"(known: {', '.join(DIMENSIONS)})")
+            prefixed = [d for d in DIMENSIONS if d.startswith(name)]
+            hint = did_you_mean(name, list(DIMENSIONS)) or (f" — did you mean '{prefixed[0]}'?" if prefixed else "")
+            raise InputError(f"by: unknown dimension {raw.strip()!r}{hint} (known: {', '.join(DIMENSIONS)})")
         if name not in dims:
             dims.append(name)
     return tuple(dims)

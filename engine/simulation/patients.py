@@ -35,10 +35,13 @@ def _cents(values) -> np.ndarray:
 
 
 def _is(column: pd.Series, value: str) -> np.ndarray:
-    cat = pd.Categorical(column)
-    if value not in cat.categories:
-        return np.zeros(len(cat), bool)
-    return cat.codes == cat.categories.get_loc(value)
+    """Rows equal to `value`: on the codes of a categorical, else by comparing the text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), bool)
+        return column.cat.codes.to_numpy() == categories.get_loc(value)
+    return (column == value).to_numpy(dtype=bool, na_value=False)
 
 
 def _pairs(patient: np.ndarray, period: np.ndarray, n: int) -> np.ndarray:
@@ -50,33 +53,42 @@ def _pairs(patient: np.ndarray, period: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(patient[first], minlength=n)
 
 
-def _first(patient: np.ndarray, day: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """Per patient, the index of its earliest row among `rows` (-1 where it has none)."""
-    picked = np.flatnonzero(rows)
-    order = picked[np.lexsort((day[picked], patient[picked]))]
-    out = np.full(n, -1, np.int64)
-    owners, first = np.unique(patient[order], return_index=True)
-    out[owners] = order[first]
-    return out
+class _Earliest:
+    """Per patient, its earliest row among some rows: one sort of all rows by (patient, day), shared."""
+
+    def __init__(self, patient: np.ndarray, day: np.ndarray, n: int):
+        days = day.astype(np.int64)
+        low = int(days.min(initial=0))
+        self.order = np.argsort(patient.astype(np.int64) * (int(days.max(initial=0)) - low + 1) + (days - low))
+        self.patient, self.n = patient, n
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """The index of each patient's earliest row among `rows` (-1 where it has none)."""
+        picked = self.order[rows[self.order]]
+        owner = self.patient[picked]
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, np.int64)
+        out = np.full(self.n, -1, np.int64)
+        out[owner[first]] = picked[first]
+        return out
 
 
-def _label(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+def _label(column: pd.Series, at: np.ndarray) -> pd.Categorical:
     """The text of each patient's chosen row, NONE where there is none or it is empty."""
-    out = np.full(len(at), NONE, dtype=object)
-    has = at >= 0
-    text = values[at[has]].astype(object)
-    out[has] = np.where(text == "", NONE, text)
-    return out
+    cat = pd.Categorical(column) if not isinstance(column.dtype, pd.CategoricalDtype) else column.array
+    names = np.asarray([NONE if c == "" else str(c) for c in cat.categories] + [NONE], dtype=object)
+    codes = np.where(at >= 0, cat.codes[np.maximum(at, 0)], len(names) - 1)
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    return pd.Categorical(names[codes])
 
 
 def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray, region_ids: tuple[str, ...],
                   draw: Draw, data: Regions, network_caps: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per patient with a session in the year: the dimensions, counts and cents of its year.
+    """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
     `network_caps` names the network types whose average of specialised individual sessions per care
     path is capped: their inputs are kept per patient so that any group can compute its average.
     """
-    patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy())
+    patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy(), sort=True)
     n = len(patient_ids)
     day = claims["session_date"].to_numpy().astype("datetime64[D]")
     in_year = (day >= draw.first) & (day <= draw.last)
@@ -125,9 +137,9 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
         columns[f"{AVERAGE_PREFIX}_sessions:{network}"] = count(rows)
         columns[f"{AVERAGE_PREFIX}_paths:{network}"] = _pairs(patient[rows], period[rows], n)
     keep = count(in_year) > 0
-    first = _first(patient, day, in_year, n)
-    first_convention = _first(patient, day, convention, n)
-    first_member = _first(patient, day, in_year & (claims["mutuality"].to_numpy(object) != ""), n)
+    earliest = _Earliest(patient, day, n)
+    first, first_convention = earliest.of(in_year), earliest.of(convention)
+    first_member = earliest.of(in_year & ~_is(claims["mutuality"], ""))
     birth = claims["birth_date"].to_numpy().astype("datetime64[D]")
     reference = np.datetime64(draw.reference_day, "D")
     age = ages_on(birth[first[keep]], np.full(int(keep.sum()), reference)).clip(0, data.max_age)
@@ -136,10 +148,10 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
         "patient_id": patient_ids[keep],
         "region": pd.Categorical.from_codes(region.astype(np.int64)[first[keep]], categories=list(region_ids)),
         "age": age.astype(np.int16),
-        "network": _label(claims["network"].to_numpy(object), first_convention[keep]),
-        "care": _label(claims["care"].to_numpy(object), first_convention[keep]),
-        "increased": np.asarray(YES_NO, dtype=object)[increased.astype(np.int64)],
-        "mutuality": _label(claims["mutuality"].to_numpy(object), first_member[keep]),
+        "network": _label(claims["network"], first_convention[keep]),
+        "care": _label(claims["care"], first_convention[keep]),
+        "increased": pd.Categorical.from_codes(increased.astype(np.int8), categories=list(YES_NO)),
+        "mutuality": _label(claims["mutuality"], first_member[keep]),
         **{name: values[keep] for name, values in columns.items()},
     })
     return table
