@@ -6,6 +6,7 @@ add up to the insurer cost, the co-payments and the provider income exactly.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ class _Frame:
     def __init__(self, claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray, draw: Draw):
         self.region = region.astype(np.int64)
         self.text = {c: pd.Categorical(claims[c]) for c in ("kind", "network", "group_id", "co_lead")}
-        self.text["rule"] = pd.Categorical(evaluated["rule"])
+        self.text.update({c: pd.Categorical(evaluated[c]) for c in ("rule", "scheme")})
         self.day = claims["session_date"].to_numpy().astype("datetime64[D]")
         in_year = (self.day >= draw.first) & (self.day <= draw.last)
         self.convention = in_year & ~self.is_("network", "")
@@ -158,30 +159,38 @@ class _Lines:
 
 
 def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet, draw: Draw) -> pd.DataFrame:
-    """Fee, co-payment and care-path lines whose signed sum is the insurer cost of each region."""
-    day = draw.reference_day
+    """Fee, co-payment and care-path lines whose signed sum is the insurer cost of each region.
+
+    Each session is counted under the convention version the evaluator applied to it (its `scheme`),
+    so a year in which a version takes over mid-year has the lines of both.
+    """
     lines = _Lines(scenario, f, region_ids)
-    individual = np.flatnonzero(f.covered & f.is_("kind", "individual"))
-    _fee_lines(lines, individual, tariff_row(policies, "individual", "psychologist", day), policies)
-    sessions = np.flatnonzero(f.covered & f.is_("kind", "group"))
-    _, first = np.unique(f.text["group_id"].codes[sessions], return_index=True)
-    groups = sessions[first]
-    _fee_lines(lines, groups, tariff_row(policies, "group", "psychologist", day), policies, "lead")
-    codes, co_leads = f.codes("co_lead", groups)
-    for code, co_lead in enumerate(co_leads):
-        if co_lead and (codes == code).any():
-            _fee_lines(lines, groups[codes == code], tariff_row(policies, "group", co_lead, day), policies,
-                       f"co-lead {co_lead}")
-    rules = {r.id: r for conv in rules_of(policies).conventions for r in conv.copayment}
-    copaid = np.flatnonzero(f.covered)
-    codes, names = f.codes("rule", copaid)
-    lines.add(copaid, codes, [(f"co-payment: {rules[n].label}", "copay", rules[n].amount) if n in rules else
-                              (n, "copay", "") for n in names], f.money["patient_copay"][copaid])
-    paid = np.flatnonzero(f.convention & (f.money["care_path_fee"] > 0))
-    conv = rules_of(policies).convention_on(day)
-    label = policies.doc(conv.id)["premiums"]["care_path_fee"]["label"]
-    lines.add(paid, np.zeros(len(paid), np.int64), [(label, "care_path_fee", conv.care_path_fee)],
-              f.money["care_path_fee"][paid])
+    for conv in rules_of(policies).conventions:
+        version = f.is_("scheme", conv.id)
+        if not (f.convention & version).any():
+            continue
+        day = max(conv.start, draw.first.astype(dt.date))  # a day of the year on which the version is in force
+        covered = f.covered & version
+        individual = np.flatnonzero(covered & f.is_("kind", "individual"))
+        _fee_lines(lines, individual, tariff_row(policies, "individual", "psychologist", day), policies)
+        sessions = np.flatnonzero(covered & f.is_("kind", "group"))
+        _, first = np.unique(f.text["group_id"].codes[sessions], return_index=True)
+        groups = sessions[first]
+        _fee_lines(lines, groups, tariff_row(policies, "group", "psychologist", day), policies, "lead")
+        codes, co_leads = f.codes("co_lead", groups)
+        for code, co_lead in enumerate(co_leads):
+            if co_lead and (codes == code).any():
+                _fee_lines(lines, groups[codes == code], tariff_row(policies, "group", co_lead, day), policies,
+                           f"co-lead {co_lead}")
+        rules = {r.id: r for r in conv.copayment}
+        copaid = np.flatnonzero(covered)
+        codes, names = f.codes("rule", copaid)
+        lines.add(copaid, codes, [(f"co-payment: {rules[n].label}", "copay", rules[n].amount) if n in rules else
+                                  (n, "copay", "") for n in names], f.money["patient_copay"][copaid])
+        paid = np.flatnonzero(f.convention & version & (f.money["care_path_fee"] > 0))
+        label = policies.doc(conv.id)["premiums"]["care_path_fee"]["label"]
+        lines.add(paid, np.zeros(len(paid), np.int64), [(label, "care_path_fee", conv.care_path_fee)],
+                  f.money["care_path_fee"][paid])
     return lines.frame()
 
 
