@@ -11,10 +11,14 @@ from hypothesis import strategies as st
 from carepolicy.cli import main
 from engine.dates import ages_on
 from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.files import PACKAGE_ROOT
+from engine.policy.regions import load_regions
 from engine.policy.scenarios import BASELINE
 from engine.simulation.impact import CHANGES, IMPACT_METRICS, impact, impact_band, impact_of, patient_changes
 from engine.simulation.run import national, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
+
+REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
 
 REGION = ["luxemburg"]
 YEAR = 2027
@@ -35,10 +39,10 @@ def changes(sim, scenario: str) -> pd.DataFrame:
 
 def year_claims(sim, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scenario's synthetic claims of the year, covered by the convention, with their evaluation."""
-    claims, _ = Synthesizer(sim.policies[scenario], sim.regions, Draw(YEAR, sim.seed)).claims(sim.scenarios[0], REGION)
+    claims, _ = Synthesizer(sim.policies[scenario], sim.regions, Draw(YEAR, sim.seed, REFERENCE)).claims(sim.scenarios[0], REGION)
     evaluated = evaluate_vectorized(claims, sim.policies[scenario])
     day = claims["session_date"].to_numpy().astype("datetime64[D]")
-    draw = Draw(YEAR, sim.seed)
+    draw = Draw(YEAR, sim.seed, REFERENCE)
     keep = (day >= draw.first) & (day <= draw.last) & evaluated["covered"].to_numpy(bool) & (claims["network"] != "")
     return claims[keep], evaluated[keep]
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.errors import InputError, did_you_mean
 from engine.policy.regions import Regions
-from engine.simulation.patients import AVERAGE_PREFIX, CENTS, NONE, YES_NO
+from engine.simulation.patients import AVERAGE_PATHS, AVERAGE_SESSIONS, CENTS, NONE, YES_NO
 
 DIMENSIONS = {
     "region": "the patient's region",
@@ -66,7 +66,8 @@ def _ordered(values: pd.Series, first: Sequence[str]) -> pd.Categorical:
 def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions,
                       region_ids: Sequence[str]) -> dict[str, pd.Categorical]:
     """The group of every patient along each dimension, as ordered categoricals."""
-    known = {"region": list(region_ids), "age_band": list(data.policy_bands), "increased": list(YES_NO)}
+    known = {"region": list(region_ids), "age_band": list(data.policy_bands), "increased": list(YES_NO),
+             "mutuality": list(data.mutualities)}
     out = {}
     for dim in dims:
         values = (pd.Series(age_band_of(patients["age"].to_numpy(), data)) if dim == "age_band"
@@ -101,13 +102,13 @@ def population(groups: pd.MultiIndex | pd.Index, dims: Sequence[str], data: Regi
     return np.asarray(out, dtype=float)
 
 
-def network_average(sums: pd.DataFrame, caps: dict[str, float]) -> dict[str, np.ndarray]:
-    """Per group, the network type whose average of specialised individual sessions per care path is closest to its cap."""
+def network_average(sums: pd.DataFrame, caps: dict[tuple[str, str], float]) -> dict[str, np.ndarray]:
+    """Per group, the (network type, category) whose average of sessions per care path is closest to its cap."""
     n = len(sums)
     best = {"specialised_average": np.zeros(n), "specialised_cap": np.zeros(n), "ratio": np.full(n, -1.0)}
-    for network, cap in caps.items():
-        sessions = sums[f"{AVERAGE_PREFIX}_sessions:{network}"].to_numpy(float)
-        paths = sums[f"{AVERAGE_PREFIX}_paths:{network}"].to_numpy(float)
+    for (network, category), cap in caps.items():
+        sessions = sums[f"{AVERAGE_SESSIONS}:{network}:{category}"].to_numpy(float)
+        paths = sums[f"{AVERAGE_PATHS}:{network}:{category}"].to_numpy(float)
         average = np.divide(sessions, paths, out=np.zeros(n), where=paths > 0)
         better = average / cap > best["ratio"]
         for key, value in (("specialised_average", average), ("specialised_cap", cap), ("ratio", average / cap)):
@@ -117,7 +118,7 @@ def network_average(sums: pd.DataFrame, caps: dict[str, float]) -> dict[str, np.
 
 
 def metric_table(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],
-                 caps: dict[str, float], metrics: Sequence[str]) -> pd.DataFrame:
+                 caps: dict[tuple[str, str], float], metrics: Sequence[str]) -> pd.DataFrame:
     """The result metrics per group: one row per group, the dimensions first, money in euros."""
     summed = [c for c in patients.columns if c not in ("patient_id", "age", *DIMENSIONS)]
     sums = group_sums(patients, dims, data, region_ids, summed)

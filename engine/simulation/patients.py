@@ -26,8 +26,9 @@ COUNTS = ("patients", "sessions", "sessions_individual", "sessions_group", "sess
 `path_sessions` counts the covered sessions of care paths opened in the year (also after its end)."""
 CENTS = ("insurer_cost", "care_path_fees", "patient_copay", "provider_income", "supplements", "out_of_pocket")
 """Money columns in whole cents. `out_of_pocket` is what the patient pays after mutuality supplements."""
-AVERAGE_PREFIX = "specialised_individual"
-"""Columns `<prefix>_sessions:<network>` and `<prefix>_paths:<network>` carry the network-average inputs."""
+AVERAGE_SESSIONS, AVERAGE_PATHS = "average_sessions", "average_paths"
+"""Columns `average_sessions:<network>:<category>` and `average_paths:<network>:<category>` carry the inputs of a
+network-level average cap: the covered sessions of that category in care paths opened in the year, and those paths."""
 
 
 def _cents(values) -> np.ndarray:
@@ -81,12 +82,22 @@ def _label(column: pd.Series, at: np.ndarray) -> pd.Categorical:
     return pd.Categorical(names[codes])
 
 
+def _category(claims: pd.DataFrame, category: str) -> np.ndarray:
+    """Rows of a quota category: its name is the care type and the session kind joined by '_'."""
+    out = np.zeros(len(claims), bool)
+    for care in pd.unique(claims["care"].astype(object)):
+        for kind in pd.unique(claims["kind"].astype(object)):
+            if care and f"{care}_{kind}" == category:
+                out |= _is(claims["care"], care) & _is(claims["kind"], kind)
+    return out
+
+
 def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray, region_ids: tuple[str, ...],
-                  draw: Draw, data: Regions, network_caps: tuple[str, ...] = ()) -> pd.DataFrame:
+                  draw: Draw, data: Regions, network_caps: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
     """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
-    `network_caps` names the network types whose average of specialised individual sessions per care
-    path is capped: their inputs are kept per patient so that any group can compute its average.
+    `network_caps` names the (network type, quota category) pairs whose average number of sessions per
+    care path is capped: their inputs are kept per patient so that any group can compute its average.
     """
     patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy(), sort=True)
     n = len(patient_ids)
@@ -131,11 +142,10 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
         "supplements": cents(supplement, in_year & outside),
         "out_of_pocket": cents(_cents(evaluated["patient_pays"]), covered | (in_year & outside)),
     }
-    specialised_individual = opened & _is(care, "specialised") & _is(kind, "individual")
-    for network in network_caps:
-        rows = specialised_individual & _is(claims["network"], network)
-        columns[f"{AVERAGE_PREFIX}_sessions:{network}"] = count(rows)
-        columns[f"{AVERAGE_PREFIX}_paths:{network}"] = _pairs(patient[rows], period[rows], n)
+    for network, category in network_caps:
+        rows = opened & _category(claims, category) & _is(claims["network"], network)
+        columns[f"{AVERAGE_SESSIONS}:{network}:{category}"] = count(rows)
+        columns[f"{AVERAGE_PATHS}:{network}:{category}"] = _pairs(patient[rows], period[rows], n)
     keep = count(in_year) > 0
     earliest = _Earliest(patient, day, n)
     first, first_convention = earliest.of(in_year), earliest.of(convention)

@@ -71,17 +71,21 @@ def _scenarios(policies: PolicySet, names: Sequence[str | Path]) -> list[Scenari
     return loaded
 
 
-def _check_year(policies: PolicySet, year: int, seed: int) -> None:
+def _draw(policies: PolicySet, data: Regions, year: int, seed: int) -> Draw:
+    """The draw of a simulated year, checked: a convention must be in force on its reference day."""
     if seed < 0:
         raise InputError(f"seed: expected a whole number of 0 or more, found {seed}")
+    draw = Draw(year, seed, data.reference_day)
     try:
-        in_force = rules_of(policies).convention_on(Draw(year, seed).reference_day)
+        in_force = rules_of(policies).convention_on(draw.reference_day)
     except ValueError:  # beyond the calendar's dates
         raise InputError(f"year: expected a year of four digits, found {year}") from None
     if in_force is None:
         starts = sorted(c.start for c in rules_of(policies).conventions)
-        raise InputError(f"year: expected a year in which a convention is in force on 1 July, the reference day of "
-                         f"a simulated year (the first convention starts {starts[0]}), found {year}")
+        day = draw.reference_day
+        raise InputError(f"year: expected a year in which a convention is in force on {day.day} {day:%B}, the "
+                         f"reference day of a simulated year (the first convention starts {starts[0]}), found {year}")
+    return draw
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,10 +118,9 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
     data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, policies)
-    _check_year(policies, year, seed)
+    draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = apply(policies, scenario)
-    draw = Draw(year, seed)
     claims, region = Synthesizer(applied, data, draw).claims(scenario, list(region_ids))
     return _evaluate(scenario.id, applied, claims, region, region_ids, data, draw)
 
@@ -146,10 +149,9 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     dims = parse_by(by)
     loaded = _scenarios(policies, scenarios)
-    _check_year(policies, year, seed)
+    draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    draw = Draw(year, seed)
     workers = min(len(loaded), workers or os.cpu_count() or 1)
     if "fork" not in multiprocessing.get_all_start_methods():
         workers = 1  # workers inherit the drawn claims by forking; elsewhere (Windows) run in-process

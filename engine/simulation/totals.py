@@ -62,9 +62,10 @@ METRICS: dict[str, Metric] = {
     "cost_per_inhabitant": Metric("Insurer cost per inhabitant", "EUR per inhabitant", "insurer cost / inhabitants",
                                   "ratio"),
     "specialised_average": Metric(
-        "Specialised individual sessions per patient", "sessions per patient",
-        "network-level average of covered specialised individual sessions per care path opened in the year "
-        "(counting its sessions after the year too), for the network type closest to its cap", "ratio"),
+        "Network average of sessions per patient", "sessions per patient",
+        "network-level average of covered sessions of a capped category (specialised individual in the "
+        "convention) per care path opened in the year (counting its sessions after the year too), for the network "
+        "type and category closest to its cap", "ratio"),
     "specialised_cap": Metric("Network average cap", "sessions per patient",
                               "the convention's network-level average cap of that network type", "ratio"),
     "cap_exceeded": Metric("Average cap exceeded", "flag", "whether the network-level average exceeds its cap", "flag"),
@@ -103,11 +104,12 @@ class _Frame:
         return cat.codes[rows], list(cat.categories)
 
 
-def network_caps(policies: PolicySet, draw: Draw) -> dict[str, float]:
-    """The convention's network-level caps on the average of specialised individual sessions, per network type."""
+def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float]:
+    """The network-level caps on the average sessions per care path of the convention in force on the reference day,
+    per (network type, category)."""
     conv = rules_of(policies).convention_on(draw.reference_day)
-    return {network: float(policies.value_at(caps["specialised_individual"], draw.reference_day).value)
-            for network, caps in conv.network_average.items() if "specialised_individual" in caps}
+    return {(network, category): float(policies.value_at(path, draw.reference_day).value)
+            for network, caps in conv.network_average.items() for category, path in caps.items()}
 
 
 def aggregate(scenario: str, claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray,
@@ -124,7 +126,7 @@ def aggregate(scenario: str, claims: pd.DataFrame, evaluated: pd.DataFrame, regi
 
 
 def results_by(patients: pd.DataFrame, dims: tuple[str, ...], data: Regions, region_ids: tuple[str, ...],
-               caps: dict[str, float], scenario: str) -> pd.DataFrame:
+               caps: dict[tuple[str, str], float], scenario: str) -> pd.DataFrame:
     """The result metrics of one scenario per group of `dims`: the scenario, the dimensions, then METRICS."""
     table = metric_table(patients, dims, data, region_ids, caps, list(METRICS))
     table.insert(0, "scenario", scenario)
