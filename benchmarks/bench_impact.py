@@ -9,10 +9,9 @@ of the main process and of the largest worker process.
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
-from machine import machine_line
+from machine import machine_line, peak_memory_line
 
 from engine.policy.policies import load_policies
 from engine.simulation.impact import impact
@@ -35,9 +34,7 @@ def main() -> None:
     print(f"impact of {args.scenario}, {args.year}, national: {patients:,} patients compared, "
           f"{int(table['worse_off'].iloc[0]):,} worse off, {int(table['better_off'].iloc[0]):,} better off")
     print(f"best of {args.repeat}: {best:.2f} s ({patients / best:,.0f} patients per second; target < 5 s)")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MiB (main process), {children:.0f} MiB (largest worker; target < 2048 MiB)")
+    print(peak_memory_line() + "; target < 2048 MiB")
 
 
 if __name__ == "__main__":

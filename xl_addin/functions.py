@@ -280,9 +280,13 @@ def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None, by: 
         columns, dims = RESULT_COLUMNS, ("region",)
     table = convert.spill(rows[columns])
     if len(rows) > 1:
-        total = _total_row(sim, columns, scenario_id)
-        table.append([scenario_id, "total", *([""] * (len(dims) - 1)), *total[1 + len(dims):]])
+        table.append(_labelled_total(_total_row(sim, columns, scenario_id)[1 + len(dims):], scenario_id, dims))
     return table
+
+
+def _labelled_total(values: list[Any], scenario: str, dims: tuple[str, ...]) -> list[Any]:
+    """A total line under a table of groups: the scenario, 'total' under the first dimension, then the values."""
+    return [scenario, "total", *([""] * (len(dims) - 1)), *values]
 
 
 @xw.func(category=CATEGORY)
@@ -300,8 +304,7 @@ def CP_IMPACT(scenario: Any, year: Any = None, by: Any = None, region: Any = Non
     sim = _simulation(names, year, region, patients=True)
     table = convert.spill(impact_of(sim, dims))
     if dims:
-        national_row = convert.spill(impact_of(sim))[1]
-        table.append([national_row[0], "total", *([""] * (len(dims) - 1)), *national_row[1:]])
+        table.append(_labelled_total(convert.spill(impact_of(sim))[1][1:], sim.scenarios[-1].id, dims))
     return table
 
 

@@ -7,8 +7,7 @@ import math
 
 import pandas as pd
 
-from carepolicy.commands.simulate import BY_HELP, progress_bar
-from engine.errors import InputError
+from carepolicy.commands.simulate import BY_HELP, progress_bar, seeds_of
 from engine.io.tables import check_output, write_table
 from engine.policy.policies import load_policies
 from engine.simulation.breakdown import parse_by
@@ -38,10 +37,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        seeds = int(args.seeds)
-    except ValueError:
-        raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
+    seeds = seeds_of(args)
     dims = parse_by(args.by)
     if args.output:
         check_output(args.output)

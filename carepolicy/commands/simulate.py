@@ -82,11 +82,16 @@ def run_simulation(args: argparse.Namespace) -> Simulation:
                     progress=progress_bar(f"simulating {args.year}"), by=parse_by(getattr(args, "by", None)))
 
 
-def run(args: argparse.Namespace) -> int:
+def seeds_of(args: argparse.Namespace) -> int:
+    """The --seeds option as a whole number (checked further where the seeds run)."""
     try:
-        seeds = int(args.seeds)
+        return int(args.seeds)
     except ValueError:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    seeds = seeds_of(args)
     dims = parse_by(args.by)
     if args.years or args.scheduler:
         return run_years(args, seeds)
