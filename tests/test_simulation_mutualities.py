@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,10 @@ def test_members_are_drawn_by_the_shares_of_their_region(policy_copy, policies):
                 assert (members == mutuality.id).mean() == pytest.approx(share, abs=0.02), (folder, region, mutuality.id)
 
 
-def test_the_reference_day_comes_from_the_region_data(policy_copy, policies):
+def test_the_reference_day_comes_from_the_region_data(policy_copy):
+    shutil.rmtree(policy_copy / "projection")  # the first convention's year lies before the projection
     with pytest.raises(CarePolicyError, match="in force on 1 July, the reference day"):
-        simulate(policies, regions=REGION, year=2021)
+        simulate(load_policies(policy_copy), regions=REGION, year=2021)
 
     def december(use):
         use["reference_day"].update(month=12, day=1)

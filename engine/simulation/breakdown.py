@@ -58,9 +58,10 @@ def age_band_of(ages: np.ndarray, data: Regions) -> np.ndarray:
 
 def _ordered(values: pd.Series, first: Sequence[str]) -> pd.Categorical:
     """Values as a categorical: the known `first` values in their order, then others sorted, NONE last."""
-    seen = set(pd.unique(values.astype(object)))
+    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values.astype(object))
+    seen = {str(c) for c in cat.categories}
     rest = sorted(v for v in seen if v not in first and v != NONE)
-    return pd.Categorical(values, categories=[*first, *rest, *([NONE] if NONE in seen else [])])
+    return cat.set_categories([*first, *rest, *([NONE] if NONE in seen else [])])
 
 
 def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions,
@@ -71,7 +72,7 @@ def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions
     out = {}
     for dim in dims:
         values = (pd.Series(age_band_of(patients["age"].to_numpy(), data)) if dim == "age_band"
-                  else patients[dim].astype(object).reset_index(drop=True))
+                  else patients[dim].reset_index(drop=True))
         out[dim] = _ordered(values, known.get(dim, []))
     return out
 

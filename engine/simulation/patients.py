@@ -45,6 +45,13 @@ def _is(column: pd.Series, value: str) -> np.ndarray:
     return (column == value).to_numpy(dtype=bool, na_value=False)
 
 
+def _values(column: pd.Series) -> list[str]:
+    """The distinct values of a text column (a categorical's categories)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return [str(v) for v in pd.unique(column)]
+
+
 def _pairs(patient: np.ndarray, period: np.ndarray, n: int) -> np.ndarray:
     """Distinct (patient, period start) pairs, counted per patient."""
     if not len(patient):
@@ -85,8 +92,8 @@ def _label(column: pd.Series, at: np.ndarray) -> pd.Categorical:
 def _category(claims: pd.DataFrame, category: str) -> np.ndarray:
     """Rows of a quota category: its name is the care type and the session kind joined by '_'."""
     out = np.zeros(len(claims), bool)
-    for care in pd.unique(claims["care"].astype(object)):
-        for kind in pd.unique(claims["kind"].astype(object)):
+    for care in _values(claims["care"]):
+        for kind in _values(claims["kind"]):
             if care and f"{care}_{kind}" == category:
                 out |= _is(claims["care"], care) & _is(claims["kind"], kind)
     return out
