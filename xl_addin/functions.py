@@ -149,15 +149,18 @@ def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
 @xw.arg("first_session", doc="TRUE for the first individual session of a care period (free). Empty: FALSE.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
+@xw.arg("network", doc="Network type (children or adults), for rules that depend on it. Empty: none given.")
+@xw.arg("care", doc="Care type (first_line or specialised), for rules that depend on it. Empty: none given.")
 @cell_function
 def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_session: Any = None,
-             on_date: Any = None, setting: Any = None) -> Any:
+             on_date: Any = None, setting: Any = None, network: Any = None, care: Any = None) -> Any:
     """The patient's co-payment (EUR) for one covered convention session, by the first rule that applies."""
     day = _on(on_date)
     age = convert.age(birth_date_or_age, "birth_date_or_age", day)
     return lookups.copay(SESSION.policies(), age, convert.text(kind, "kind"), day,
                          convert.flag(increased, "increased"), convert.flag(first_session, "first_session"),
-                         convert.text(setting, "setting", "standard")).value
+                         convert.text(setting, "setting", "standard"), convert.text(network, "network", "") or None,
+                         convert.text(care, "care", "") or None).value
 
 
 @xw.func(category=CATEGORY)

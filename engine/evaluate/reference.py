@@ -7,6 +7,7 @@ records, for each claim, the rule path and every parameter value used (for `expl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from engine.evaluate.groups import group_problems
 from engine.money import cents, percent_of, share
 from engine.policy.conditions import holds
 from engine.policy.dated import Resolved
+from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
 
@@ -129,15 +131,16 @@ class Evaluation:
                              f"care-path fee paid once for the period")
         state.counts = counts
         state.covered_days.add(day)
-        ctx = {"age": age, "kind": claim.kind, "network": claim.network, "care": claim.care,
-               "setting": claim.setting, "increased_reimbursement": claim.increased_reimbursement,
-               "first_individual_of_period": first_individual, "session_date": day}
+        column = functools.partial(getattr, claim)
+        derived = {"age": age, "first_individual_of_period": first_individual, "leader": "psychologist"}
+        lead = self.tariff(out, conv, context("tariff_row", column, derived), day)
         if claim.kind == "individual":
-            out.fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+            out.fee = lead
         else:
-            out.group_fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+            out.group_fee = lead
             if claim.co_lead:
-                out.group_fee += self.tariff(out, conv, {**ctx, "leader": claim.co_lead}, day)
+                out.group_fee += self.tariff(out, conv, context("tariff_row", column, {**derived, "leader": claim.co_lead}), day)
+        ctx = context("copayment_rule", column, derived)
         for rule in conv.copayment:
             if holds(rule.when, ctx, self.policies, day):
                 out.rule = rule.id
@@ -191,9 +194,10 @@ class Evaluation:
         new_treatment = state.last_session is None or day > add_months(
             state.last_session, int(self.value(out, plan.gap_months, day)))
         state.last_session = day
+        age = age_on(claim.birth_date, day)
+        column = functools.partial(getattr, claim)
         if new_treatment:
-            age = age_on(claim.birth_date, day)
-            state.youth = holds(plan.youth, {"age_at_treatment_start": age}, self.policies, day)
+            state.youth = holds(plan.youth, context("youth", column, {"age_at_treatment_start": age}), self.policies, day)
             out.steps.append(f"a treatment starts on {day}: age {age}, "
                              f"{'youth' if state.youth else 'adult'} status for the treatment")
         if not self.recognised(out, plan, claim.provider, day):
@@ -212,7 +216,7 @@ class Evaluation:
             return out
         if state.year != day.year:
             state.year, state.year_sessions, state.year_amount = day.year, 0, 0
-        ctx = {"youth": state.youth, "increased_reimbursement": claim.increased_reimbursement}
+        ctx = context("benefit", column, {"age": age, "youth": state.youth})
         for benefit in plan.benefits:
             if not holds(benefit.when, ctx, self.policies, day):
                 continue

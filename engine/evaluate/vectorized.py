@@ -30,6 +30,7 @@ from engine.errors import ResolveError
 from engine.evaluate.groups import MISSING_GROUP, inconsistent_groups, share_cents
 from engine.money import percent_of
 from engine.policy.conditions import Coded, leaves, mask
+from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
 
@@ -495,9 +496,23 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     width = max(len(x) for x in names)
     table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])
     out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
-    ctx = {**text, "age": age, "increased_reimbursement": c.increased[rows], "session_date": _as_dates(day),
-           "first_individual_of_period": first_individual, "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
-    _settle(c, lay, conv, dated, ctx, covered, opens, out)
+    column = _columns(c, rows, text, day)
+    derived = {"age": age, "first_individual_of_period": first_individual,
+               "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
+    _settle(c, lay, conv, dated, column, derived, covered, opens, out)
+
+
+def _columns(c: Claims, rows: np.ndarray, taken: dict[str, Coded], day: np.ndarray):
+    """A reader of claims columns on `rows`, for the field registry (text already taken is reused)."""
+    def column(name: str):
+        if name == "session_date":
+            return _as_dates(day)
+        if name == "increased_reimbursement":
+            return c.increased[rows]
+        if name not in taken:
+            taken[name] = c.text[name].take(rows)
+        return taken[name]
+    return column
 
 
 def _add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
@@ -679,16 +694,19 @@ def _first_rule(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.nd
     return chosen
 
 
-def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, ctx: dict, covered, opens, out: Output) -> None:
+def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
+            out: Output) -> None:
     """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
     rows = lay.rows
-    _, fee = _first_match(conv.tariff, ctx, dated, covered)
-    co = np.flatnonzero(covered & ctx["kind"].equals("group") & ~ctx["co_lead"].equals(""))
+    tariff = context("tariff_row", column, derived)
+    _, fee = _first_match(conv.tariff, tariff, dated, covered)
+    co = np.flatnonzero(covered & column("kind").equals("group") & ~column("co_lead").equals(""))
     if len(co):
-        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in ctx.items()}
-        _, extra = _first_match(conv.tariff, {**sub, "leader": sub["co_lead"]}, dated.take(co), np.ones(len(co), bool))
+        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in tariff.items()}
+        sub["leader"] = column("co_lead").take(co)
+        _, extra = _first_match(conv.tariff, sub, dated.take(co), np.ones(len(co), bool))
         fee[co] += extra
-    chosen, amount = _first_match(conv.copayment, ctx, dated, covered)
+    chosen, amount = _first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered)
     rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
     out.rule[rows] = rule_ids[chosen]
     out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared
@@ -739,8 +757,9 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
         if not len(idx):
             continue
         here = Dated(epochs, day[idx])  # the plan's claims only: its histories need not cover other plans' dates
+        column = _columns(c, rows[idx], {}, day[idx])
         gap[idx] = here(plan.gap_months)
-        youth_if_start[idx] = mask(plan.youth, {"age_at_treatment_start": age[idx]}, here)
+        youth_if_start[idx] = mask(plan.youth, context("youth", column, {"age_at_treatment_start": age[idx]}), here)
         provider = text["provider"].take(idx)
         for name, path in plan.providers.items():
             hit = provider.equals(name)
@@ -752,7 +771,7 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
         values = [_benefit_amounts(benefit, fee[idx], here) for benefit in plan.benefits]
         limits = [_year_limits(benefit, here) for benefit in plan.benefits]
         for youth in (True, False):
-            ctx = {"youth": np.full(len(idx), youth), "increased_reimbursement": c.increased[rows[idx]]}
+            ctx = context("benefit", column, {"age": age[idx], "youth": np.full(len(idx), youth)})
             chosen = np.full(len(idx), -1, np.int16)
             for k, (benefit, value, (sessions, euros)) in enumerate(zip(plan.benefits, values, limits, strict=True)):
                 hit = (chosen < 0) & (value >= 0) & mask(benefit.when, ctx, here)
