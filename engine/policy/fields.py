@@ -10,6 +10,7 @@ policy schema's list of fields equals the registry's (tests/test_fields.py).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,7 @@ def question_context(kind: str, rule: str, needed: set[str], given: Mapping[str,
 
 # -- validation --------------------------------------------------------------------------------------
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TYPES = {"text": (str,), "number": (int, float), "flag": (bool,), "date": (str,)}
 
 
@@ -185,4 +187,4 @@ def _is_date(text: str) -> bool:
         dt.date.fromisoformat(text)
     except ValueError:
         return False
-    return len(text) == 10
+    return bool(_ISO_DATE.fullmatch(text))
