@@ -296,7 +296,8 @@ class Output:
     """Result arrays for every input row, in input order; texts as codes into vocabularies."""
 
     def __init__(self, n: int):
-        self.schemes, self.bundles, self.rules = Words(), Words(), Words()
+        self.schemes, self.bundles, self.rules, self.tariffs = Words(), Words(), Words(), Words()
+        self.versions: dict[str, str] = {}  # scheme -> version
         self.reasons = Words(REASONS)
         self.reason = np.zeros(n, np.int32)
         self.scheme = np.zeros(n, np.int16)
@@ -308,16 +309,22 @@ class Output:
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NO_DAY, np.int32)
         self.bundle = np.zeros(n, np.int16)
-        self.rule = np.zeros(n, np.int16)
+        self.copay_rule = np.zeros(n, np.int16)
+        self.benefit_rule = np.zeros(n, np.int16)
+        self.tariff_row = np.zeros(n, np.int16)
+        self.co_lead_row = np.zeros(n, np.int16)
 
     def know(self, rules: Rules) -> None:
         """Give every scheme, bundle and rule its code up front, so that codes do not depend on thread timing."""
         for conv in rules.conventions:
             self.schemes.code(conv.id)
+            self.versions[conv.id] = conv.version
             self.bundles.codes(b.id for bundles in conv.bundles.values() for b in bundles)
             self.rules.codes(r.id for r in conv.copayment)
+            self.tariffs.codes(r.id for r in conv.tariff)
         for plan in (p for versions in rules.supplementary.values() for p in versions):
             self.schemes.code(plan.id)
+            self.versions[plan.id] = plan.version
             self.rules.codes(b.id for b in plan.benefits)
 
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
@@ -325,7 +332,10 @@ class Output:
         columns = {
             "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
             "covered": self.covered, "reason": self.reasons.column(self.reason),
-            "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
+            "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.copay_rule + self.benefit_rule),
+            "tariff_row": self.tariffs.column(self.tariff_row), "co_lead_tariff_row": self.tariffs.column(self.co_lead_row),
+            "copayment_rule": self.rules.column(self.copay_rule), "benefit_rule": self.rules.column(self.benefit_rule),
+            "version": self._versions(),
             "patient_pays": (self.copay - self.supplement) / 100,
         }
         names = {"period_start": "period_start", "provider_fee": "fee", "patient_copay": "copay",
@@ -333,6 +343,12 @@ class Output:
         run = _pool().map if len(self.covered) >= THREADED else map
         columns.update(zip(names, run(self._column, names.values()), strict=True))
         return pd.DataFrame(columns, columns=RESULT_COLUMNS, index=claims.index, copy=False)  # copy=False: no consolidation
+
+    def _versions(self) -> pd.Categorical:
+        """The version of each row's scheme (several schemes may share a version text)."""
+        words = Words()
+        per_scheme = words.codes(self.versions.get(s, "") for s in self.schemes.index)
+        return words.column(per_scheme[self.scheme])
 
     def _column(self, name: str) -> np.ndarray:
         values = getattr(self, name)
@@ -470,9 +486,9 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     static = np.where(category < 0, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0)).astype(np.int32)
     limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
     caps, totals = _caps(conv, nets, dated, limit)
-    vectors, move, fitting = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
+    vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
     n_states = len(vectors)
-    move, fitting = move.ravel(), fitting.ravel()
+    move, fitting, allowed = move.ravel(), fitting.ravel(), allowed.ravel()
     cats = len(CATEGORIES)
     at = (regime * n_states) * cats + np.maximum(category, 0)
     months = np.nan_to_num(dated.per_epoch(conv.period_months)).astype(np.int64)
@@ -480,7 +496,9 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     period_end = _add_months(day, distinct[0] if len(distinct) == 1 else months[dated.epoch])
     covered, same_day, switch, quota_ok, in_period, state_before, bundle, start = _walk(
         lay, day, net, static == 0, at, move, fitting, cats, period_end, conv)
-    why = np.select([same_day, switch, ~quota_ok], [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"]],
+    full = allowed[at + state_before * cats]
+    why = np.select([same_day, switch, ~quota_ok & full, ~quota_ok],
+                    [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"], R["combination_not_allowed"]],
                     static)
     reached = ~same_day & (static == 0)
     opens = covered & ~in_period
@@ -561,7 +579,9 @@ def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int
 
     caps[r, b, c] is the cap of category c in bundle b under regime r, totals[r, b] the bundle's total.
     Returns (vectors [state, category], move [regime, state, category] -> next state or -1 when no
-    bundle has room, fitting [regime, state, category] -> the first bundle with room). State 0 is empty.
+    bundle has room, fitting [regime, state, category] -> the first bundle with room, allowed [regime,
+    state, category] -> whether some bundle has a cap of at least 1 for every category of the grown
+    vector). State 0 is empty.
     """
     caps = np.frombuffer(caps_bytes, np.int32).reshape(shape)
     totals = np.frombuffer(totals_bytes, np.int32).reshape(shape[:2])
@@ -591,11 +611,11 @@ def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int
     target = by_code[found]
     move = np.where(has_room, target[:, None], -1).astype(np.int32)
     first = room.argmax(axis=2).astype(np.int8)
+    allowed = ((grown[:, None, None, :] == 0) | (caps >= 1)).all(axis=3).any(axis=2)
     n_states = len(vectors)
     regimes = shape[0]
-    move = move.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
-    first = first.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
-    return vectors, move, first
+    move, first, allowed = (a.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy() for a in (move, first, allowed))
+    return vectors, move, first, allowed
 
 
 def _walk(lay: Layout, day, net, eligible, at, move, fitting, cats: int, period_end, conv: Convention):
@@ -699,16 +719,19 @@ def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, column, deri
     """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
     rows = lay.rows
     tariff = context("tariff_row", column, derived)
-    _, fee = _first_match(conv.tariff, tariff, dated, covered)
+    tariff_codes = np.append(out.tariffs.codes(r.id for r in conv.tariff), 0)
+    lead, fee = _first_match(conv.tariff, tariff, dated, covered)
+    out.tariff_row[rows] = tariff_codes[lead]
     co = np.flatnonzero(covered & column("kind").equals("group") & ~column("co_lead").equals(""))
     if len(co):
         sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in tariff.items()}
         sub["leader"] = column("co_lead").take(co)
-        _, extra = _first_match(conv.tariff, sub, dated.take(co), np.ones(len(co), bool))
+        second, extra = _first_match(conv.tariff, sub, dated.take(co), np.ones(len(co), bool))
         fee[co] += extra
+        out.co_lead_row[rows[co]] = tariff_codes[second]
     chosen, amount = _first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered)
     rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
-    out.rule[rows] = rule_ids[chosen]
+    out.copay_rule[rows] = rule_ids[chosen]
     out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared
     out.copay[rows] = amount  # the rule's amount until capped at the fee
     out.care_path[rows] = np.where(opens, dated.cents(conv.care_path_fee), 0)
@@ -825,7 +848,7 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
                      R["year_cap_reached"], R["no_benefit_rule"]], 0)
     out.covered[rows] = covered
     out.reason[rows] = why
-    out.rule[rows[covered]] = rule_codes[chosen[covered]]
+    out.benefit_rule[rows[covered]] = rule_codes[chosen[covered]]
     out.supplement[rows] = supplement
 
 
