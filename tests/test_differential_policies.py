@@ -1,7 +1,7 @@
 """Reference and vectorized evaluators agree on policies we did not write, and on the threaded path.
 
-The folders: the baseline, every bundled scenario, a second convention version (another fee and
-period length), two more mutualities, a period length that changes over time, and all of these at
+The folders: the baseline (with its mutualities), every bundled scenario, a second convention
+version (another fee and period length), two more mutualities, a period length that changes over time, and all of these at
 once. Each must pass `validate` first. The threaded path runs with its thresholds forced small, so
 that patients are split into several parts evaluated on two threads.
 """
@@ -24,7 +24,7 @@ from engine.policy.policies import load_policies
 from engine.policy.scenarios import apply, list_scenarios, load_scenario
 from engine.policy.validation import validate
 
-MUTUALITIES = ("cm", "solidaris", "liberal", "other")
+MUTUALITIES = ("cm", "solidaris", "lm", "helan", "north", "south", "other")
 
 
 def two_versions(folder):
@@ -32,8 +32,8 @@ def two_versions(folder):
 
 
 def mutualities(folder):
-    add_mutuality(folder, "solidaris", lifetime_cap=6, gap_months=2, percent=60.0)
-    add_mutuality(folder, "liberal", lifetime_cap=12, gap_months=6, percent=40.0)
+    add_mutuality(folder, "north", lifetime_cap=6, gap_months=2, percent=60.0)
+    add_mutuality(folder, "south", lifetime_cap=12, gap_months=6, percent=40.0)
 
 
 def period_lengths(folder):
