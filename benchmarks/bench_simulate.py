@@ -9,10 +9,9 @@ scenarios), sessions evaluated per second and the peak resident memory.
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
-from machine import machine_line
+from machine import machine_line, peak_memory_line
 
 from engine.policy.policies import load_policies
 from engine.simulation.run import national, simulate
@@ -37,9 +36,7 @@ def main() -> None:
     print(f"national year {args.year}: baseline + {len(SCENARIOS)} scenarios, "
           f"{int(nation['patients'].iloc[0]):,} baseline patients, {len(sim.region_ids)} regions")
     print(f"best of {args.repeat}: {best:.2f} s ({best / len(sim.scenarios):.2f} s per scenario)")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MiB (main process), {children:.0f} MiB (largest worker)")
+    print(peak_memory_line())
 
 
 if __name__ == "__main__":

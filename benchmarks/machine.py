@@ -38,3 +38,12 @@ def machine_line() -> str:
     """CPU, cores, memory, Python and library versions, and the current load."""
     return (f"machine: {_cpu()}, {os.cpu_count()} cores, {_memory()}, Python {platform.python_version()}, "
             f"numpy {np.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}; load {load()}")
+
+
+def peak_memory_line() -> str:
+    """Peak resident memory of this process and of its largest finished worker process."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"peak memory: {own:.0f} MiB (main process), {workers:.0f} MiB (largest worker)"

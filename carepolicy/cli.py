@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import carepolicy.commands
 
-ORDER = ["compare", "simulate", "evaluate", "explain", "care-budget", "value", "list", "validate"]
+ORDER = ["compare", "simulate", "impact", "evaluate", "explain", "care-budget", "value", "list", "validate"]
 
 
 def command_names() -> list[str]:

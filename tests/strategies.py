@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 START = dt.date(2021, 6, 1)
 
 
+MUTUALITIES = ("cm", "cm", "other")
+
+
 @st.composite
-def patient_claims(draw, pid: str) -> list[dict]:
+def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES) -> list[dict]:
     """One patient's claims: convention sessions (both network types) and mutuality sessions."""
     birth = START - dt.timedelta(days=draw(st.integers(10 * 365, 40 * 365)))
     n = draw(st.integers(1, 30))
@@ -26,7 +29,7 @@ def patient_claims(draw, pid: str) -> list[dict]:
                "increased_reimbursement": draw(st.booleans()),
                "setting": draw(st.sampled_from(["standard"] * 8 + ["clb_location", "clb_employed"]))}
         if outside:
-            row |= {"kind": "individual", "mutuality": draw(st.sampled_from(["cm", "cm", "other"])),
+            row |= {"kind": "individual", "mutuality": draw(st.sampled_from(mutualities)),
                     "provider": draw(st.sampled_from(["psychotherapist", "clinical_sexologist", "coach"])),
                     "fee_charged": float(draw(st.sampled_from([0, 9.99, 45, 60.5, 75, 90]))),
                     "earlier_cm_sessions": draw(st.sampled_from([0, 0, 10, 23, 24]))}
@@ -41,10 +44,10 @@ def patient_claims(draw, pid: str) -> list[dict]:
 
 
 @st.composite
-def claims_frames(draw, max_patients: int = 12):
+def claims_frames(draw, max_patients: int = 12, mutualities: tuple[str, ...] = MUTUALITIES):
     """A normalized claims frame of several patients; group rows of one group agree on co_lead."""
     n = draw(st.integers(1, max_patients))
-    rows = [r for i in range(n) for r in draw(patient_claims(f"p{i}"))]
+    rows = [r for i in range(n) for r in draw(patient_claims(f"p{i}", mutualities))]
     co_lead: dict[str, str] = {}
     for r in rows:
         if r.get("group_id"):

@@ -88,7 +88,7 @@ def test_refused_session_uses_no_quota_and_bundles_exclude_other_categories(run)
             dict(adult("s4", "2024-01-26"), kind="group", group_id="g", care="first_line")]
     out = run(rows)
     assert out.loc["s1", "bundle"] == "sp"
-    assert out.loc["s2", "reason"] == "quota_exhausted"  # first-line individual fits no bundle with specialised
+    assert out.loc["s2", "reason"] == "combination_not_allowed"  # no bundle holds first-line with specialised individual
     assert out.loc["s3", "covered"] and out.loc["s4", "bundle"] == "sp_fl"
 
 

@@ -90,11 +90,14 @@ def work(tmp_path: Path) -> Path:
 
 def test_adding_a_mutuality(work):
     text = section("adding a mutuality")
-    source, = blocks(text, "json")
+    source, members = blocks(text, "json")
     copy, check = blocks(text, "bash")
     sources = json.loads((work / "policy/sources.json").read_text(encoding="utf-8"))
     sources["sources"].update(json.loads("{" + source + "}"))
     (work / "policy/sources.json").write_text(json.dumps(sources, indent=2), encoding="utf-8")
+    utilisation = json.loads((work / "policy/regions/utilisation-be.json").read_text(encoding="utf-8"))
+    utilisation["mutualities"].update(json.loads("{" + members + "}"))
+    (work / "policy/regions/utilisation-be.json").write_text(json.dumps(utilisation, indent=2), encoding="utf-8")
     run(copy.strip(), work)
     old, new = re.search(r'replace every `("[^"]+")` by `("[^"]+")`', text).groups()
     settings, = tables(text)

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 from engine.errors import CarePolicyError
+from engine.policy.files import PACKAGE_ROOT
+from engine.policy.regions import load_regions
 from engine.simulation.run import METRICS, RESULT_COLUMNS, national, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
+
+REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
 
 SMALL = ["luxemburg", "waals_brabant"]
 
@@ -65,7 +69,7 @@ def test_indexed_fees_raise_provider_income_by_about_two_percent(small):
 
 def test_more_uptake_keeps_every_baseline_patient(policies):
     """Common random numbers: a scenario raising uptake adds patients to the baseline's draw."""
-    draw, sim = Draw(2027, 1), simulate(policies, ["free-until-25-uptake"], regions=["luxemburg"], workers=1)
+    draw, sim = Draw(2027, 1, REFERENCE), simulate(policies, ["free-until-25-uptake"], regions=["luxemburg"], workers=1)
     base, more = (Synthesizer(sim.policies[s.id], sim.regions, draw).claims(s, ["luxemburg"])[0] for s in sim.scenarios)
     assert len(more) > len(base)
     key = ["patient_id", "session_date", "birth_date"]
@@ -117,7 +121,7 @@ def test_2024_baseline_reproduces_the_published_figures(policies):
 
 def test_every_convention_session_of_the_year_is_covered_or_refused(policies, small):
     """No refused session drops out of the tables: covered + refused (quota) + refused (other) = all sessions."""
-    draw = Draw(2027, 1)
+    draw = Draw(2027, 1, REFERENCE)
     baseline = small.scenarios[0]
     claims, _ = Synthesizer(small.policies["baseline"], small.regions, draw).claims(baseline, SMALL)
     day = claims["session_date"].to_numpy().astype("datetime64[D]")

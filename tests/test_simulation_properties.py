@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from engine.dates import ages_on
 from engine.errors import CarePolicyError
 from engine.evaluate.vectorized import evaluate_vectorized
+from engine.policy.files import PACKAGE_ROOT
 from engine.policy.regions import load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, load_scenario
@@ -25,10 +26,12 @@ from engine.simulation.projection import for_year
 from engine.simulation.run import simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
+REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
+
 SMALL = "luxemburg"
 PAIR = ["luxemburg", "waals_brabant"]
 BUNDLED = ["copay-15", "adult-quota-10", "free-until-25", "index-2pct", "free-until-25-uptake"]
-MONEY = ["insurer_cost", "care_path_fees", "patient_copay", "provider_income", "cm_supplements"]
+MONEY = ["insurer_cost", "care_path_fees", "patient_copay", "provider_income", "supplements", "out_of_pocket"]
 SIGN = {"fee": 1, "copay": -1, "care_path_fee": 1}
 
 seeds = st.integers(0, 2**31 - 1)
@@ -52,7 +55,7 @@ def scenario_file(folder: Path, name: str, utilisation: list[dict]) -> Path:
 def drawn(policies, scenario, regions: list[str], seed: int, year: int = 2027):
     """The synthetic claims of a run, their region index and their evaluation (the year's projected data and fees)."""
     policies, data = for_year(policies, load_regions(policies.root), year)
-    claims, region = Synthesizer(policies, data, Draw(year, seed)).claims(scenario, regions)
+    claims, region = Synthesizer(policies, data, Draw(year, seed, REFERENCE)).claims(scenario, regions)
     return claims, region, evaluate_vectorized(claims, policies)
 
 
@@ -104,7 +107,7 @@ def test_more_uptake_keeps_every_patient_and_session_of_the_baseline(policies, s
         sim = simulate(policies, [more], regions=[SMALL], seed=seed, workers=1)
         scenarios = [load_scenario(BASELINE, policies), load_scenario(more, policies)]
     assert sim.result("more-uptake", "patients") >= sim.result(BASELINE, "patients")
-    frames = [Synthesizer(policies, sim.regions, Draw(sim.year, seed)).claims(s, [SMALL])[0] for s in scenarios]
+    frames = [Synthesizer(policies, sim.regions, Draw(sim.year, seed, REFERENCE)).claims(s, [SMALL])[0] for s in scenarios]
     keys = [set(zip(f.loc[f["kind"] == "individual", "patient_id"], f.loc[f["kind"] == "individual", "session_date"],
                     strict=True)) for f in frames]
     assert keys[0] <= keys[1]
@@ -153,7 +156,7 @@ def test_only_the_sessions_of_the_year_are_counted(policies, seed, year):
 def test_one_group_id_per_group_session_and_all_members_attend_it(policies, seed):
     baseline = load_scenario(BASELINE, policies)
     claims, _, _ = drawn(policies, baseline, [SMALL], seed)
-    size = Synthesizer(policies, load_regions(policies.root), Draw(2027, seed)).group_size
+    size = Synthesizer(policies, load_regions(policies.root), Draw(2027, seed, REFERENCE)).group_size
     group = claims[claims["kind"] == "group"].astype({"group_id": str, "network": str, "care": str, "co_lead": str})
     assert (group["group_id"] != "").all()
     per = group.groupby("group_id")
@@ -181,10 +184,10 @@ def test_the_network_type_is_open_at_the_start_of_each_care_path(policies):
     first = conv.sort_values("session_date").groupby("patient_id", sort=False).head(1)
     ages = ages_on(first["birth_date"].to_numpy().astype("datetime64[D]"),
                    first["session_date"].to_numpy().astype("datetime64[D]"))
-    convention = rules_of(policies).convention_on(Draw(2027, seed).reference_day)
+    convention = rules_of(policies).convention_on(Draw(2027, seed, REFERENCE).reference_day)
     for net, band in convention.age_bands.items():
         on = (first["network"] == net).to_numpy()
-        limits = {k: policies.value_at(path, Draw(2027, seed).reference_day).value for k, path in band.items()}
+        limits = {k: policies.value_at(path, Draw(2027, seed, REFERENCE).reference_day).value for k, path in band.items()}
         assert (ages[on] >= limits.get("min_age", 0)).all() and (ages[on] <= limits.get("max_age", 200)).all(), net
 
 

@@ -350,6 +350,31 @@ def test_cp_simulate_spills_regions_and_a_total():
     assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg, namen") == table, "same run, by names in one cell"
 
 
+def test_cp_simulate_breaks_down_by_a_dimension_with_a_total():
+    table = fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg", "age_band, increased")
+    header = table[0]
+    assert header[:3] == ["scenario", "age_band", "increased"] and "insurer_cost" in header
+    rows = [dict(zip(header, r, strict=True)) for r in table[1:]]
+    assert [r["age_band"] for r in rows[:2]] == ["0-14", "0-14"] and [r["increased"] for r in rows[:2]] == ["no", "yes"]
+    assert rows[-1]["age_band"] == "total" and rows[-1]["increased"] == ""
+    cost = sum(r["insurer_cost"] for r in rows[:-1])
+    assert rows[-1]["insurer_cost"] == pytest.approx(cost, abs=0.005)
+    assert fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg", "region") == fx.CP_SIMULATE("copay-15", 2027.0, "luxemburg")
+
+
+def test_cp_impact_spills_winners_and_losers_with_a_total():
+    national = fx.CP_IMPACT("free-until-25", 2027.0, None, "luxemburg")
+    header = national[0]
+    assert header[:5] == ["scenario", "patients", "better_off", "worse_off", "unchanged"]
+    row = dict(zip(header, national[1], strict=True))
+    assert len(national) == 2 and row["worse_off"] == 0 and row["better_off"] > 0
+    assert row["mean_change_worse_off"] == "" and row["mean_change_better_off"] < 0
+    by_band = fx.CP_IMPACT("free-until-25", 2027.0, "age_band", "luxemburg")
+    assert by_band[0][:2] == ["scenario", "age_band"] and by_band[-1][:2] == ["free-until-25", "total"]
+    assert by_band[-1][2:] == national[1][1:]
+    assert sum(r[3] for r in by_band[1:-1]) == row["better_off"]
+
+
 def test_cp_simulate_runs_once_per_arguments():
     calls = []
     real = fx.simulate
@@ -383,8 +408,12 @@ def test_cp_compare_puts_scenarios_side_by_side():
     (lambda: fx.CP_SIMULATE("copay-15, index-2pct"), ("scenario: expected one scenario",)),
     (lambda: fx.CP_SIMULATE("copy-15", None, "luxemburg"), ("did you mean 'copay-15'?",)),
     (lambda: fx.CP_SIMULATE(None, 2027.5, "luxemburg"), ("year: expected a whole number, found 2027.5",)),
+    (lambda: fx.CP_SIMULATE(None, None, "luxemburg", "agebands"), ("by: unknown dimension 'agebands' — did you "
+                                                                   "mean 'age_band'?",)),
     (lambda: fx.CP_COMPARE("copay-15", "insurer_cst", None, "luxemburg"), ("did you mean 'insurer_cost'?",)),
     (lambda: fx.CP_COMPARE(None), ("scenarios: expected at least one scenario",)),
+    (lambda: fx.CP_IMPACT(None), ("scenario: expected one scenario to compare with the baseline, found 0",)),
+    (lambda: fx.CP_IMPACT("copay-15", None, "netwrk", "luxemburg"), ("did you mean 'network'?",)),
 ])
 def test_simulation_mistakes_are_one_line(call, parts):
     assert is_one_line_error(call(), *parts)

@@ -25,7 +25,7 @@ import xl_addin.functions as functions
 
 MODULE = "xl_addin.functions"
 EXPECTED = {"CP_PARAM", "CP_SOURCE", "CP_FEE", "CP_COPAY", "CP_QUOTA", "CP_POLICIES", "CP_EVALUATE",
-            "CP_CARE_BUDGET", "CP_SIMULATE", "CP_COMPARE"}
+            "CP_CARE_BUDGET", "CP_SIMULATE", "CP_IMPACT", "CP_COMPARE"}
 # VBA keywords and statements that cannot name a parameter.
 VBA_RESERVED = {
     "and", "as", "boolean", "byref", "byte", "byval", "call", "case", "close", "const", "currency", "date", "debug",

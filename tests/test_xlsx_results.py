@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from engine.claims.write import OUTPUT_COLUMNS, ResultsWriter, write_results
 from engine.evaluate.vectorized import evaluate_vectorized
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from claims_generator import generate_claims  # noqa: E402
+
+LAST = get_column_letter(len(OUTPUT_COLUMNS))  # the results' last column
 
 
 def results_of(policies, n: int) -> pd.DataFrame:
@@ -29,7 +32,7 @@ def test_results_have_a_frozen_header_and_a_real_table(tmp_path, policies):
     write_results(results, tmp_path / "r.xlsx")
     sheet = load_workbook(tmp_path / "r.xlsx")["results"]
     assert sheet.freeze_panes == "A2"
-    assert [(name, ref) for name, ref in sheet.tables.items()] == [("results", f"A1:N{len(results) + 1}")]
+    assert [(name, ref) for name, ref in sheet.tables.items()] == [("results", f"A1:{LAST}{len(results) + 1}")]
     table = sheet.tables["results"]
     assert [c.name for c in table.tableColumns] == OUTPUT_COLUMNS and table.autoFilter.ref == table.ref
     assert [c.value for c in sheet[1]] == OUTPUT_COLUMNS
@@ -61,7 +64,7 @@ def test_a_summary_can_follow_as_a_second_sheet(tmp_path, policies):
 def test_no_rows_gives_a_header_with_filter_buttons(tmp_path, policies):
     write_results(results_of(policies, 5).iloc[0:0], tmp_path / "r.xlsx")
     sheet = load_workbook(tmp_path / "r.xlsx")["results"]
-    assert [c.value for c in sheet[1]] == OUTPUT_COLUMNS and sheet.max_row == 1 and sheet.auto_filter.ref == "A1:N1"
+    assert [c.value for c in sheet[1]] == OUTPUT_COLUMNS and sheet.max_row == 1 and sheet.auto_filter.ref == f"A1:{LAST}1"
 
 
 def test_keep_input_carries_the_input_columns_in_every_format(tmp_path, capsys):

@@ -70,7 +70,7 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
             low, high = band.get(scenario, (0.0, 0.0))
             row += [low / 1e6, high / 1e6]
         row += [_change(layout, "patient_copay", ref, base, ctx.change(scenario, "patient_copay")),
-                _change(layout, "cm_supplements", ref, base, ctx.change(scenario, "cm_supplements"))]
+                _change(layout, "supplements", ref, base, ctx.change(scenario, "supplements"))]
         if winners:
             row += list(winners.get(scenario, (0, 0)))
         rows.append(row)

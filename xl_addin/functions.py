@@ -30,6 +30,8 @@ from engine.evaluate import lookups
 from engine.evaluate.care_budget import schedule
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.policy.regions import load_regions
+from engine.simulation.breakdown import parse_by
+from engine.simulation.impact import impact_of
 from engine.simulation.run import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
 from xl_addin import convert
 from xl_addin.session import Session
@@ -150,15 +152,18 @@ def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
 @xw.arg("first_session", doc="TRUE for the first individual session of a care period (free). Empty: FALSE.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
+@xw.arg("network", doc="Network type (children or adults), for rules that depend on it. Empty: none given.")
+@xw.arg("care", doc="Care type (first_line or specialised), for rules that depend on it. Empty: none given.")
 @cell_function
 def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_session: Any = None,
-             on_date: Any = None, setting: Any = None) -> Any:
+             on_date: Any = None, setting: Any = None, network: Any = None, care: Any = None) -> Any:
     """The patient's co-payment (EUR) for one covered convention session, by the first rule that applies."""
     day = _on(on_date)
     age = convert.age(birth_date_or_age, "birth_date_or_age", day)
     return lookups.copay(SESSION.policies(), age, convert.text(kind, "kind"), day,
                          convert.flag(increased, "increased"), convert.flag(first_session, "first_session"),
-                         convert.text(setting, "setting", "standard")).value
+                         convert.text(setting, "setting", "standard"), convert.text(network, "network", "") or None,
+                         convert.text(care, "care", "") or None).value
 
 
 @xw.func(category=CATEGORY)
@@ -241,14 +246,16 @@ def CP_CARE_BUDGET(application_date: Any, setting: Any, proof: Any, score: Any =
 
 # -- simulations ---------------------------------------------------------------------------------------
 
-def _simulation(scenarios: list[str], year: Any, region: Any) -> Simulation:
+def _simulation(scenarios: list[str], year: Any, region: Any, by: tuple[str, ...] = (),
+                patients: bool = False) -> Simulation:
     """A simulation for these arguments, run once per session until a policy file changes."""
     policies = SESSION.policies()
     known = load_regions(policies.root)
     regions = tuple(dict.fromkeys(known.region(r).id for r in convert.names(region))) or None
     sim_year = convert.integer(year, "year", DEFAULT_YEAR)
-    key = ("simulation", tuple(scenarios), sim_year, regions)
-    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1))
+    key = ("simulation", tuple(scenarios), sim_year, regions, by, patients)
+    return SESSION.cached(key, lambda: simulate(policies, scenarios, year=sim_year, regions=regions, workers=1, by=by,
+                                                patients=patients))
 
 
 def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
@@ -261,19 +268,49 @@ def _total_row(sim: Simulation, columns: list[str], scenario: str) -> list[Any]:
 @xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file. Empty: the baseline.")
 @xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
 @xw.arg("region", doc="A region (e.g. antwerpen), several separated by commas, or a range of names. Empty: all.")
+@xw.arg("by", doc="Break down by region, age_band, network, care, increased, mutuality (comma list). Empty: region.")
 @cell_function
-def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None) -> Any:
-    """Simulated budget per region under one scenario: patients, sessions, insurer cost, co-payments… (spills)."""
+def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None, by: Any = None) -> Any:
+    """Simulated budget per region (or per group of `by`) under one scenario: patients, sessions, costs… (spills)."""
     names = convert.names(scenario)
     if len(names) > 1:
         raise InputError(f"scenario: expected one scenario (CP_COMPARE compares several), found {len(names)}")
-    sim = _simulation(names, year, region)
+    dims = parse_by(convert.names(by))
+    sim = _simulation(names, year, region, () if dims == ("region",) else dims)
     scenario_id = sim.scenarios[-1].id
-    rows = sim.results[sim.results["scenario"] == scenario_id]
-    table = convert.spill(rows[RESULT_COLUMNS])
+    if sim.breakdown is not None:
+        rows = sim.breakdown[sim.breakdown["scenario"] == scenario_id]
+        columns = ["scenario", *dims, *METRICS]
+    else:
+        rows = sim.results[sim.results["scenario"] == scenario_id]
+        columns, dims = RESULT_COLUMNS, ("region",)
+    table = convert.spill(rows[columns])
     if len(rows) > 1:
-        total = _total_row(sim, RESULT_COLUMNS, scenario_id)
-        table.append([scenario_id, "total", *total[2:]])
+        table.append(_labelled_total(_total_row(sim, columns, scenario_id)[1 + len(dims):], scenario_id, dims))
+    return table
+
+
+def _labelled_total(values: list[Any], scenario: str, dims: tuple[str, ...]) -> list[Any]:
+    """A total line under a table of groups: the scenario, 'total' under the first dimension, then the values."""
+    return [scenario, "total", *([""] * (len(dims) - 1)), *values]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file.")
+@xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
+@xw.arg("by", doc="Break down by region, age_band, network, care, increased, mutuality (comma list). Empty: national.")
+@xw.arg("region", doc="A region, several separated by commas, or a range of names. Empty: all regions.")
+@cell_function
+def CP_IMPACT(scenario: Any, year: Any = None, by: Any = None, region: Any = None) -> Any:
+    """Winners and losers against the baseline: patients better and worse off, their mean change, costs (spills)."""
+    names = convert.names(scenario)
+    if len(names) != 1:
+        raise InputError(f"scenario: expected one scenario to compare with the baseline, found {len(names)}")
+    dims = parse_by(convert.names(by))
+    sim = _simulation(names, year, region, patients=True)
+    table = convert.spill(impact_of(sim, dims))
+    if dims:
+        table.append(_labelled_total(convert.spill(impact_of(sim))[1][1:], sim.scenarios[-1].id, dims))
     return table
 
 

@@ -10,7 +10,7 @@ from carepolicy.progress import progress_bar
 REGIONAL = ("note: uptake by age is the same in every region: regional differences reflect population structure only "
             "(age and the share with increased reimbursement)")
 SHOWN = {"patients": "patients", "sessions": "sessions", "refused_quota": "refused (quota)",
-         "insurer_cost": "insurer EUR", "patient_copay": "co-payments EUR", "cm_supplements": "CM benefit EUR"}
+         "insurer_cost": "insurer EUR", "patient_copay": "co-payments EUR", "supplements": "supplements EUR"}
 
 
 def register(sub) -> None:
@@ -24,9 +24,18 @@ def register(sub) -> None:
     p.add_argument("--seeds", default="1", metavar="N",
                    help="run N seeds (--seed, --seed + 1, ...) and show each figure's mean and range over them; "
                         "with -o, one row per seed, scenario and region (default 1)")
+    p.add_argument("--by", metavar="DIM[,DIM...]", help=by_help())
     p.add_argument("-o", "--output", type=options.output_file,
                    help="write the table to .csv, .parquet or .xlsx instead of printing it")
     p.set_defaults(run=run)
+
+
+def by_help() -> str:
+    """The help of --by, naming the dimensions (read from the engine when help is built)."""
+    from engine.simulation.dimensions import DIMENSIONS
+
+    return (f"break the results down by these dimensions, separated by commas: {', '.join(DIMENSIONS)} "
+            "(the rows of any breakdown add up to the national totals)")
 
 
 def add_simulation_options(p: argparse.ArgumentParser, scenario_help: str) -> None:
@@ -62,6 +71,7 @@ def run_simulation(args: argparse.Namespace):
     """Run the simulation the common options ask for (shared by simulate and compare): an engine Simulation."""
     from engine.io.tables import check_output
     from engine.policy.policies import load_policies
+    from engine.simulation.breakdown import parse_by
     from engine.simulation.run import simulate
 
     defaults(args)
@@ -69,23 +79,33 @@ def run_simulation(args: argparse.Namespace):
         check_output(args.output)
     policies = load_policies(args.policy)
     return simulate(policies, args.scenario, year=args.year, regions=args.region or None, seed=args.seed,
-                    progress=progress_bar(f"simulating {args.year}", args.quiet))
+                    progress=progress_bar(f"simulating {args.year}", args.quiet), by=parse_by(getattr(args, "by", None)))
+
+
+def seeds_of(args: argparse.Namespace) -> int:
+    """The --seeds option as a whole number (checked further where the seeds run)."""
+    from engine.errors import InputError
+
+    try:
+        return int(args.seeds)
+    except ValueError:
+        raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.errors import InputError
     from engine.io.tables import write_table
+    from engine.simulation.breakdown import parse_by
 
     defaults(args)
-    try:
-        seeds = int(args.seeds)
-    except ValueError:
-        raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}") from None
+    seeds = seeds_of(args)
+    dims = parse_by(args.by)
     if args.years or args.scheduler:
         return run_years(args, seeds)
     if seeds != 1:
-        return run_seeds(args, seeds)
+        return run_seeds(args, seeds, dims)
     sim = run_simulation(args)
+    if dims:
+        return _breakdown(args, sim, dims)
     if args.output:
         path = write_table(sim.results, args.output, euro_metrics())
         print(f"wrote {len(sim.results)} rows ({len(sim.scenarios)} scenarios × {len(sim.region_ids)} regions) to {path}")
@@ -94,20 +114,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_seeds(args: argparse.Namespace, seeds: int) -> int:
+def _breakdown(args: argparse.Namespace, sim, dims: tuple[str, ...]) -> int:
+    """The results per group of `dims`: to a file, or printed per scenario with a total line."""
+    from engine.io.tables import write_table
+
+    table = sim.breakdown
+    if args.output:
+        path = write_table(table, args.output, euro_metrics())
+        print(f"wrote {len(table)} rows ({len(sim.scenarios)} scenarios × groups of {', '.join(dims)}) to {path}")
+        return 0
+    print(breakdown_summary(sim, dims))
+    return 0
+
+
+def breakdown_summary(sim, dims: tuple[str, ...]) -> str:
+    """Per scenario, one line per group of `dims` with the main figures, and the scenario's total."""
+    from engine.simulation.run import METRICS
+
+    shown = {**SHOWN, "out_of_pocket": "out of pocket EUR"}
+    width = max(24, *(len(" / ".join(map(str, key))) + 2 for key in sim.breakdown[list(dims)].itertuples(index=False)))
+    lines = [f"Simulated {sim.year} (seed {sim.seed}), {len(sim.region_ids)} region(s), by {', '.join(dims)}"]
+    for scenario, rows in sim.breakdown.groupby("scenario", sort=False):
+        lines += ["", f"{scenario}", f"{' / '.join(dims):<{width}}" + "".join(f"{h:>19}" for h in shown.values())]
+        for _, row in rows.iterrows():
+            label = " / ".join(str(row[d]) for d in dims)
+            lines.append(f"{label:<{width}}" + "".join(f"{_fmt(row[c], METRICS[c].unit):>19}" for c in shown))
+        lines.append(f"{'total':<{width}}" + "".join(f"{_fmt(rows[c].sum(), METRICS[c].unit):>19}" for c in shown))
+    return "\n".join(lines)
+
+
+def run_seeds(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) -> int:
     """Several seeds: the long table to a file, or the national band printed."""
+    from engine.errors import InputError
     from engine.io.tables import check_output, write_table
     from engine.policy.policies import load_policies
     from engine.simulation.band import simulate_seeds
 
+    if dims and not args.output:
+        raise InputError("--by with --seeds: expected -o FILE to write one row per seed, scenario and group, "
+                         "found no output file")
     if args.output:
         check_output(args.output)
     table = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds, seed=args.seed, year=args.year,
-                           regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds", args.quiet))
+                           regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds", args.quiet),
+                           by=dims)
     if args.output:
         path = write_table(table, args.output, euro_metrics())
-        print(f"wrote {len(table)} rows ({seeds} seeds × {table['scenario'].nunique()} scenarios × "
-              f"{table['region'].nunique()} regions) to {path}")
+        groups = f"groups of {', '.join(dims)}" if dims else f"{table['region'].nunique()} regions"
+        print(f"wrote {len(table)} rows ({seeds} seeds × {table['scenario'].nunique()} scenarios × {groups}) to {path}")
         return 0
     print(band_summary(table, args.year))
     return 0

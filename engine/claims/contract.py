@@ -36,15 +36,19 @@ DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_cm
 
 RESULT_COLUMNS = ["claim_id", "scheme", "covered", "reason", "provider_fee", "patient_copay",
                   "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays",
-                  "period_start", "bundle", "rule"]
-"""Output columns. Amounts in euros, rounded to cents. `rule` names the co-payment or benefit rule
-applied; `bundle` the quota bundle that admitted the session (or "" when refused)."""
+                  "period_start", "bundle", "rule", "tariff_row", "co_lead_tariff_row", "copayment_rule",
+                  "benefit_rule", "version"]
+"""Output columns. Amounts in euros, rounded to cents. The decisions: `bundle` the quota bundle that
+admitted the session; `tariff_row` and `co_lead_tariff_row` the tariff rows that priced it (a
+group's lead and co-lead); `copayment_rule` or `benefit_rule` the rule applied, `rule` whichever of
+the two applies; `version` the `version` of the scheme file (`scheme`). "" where nothing was decided."""
 
 REASONS = {
     "age_not_eligible": "the patient's age on the session date is outside the network type's age band",
     "one_session_per_day": "the patient already had a session on that day",
     "network_switch": "the patient already uses the other network type in this period",
-    "quota_exhausted": "no quota bundle has room for this session in the period",
+    "quota_exhausted": "the bundles that allow the period's sessions with this one have no room left",
+    "combination_not_allowed": "no bundle allows this session's category together with the period's sessions",
     "care_missing": "a convention session needs its care type (first_line or specialised)",
     "not_in_force": "no convention is in force on the session date",
     "no_scheme": "outside the convention and no supplementary benefit of the patient's mutuality",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.claims.contract import CHOICES
 from engine.errors import InputError, ResolveError, did_you_mean
-from engine.policy.conditions import holds
+from engine.policy.conditions import holds, leaves
+from engine.policy.fields import RULE_KINDS, question_context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import Convention, Priced, rules_of
 
@@ -39,38 +42,58 @@ def convention_on(policies: PolicySet, day: dt.date) -> Convention:
     return conv
 
 
-def tariff_row(policies: PolicySet, kind: str, leader: str, day: dt.date) -> Priced:
-    """The tariff row of one session kind and leader type on a date (a group's lead or co-lead)."""
+def _first(rules: tuple[Priced, ...], kind: str, conv: Convention, given: Mapping[str, Any], policies: PolicySet,
+           day: dt.date) -> Priced | None:
+    """The first rule whose condition holds for the question's arguments; a field it needs and lacks is an error."""
+    label = RULE_KINDS[kind].label
+    for rule in rules:
+        needed = {leaf.field for leaf in leaves(rule.when)}
+        ctx = question_context(kind, f"{conv.id}: {label} {rule.id!r}", needed, given)
+        if holds(rule.when, ctx, policies, day):
+            return rule
+    return None
+
+
+def tariff_row(policies: PolicySet, kind: str, leader: str, day: dt.date, given: Mapping[str, Any] | None = None) -> Priced:
+    """The tariff row of one session kind and leader type on a date (a group's lead or co-lead).
+
+    `given` holds the other arguments of the question (age, network, care, ...), for rows that read them.
+    """
     kind = choice("kind", kind)
     leader = choice("leader", leader, CHOICES["co_lead"])
     conv = convention_on(policies, day)
-    for row in conv.tariff:
-        if holds(row.when, {"kind": kind, "leader": leader}, policies, day):
-            return row
-    raise ResolveError(f"{conv.id}: no tariff row for a {kind} session led by a {leader}")
+    row = _first(conv.tariff, "tariff_row", conv, {**(given or {}), "kind": kind, "leader": leader, "on_date": day},
+                 policies, day)
+    if row is None:
+        raise ResolveError(f"{conv.id}: no tariff row for a {kind} session led by a {leader}")
+    return row
 
 
-def fee(policies: PolicySet, kind: str, leader: str, day: dt.date) -> Answer:
+def fee(policies: PolicySet, kind: str, leader: str, day: dt.date, given: Mapping[str, Any] | None = None) -> Answer:
     """The provider fee of one session kind and leader type on a date, with its rule and source."""
-    row = tariff_row(policies, kind, leader, day)
+    row = tariff_row(policies, kind, leader, day, given)
     r = policies.value_at(row.amount, day)
     return Answer(r.value, row.id, r.source, r.status)
 
 
 def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: bool = False,
-          first_session: bool = False, setting: str = "standard") -> Answer:
-    """The co-payment of one covered session: the first rule in order of precedence that applies."""
+          first_session: bool = False, setting: str = "standard", network: str | None = None,
+          care: str | None = None) -> Answer:
+    """The co-payment of one covered session: the first rule in order of precedence that applies.
+
+    `network` and `care` are needed only by rules (or tariff rows) that read them.
+    """
     kind = choice("kind", kind)
-    setting = choice("setting", setting)
+    given = {"age": age, "kind": kind, "increased": bool(increased), "setting": choice("setting", setting),
+             "first_session": bool(first_session) and kind == "individual", "on_date": day,
+             "network": choice("network", network) if network else None, "care": choice("care", care) if care else None}
     conv = convention_on(policies, day)
-    ctx = {"age": age, "kind": kind, "increased_reimbursement": bool(increased), "setting": setting,
-           "first_individual_of_period": bool(first_session) and kind == "individual", "session_date": day}
-    fee_answer = fee(policies, kind, "psychologist", day)
-    for rule in conv.copayment:
-        if holds(rule.when, ctx, policies, day):
-            r = policies.value_at(rule.amount, day)
-            return Answer(min(r.value, fee_answer.value), rule.id, r.source, r.status)
-    raise ResolveError(f"{conv.id}: no co-payment rule applies to a {kind} session")
+    fee_answer = fee(policies, kind, "psychologist", day, given)
+    rule = _first(conv.copayment, "copayment_rule", conv, given, policies, day)
+    if rule is None:
+        raise ResolveError(f"{conv.id}: no co-payment rule applies to a {kind} session")
+    r = policies.value_at(rule.amount, day)
+    return Answer(min(r.value, fee_answer.value), rule.id, r.source, r.status)
 
 
 def quota(policies: PolicySet, network: str, care: str, kind: str, day: dt.date) -> list[tuple[str, float | None]]:

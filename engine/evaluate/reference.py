@@ -7,6 +7,7 @@ records, for each claim, the rule path and every parameter value used (for `expl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from engine.evaluate.groups import group_problems
 from engine.money import cents, percent_of, share
 from engine.policy.conditions import holds
 from engine.policy.dated import Resolved
+from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
 
@@ -38,7 +40,12 @@ class Outcome:
     period_start: dt.date | None = None
     bundle: str = ""
     rule: str = ""
+    tariff_row: str = ""
+    co_lead_tariff_row: str = ""
+    version: str = ""
     group_fee: int = 0
+    lead_fee: int = 0
+    co_lead_fee: int = 0
     steps: list[str] = field(default_factory=list)
     used: list[Resolved] = field(default_factory=list)
 
@@ -88,7 +95,7 @@ class Evaluation:
             out.reason = "not_in_force"
             out.steps.append(f"no convention is in force on {day}")
             return out
-        out.scheme = conv.id
+        out.scheme, out.version = conv.id, conv.version
         if claim.care == "":
             out.reason = "care_missing"
             return out
@@ -109,12 +116,12 @@ class Evaluation:
                 out.reason = "network_switch"
                 out.steps.append(f"this period is under the {state.network} network type")
                 return out
-        counts = dict(state.counts) if in_period else dict.fromkeys(CATEGORIES, 0)
+        before = dict(state.counts) if in_period else dict.fromkeys(CATEGORIES, 0)
         category = f"{claim.care}_{claim.kind}"
-        counts[category] += 1
-        bundle = self.fitting_bundle(out, conv, claim.network, counts, day)
-        if bundle is None:
-            out.reason = "quota_exhausted"
+        counts = {**before, category: before[category] + 1}
+        bundle, refusal = self.fitting_bundle(out, conv, claim.network, before, category, day)
+        if not bundle:
+            out.reason = refusal
             return out
         out.covered, out.bundle = True, bundle
         first_individual = claim.kind == "individual" and (
@@ -129,15 +136,20 @@ class Evaluation:
                              f"care-path fee paid once for the period")
         state.counts = counts
         state.covered_days.add(day)
-        ctx = {"age": age, "kind": claim.kind, "network": claim.network, "care": claim.care,
-               "setting": claim.setting, "increased_reimbursement": claim.increased_reimbursement,
-               "first_individual_of_period": first_individual, "session_date": day}
+        column = functools.partial(getattr, claim)
+        derived = {"age": age, "first_individual_of_period": first_individual, "leader": "psychologist"}
+        lead_role = "" if claim.kind == "individual" else "lead (psychologist): "
+        out.tariff_row, lead = self.tariff(out, conv, context("tariff_row", column, derived), day, lead_role)
         if claim.kind == "individual":
-            out.fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+            out.fee = lead
         else:
-            out.group_fee = self.tariff(out, conv, {**ctx, "leader": "psychologist"}, day)
+            out.group_fee = out.lead_fee = lead
             if claim.co_lead:
-                out.group_fee += self.tariff(out, conv, {**ctx, "leader": claim.co_lead}, day)
+                out.co_lead_tariff_row, out.co_lead_fee = self.tariff(
+                    out, conv, context("tariff_row", column, {**derived, "leader": claim.co_lead}), day,
+                    f"co-lead ({claim.co_lead}): ")
+                out.group_fee += out.co_lead_fee
+        ctx = context("copayment_rule", column, derived)
         for rule in conv.copayment:
             if holds(rule.when, ctx, self.policies, day):
                 out.rule = rule.id
@@ -156,24 +168,52 @@ class Evaluation:
                          f"({low if low is not None else '-'} to {high if high is not None else '-'})")
         return ok
 
-    def fitting_bundle(self, out: Outcome, conv: Convention, network: str, counts: dict, day: dt.date):
-        wanted = ", ".join(f"{c} {n}" for c, n in counts.items() if n)
+    def fitting_bundle(self, out: Outcome, conv: Convention, network: str, before: dict, category: str,
+                       day: dt.date) -> tuple[str, str]:
+        """The first bundle with room for the period's sessions and this one, or "" and the reason.
+
+        A bundle allows a combination of categories when it has a cap of at least 1 for each; when
+        none does, the session cannot join the period at all (combination_not_allowed); when some
+        do but all are full, the quota is exhausted.
+        """
+        counts = {**before, category: before[category] + 1}
+        used = [c for c in CATEGORIES if counts[c]]
+        full, earlier = [], []
         for bundle in conv.bundles[network]:
             caps = {c: self.value(out, p, day) for c, p in bundle.caps.items()}
-            fits = all(n <= (caps.get(c) or 0) for c, n in counts.items())
-            if fits and bundle.total:
-                fits = sum(counts.values()) <= self.value(out, bundle.total, day)
-            if fits:
-                out.steps.append(f"bundle '{bundle.id}' ({bundle.label}) has room for {wanted}")
-                return bundle.id
-        out.steps.append(f"no bundle of the {network} network type has room for {wanted} in the period")
-        return None
+            total = self.value(out, bundle.total, day) if bundle.total else None
 
-    def tariff(self, out: Outcome, conv: Convention, ctx: dict, day: dt.date) -> int:
+            def allows(categories, caps=caps) -> bool:
+                return all((caps.get(c) or 0) >= 1 for c in categories)
+
+            if allows(c for c in CATEGORIES if before[c]):
+                earlier.append(f"'{bundle.id}' ({bundle.label})")
+            if not allows(used):
+                continue
+            room = all(n <= (caps.get(c) or 0) for c, n in counts.items())
+            room = room and (total is None or sum(counts.values()) <= total)
+            usage = ", ".join(f"{c} {before[c]} of {caps[c]:g}" for c in used)
+            if total is not None:
+                usage += f", {sum(before.values())} of {total:g} in all"
+            if room:
+                out.steps.append(f"bundle '{bundle.id}' ({bundle.label}) has room: used {usage} before this session")
+                return bundle.id, ""
+            full.append(f"'{bundle.id}' ({bundle.label}) used {usage}")
+        combination = " with ".join(used)
+        if full:
+            out.steps.append(f"no room left: the {network} bundles that allow {combination} are full: {'; '.join(full)}")
+            return "", "quota_exhausted"
+        out.steps.append(f"no bundle of the {network} network type allows {combination} in one period "
+                         f"(bundles possible for the period before this session: {', '.join(earlier) or 'none'})")
+        return "", "combination_not_allowed"
+
+    def tariff(self, out: Outcome, conv: Convention, ctx: dict, day: dt.date, role: str = "") -> tuple[str, int]:
+        """The first tariff row that holds, and its fee in cents; `role` names a group's lead or co-lead."""
         for row in conv.tariff:
             if holds(row.when, ctx, self.policies, day):
-                out.steps.append(f"tariff '{row.id}' ({row.label})")
-                return cents(self.value(out, row.amount, day))
+                fee = cents(self.value(out, row.amount, day))
+                out.steps.append(f"{role}tariff '{row.id}' ({row.label}), fee {euros(fee)}")
+                return row.id, fee
         raise AssertionError(f"no tariff row of {conv.id} matches {ctx['kind']}/{ctx['leader']}")
 
     # -- supplementary benefits -----------------------------------------------------------------
@@ -187,13 +227,14 @@ class Evaluation:
             out.steps.append("outside the convention, and no supplementary benefit of the "
                              f"mutuality {claim.mutuality or '(none)'} on {day}")
             return out
-        out.scheme = plan.id
+        out.scheme, out.version = plan.id, plan.version
         new_treatment = state.last_session is None or day > add_months(
             state.last_session, int(self.value(out, plan.gap_months, day)))
         state.last_session = day
+        age = age_on(claim.birth_date, day)
+        column = functools.partial(getattr, claim)
         if new_treatment:
-            age = age_on(claim.birth_date, day)
-            state.youth = holds(plan.youth, {"age_at_treatment_start": age}, self.policies, day)
+            state.youth = holds(plan.youth, context("youth", column, {"age_at_treatment_start": age}), self.policies, day)
             out.steps.append(f"a treatment starts on {day}: age {age}, "
                              f"{'youth' if state.youth else 'adult'} status for the treatment")
         if not self.recognised(out, plan, claim.provider, day):
@@ -212,7 +253,7 @@ class Evaluation:
             return out
         if state.year != day.year:
             state.year, state.year_sessions, state.year_amount = day.year, 0, 0
-        ctx = {"youth": state.youth, "increased_reimbursement": claim.increased_reimbursement}
+        ctx = context("benefit", column, {"age": age, "youth": state.youth})
         for benefit in plan.benefits:
             if not holds(benefit.when, ctx, self.policies, day):
                 continue
@@ -265,6 +306,11 @@ class Evaluation:
         return min(amount, cents(cap)) if cap is not None else amount
 
 
+def euros(amount: int) -> str:
+    """Cents as an analyst writes an amount: EUR 81.74."""
+    return f"EUR {amount / 100:.2f}"
+
+
 def evaluate_reference(claims: pd.DataFrame, policies: PolicySet) -> tuple[pd.DataFrame, dict[int, Outcome]]:
     """Evaluate a normalized claims frame; returns the results (input order) and each row's Outcome."""
     claims = claims.copy()
@@ -296,9 +342,17 @@ def settle_groups(valid: pd.DataFrame, outcomes: dict[int, Outcome]) -> None:
         rows.sort(key=lambda i: valid.at[i, "claim_id"])
         total = outcomes[rows[0]].group_fee
         for i, part in zip(rows, share(total, len(rows)), strict=True):
-            outcomes[i].fee = part
-            outcomes[i].copay = min(outcomes[i].copay_rule_amount, part)
-            outcomes[i].steps.append(f"group fee {total / 100:.2f} shared by {len(rows)} covered participants")
+            o = outcomes[i]
+            o.fee = part
+            o.copay = min(o.copay_rule_amount, part)
+            leads = f"lead {euros(o.lead_fee)}"
+            parts = ""
+            if o.co_lead_tariff_row:
+                lead_part = (2 * part * o.lead_fee + total) // (2 * total)
+                leads += f" + co-lead {euros(o.co_lead_fee)}"
+                parts = f" ({euros(lead_part)} of the lead's fee, {euros(part - lead_part)} of the co-lead's)"
+            o.steps.append(f"group fee {euros(total)} ({leads}) shared by {len(rows)} covered participants: "
+                           f"this participant's share {euros(part)}{parts}")
 
 
 def results_frame(claims: pd.DataFrame, outcomes: dict[int, Outcome]) -> pd.DataFrame:
@@ -324,4 +378,9 @@ def results_frame(claims: pd.DataFrame, outcomes: dict[int, Outcome]) -> pd.Data
         "period_start": pd.to_datetime([o.period_start for o in picked]),
         "bundle": [o.bundle for o in picked],
         "rule": [o.rule for o in picked],
+        "tariff_row": [o.tariff_row for o in picked],
+        "co_lead_tariff_row": [o.co_lead_tariff_row for o in picked],
+        "copayment_rule": [o.rule if o.route == "convention" else "" for o in picked],
+        "benefit_rule": [o.rule if o.route == "benefit" else "" for o in picked],
+        "version": [o.version for o in picked],
     }, columns=RESULT_COLUMNS, index=claims.index)

@@ -30,6 +30,7 @@ from engine.errors import ResolveError
 from engine.evaluate.groups import MISSING_GROUP, inconsistent_groups, share_cents
 from engine.money import percent_of
 from engine.policy.conditions import Coded, leaves, mask
+from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Priced, Rules, Supplementary, rules_of
 
@@ -295,7 +296,8 @@ class Output:
     """Result arrays for every input row, in input order; texts as codes into vocabularies."""
 
     def __init__(self, n: int):
-        self.schemes, self.bundles, self.rules = Words(), Words(), Words()
+        self.schemes, self.bundles, self.rules, self.tariffs = Words(), Words(), Words(), Words()
+        self.versions: dict[str, str] = {}  # scheme -> version
         self.reasons = Words(REASONS)
         self.reason = np.zeros(n, np.int32)
         self.scheme = np.zeros(n, np.int16)
@@ -307,16 +309,22 @@ class Output:
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NO_DAY, np.int32)
         self.bundle = np.zeros(n, np.int16)
-        self.rule = np.zeros(n, np.int16)
+        self.copay_rule = np.zeros(n, np.int16)
+        self.benefit_rule = np.zeros(n, np.int16)
+        self.tariff_row = np.zeros(n, np.int16)
+        self.co_lead_row = np.zeros(n, np.int16)
 
     def know(self, rules: Rules) -> None:
         """Give every scheme, bundle and rule its code up front, so that codes do not depend on thread timing."""
         for conv in rules.conventions:
             self.schemes.code(conv.id)
+            self.versions[conv.id] = conv.version
             self.bundles.codes(b.id for bundles in conv.bundles.values() for b in bundles)
             self.rules.codes(r.id for r in conv.copayment)
+            self.tariffs.codes(r.id for r in conv.tariff)
         for plan in (p for versions in rules.supplementary.values() for p in versions):
             self.schemes.code(plan.id)
+            self.versions[plan.id] = plan.version
             self.rules.codes(b.id for b in plan.benefits)
 
     def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
@@ -324,7 +332,10 @@ class Output:
         columns = {
             "claim_id": claims["claim_id"].array, "scheme": self.schemes.column(self.scheme),
             "covered": self.covered, "reason": self.reasons.column(self.reason),
-            "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.rule),
+            "bundle": self.bundles.column(self.bundle), "rule": self.rules.column(self.copay_rule + self.benefit_rule),
+            "tariff_row": self.tariffs.column(self.tariff_row), "co_lead_tariff_row": self.tariffs.column(self.co_lead_row),
+            "copayment_rule": self.rules.column(self.copay_rule), "benefit_rule": self.rules.column(self.benefit_rule),
+            "version": self._versions(),
             "patient_pays": (self.copay - self.supplement) / 100,
         }
         names = {"period_start": "period_start", "provider_fee": "fee", "patient_copay": "copay",
@@ -332,6 +343,12 @@ class Output:
         run = _pool().map if len(self.covered) >= THREADED else map
         columns.update(zip(names, run(self._column, names.values()), strict=True))
         return pd.DataFrame(columns, columns=RESULT_COLUMNS, index=claims.index, copy=False)  # copy=False: no consolidation
+
+    def _versions(self) -> pd.Categorical:
+        """The version of each row's scheme (several schemes may share a version text)."""
+        words = Words()
+        per_scheme = words.codes(self.versions.get(s, "") for s in self.schemes.index)
+        return words.column(per_scheme[self.scheme])
 
     def _column(self, name: str) -> np.ndarray:
         values = getattr(self, name)
@@ -469,9 +486,9 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     static = np.where(category < 0, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0)).astype(np.int32)
     limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
     caps, totals = _caps(conv, nets, dated, limit)
-    vectors, move, fitting = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
+    vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
     n_states = len(vectors)
-    move, fitting = move.ravel(), fitting.ravel()
+    move, fitting, allowed = move.ravel(), fitting.ravel(), allowed.ravel()
     cats = len(CATEGORIES)
     at = (regime * n_states) * cats + np.maximum(category, 0)
     months = np.nan_to_num(dated.per_epoch(conv.period_months)).astype(np.int64)
@@ -479,7 +496,9 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     period_end = _add_months(day, distinct[0] if len(distinct) == 1 else months[dated.epoch])
     covered, same_day, switch, quota_ok, in_period, state_before, bundle, start = _walk(
         lay, day, net, static == 0, at, move, fitting, cats, period_end, conv)
-    why = np.select([same_day, switch, ~quota_ok], [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"]],
+    full = allowed[at + state_before * cats]
+    why = np.select([same_day, switch, ~quota_ok & full, ~quota_ok],
+                    [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"], R["combination_not_allowed"]],
                     static)
     reached = ~same_day & (static == 0)
     opens = covered & ~in_period
@@ -495,9 +514,23 @@ def _convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: O
     width = max(len(x) for x in names)
     table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])
     out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
-    ctx = {**text, "age": age, "increased_reimbursement": c.increased[rows], "session_date": _as_dates(day),
-           "first_individual_of_period": first_individual, "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
-    _settle(c, lay, conv, dated, ctx, covered, opens, out)
+    column = _columns(c, rows, text, day)
+    derived = {"age": age, "first_individual_of_period": first_individual,
+               "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
+    _settle(c, lay, conv, dated, column, derived, covered, opens, out)
+
+
+def _columns(c: Claims, rows: np.ndarray, taken: dict[str, Coded], day: np.ndarray):
+    """A reader of claims columns on `rows`, for the field registry (text already taken is reused)."""
+    def column(name: str):
+        if name == "session_date":
+            return _as_dates(day)
+        if name == "increased_reimbursement":
+            return c.increased[rows]
+        if name not in taken:
+            taken[name] = c.text[name].take(rows)
+        return taken[name]
+    return column
 
 
 def _add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
@@ -546,7 +579,9 @@ def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int
 
     caps[r, b, c] is the cap of category c in bundle b under regime r, totals[r, b] the bundle's total.
     Returns (vectors [state, category], move [regime, state, category] -> next state or -1 when no
-    bundle has room, fitting [regime, state, category] -> the first bundle with room). State 0 is empty.
+    bundle has room, fitting [regime, state, category] -> the first bundle with room, allowed [regime,
+    state, category] -> whether some bundle has a cap of at least 1 for every category of the grown
+    vector). State 0 is empty.
     """
     caps = np.frombuffer(caps_bytes, np.int32).reshape(shape)
     totals = np.frombuffer(totals_bytes, np.int32).reshape(shape[:2])
@@ -576,11 +611,11 @@ def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int
     target = by_code[found]
     move = np.where(has_room, target[:, None], -1).astype(np.int32)
     first = room.argmax(axis=2).astype(np.int8)
+    allowed = ((grown[:, None, None, :] == 0) | (caps >= 1)).all(axis=3).any(axis=2)
     n_states = len(vectors)
     regimes = shape[0]
-    move = move.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
-    first = first.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy()
-    return vectors, move, first
+    move, first, allowed = (a.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy() for a in (move, first, allowed))
+    return vectors, move, first, allowed
 
 
 def _walk(lay: Layout, day, net, eligible, at, move, fitting, cats: int, period_end, conv: Convention):
@@ -679,18 +714,24 @@ def _first_rule(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.nd
     return chosen
 
 
-def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, ctx: dict, covered, opens, out: Output) -> None:
+def _settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
+            out: Output) -> None:
     """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
     rows = lay.rows
-    _, fee = _first_match(conv.tariff, ctx, dated, covered)
-    co = np.flatnonzero(covered & ctx["kind"].equals("group") & ~ctx["co_lead"].equals(""))
+    tariff = context("tariff_row", column, derived)
+    tariff_codes = np.append(out.tariffs.codes(r.id for r in conv.tariff), 0)
+    lead, fee = _first_match(conv.tariff, tariff, dated, covered)
+    out.tariff_row[rows] = tariff_codes[lead]
+    co = np.flatnonzero(covered & column("kind").equals("group") & ~column("co_lead").equals(""))
     if len(co):
-        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in ctx.items()}
-        _, extra = _first_match(conv.tariff, {**sub, "leader": sub["co_lead"]}, dated.take(co), np.ones(len(co), bool))
+        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in tariff.items()}
+        sub["leader"] = column("co_lead").take(co)
+        second, extra = _first_match(conv.tariff, sub, dated.take(co), np.ones(len(co), bool))
         fee[co] += extra
-    chosen, amount = _first_match(conv.copayment, ctx, dated, covered)
+        out.co_lead_row[rows[co]] = tariff_codes[second]
+    chosen, amount = _first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered)
     rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
-    out.rule[rows] = rule_ids[chosen]
+    out.copay_rule[rows] = rule_ids[chosen]
     out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared
     out.copay[rows] = amount  # the rule's amount until capped at the fee
     out.care_path[rows] = np.where(opens, dated.cents(conv.care_path_fee), 0)
@@ -739,8 +780,9 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
         if not len(idx):
             continue
         here = Dated(epochs, day[idx])  # the plan's claims only: its histories need not cover other plans' dates
+        column = _columns(c, rows[idx], {}, day[idx])
         gap[idx] = here(plan.gap_months)
-        youth_if_start[idx] = mask(plan.youth, {"age_at_treatment_start": age[idx]}, here)
+        youth_if_start[idx] = mask(plan.youth, context("youth", column, {"age_at_treatment_start": age[idx]}), here)
         provider = text["provider"].take(idx)
         for name, path in plan.providers.items():
             hit = provider.equals(name)
@@ -752,7 +794,7 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
         values = [_benefit_amounts(benefit, fee[idx], here) for benefit in plan.benefits]
         limits = [_year_limits(benefit, here) for benefit in plan.benefits]
         for youth in (True, False):
-            ctx = {"youth": np.full(len(idx), youth), "increased_reimbursement": c.increased[rows[idx]]}
+            ctx = context("benefit", column, {"age": age[idx], "youth": np.full(len(idx), youth)})
             chosen = np.full(len(idx), -1, np.int16)
             for k, (benefit, value, (sessions, euros)) in enumerate(zip(plan.benefits, values, limits, strict=True)):
                 hit = (chosen < 0) & (value >= 0) & mask(benefit.when, ctx, here)
@@ -806,7 +848,7 @@ def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_char
                      R["year_cap_reached"], R["no_benefit_rule"]], 0)
     out.covered[rows] = covered
     out.reason[rows] = why
-    out.rule[rows[covered]] = rule_codes[chosen[covered]]
+    out.benefit_rule[rows[covered]] = rule_codes[chosen[covered]]
     out.supplement[rows] = supplement
 
 

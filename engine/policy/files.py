@@ -17,6 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from engine.dates import parse_date
 from engine.errors import Problem
 from engine.limits import limits
+from engine.policy.fields import condition_problems
 from engine.policy.schema_messages import describe, found, pointer
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +230,7 @@ def semantic_problems(path: Path, data: dict, source_keys: set[str] | None) -> l
                                                 f"expected a unique id, found {item['id']!r} again "
                                                 f"(first at {pointer([*parts, seen[item['id']]])})"))
                     seen.setdefault(item["id"], i)
-    return problems
+    return problems + condition_problems(name, data)
 
 
 def _history_problems(name: str, parts: list, history: list) -> list[Problem]:

@@ -108,6 +108,24 @@ class Mix:
 
 
 @dataclass(frozen=True)
+class Mutuality:
+    """A mutuality as the simulation draws its members: their share of the inhabitants (per region where the
+    data gives one) and what their sessions outside the convention are drawn from."""
+
+    id: str
+    label: str
+    share: Sourced
+    regional: dict[str, Sourced]
+    outside_uptake: str  # a figure name
+    sessions: str  # a session distribution id
+    provider: str
+
+    def share_in(self, region: str) -> float:
+        """The members' share of the inhabitants of a region."""
+        return float(self.regional.get(region, self.share).value)
+
+
+@dataclass(frozen=True)
 class Target:
     """A published figure that the calibrated baseline should reproduce."""
 
@@ -140,6 +158,8 @@ class Regions:
     files: dict[str, Path]
     _by_age: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     _names: dict[str, str] = field(repr=False, default_factory=dict)
+    reference_day: tuple[int, int] = field(kw_only=True)  # (month, day) on which a simulated year is read
+    mutualities: dict[str, Mutuality] = field(kw_only=True)
 
     @property
     def max_age(self) -> int:
@@ -208,6 +228,14 @@ class Regions:
             return self.amounts[name]
         except KeyError:
             raise ResolveError(f"unknown amount {name!r}{did_you_mean(name, list(self.amounts))}") from None
+
+    def session_distribution(self, dist_id: str) -> SessionDistribution:
+        """A session-count distribution by its id."""
+        found = next((d for d in self.sessions.values() if d.id == dist_id), None)
+        if found is None:
+            known = [d.id for d in self.sessions.values()]
+            raise ResolveError(f"unknown session distribution {dist_id!r}{did_you_mean(dist_id, known)}")
+        return found
 
     def target(self, target_id: str) -> Target:
         """A calibration target by id."""
@@ -343,7 +371,52 @@ def _utilisation_problems(file: str, use: dict, pop: dict) -> list[Problem]:
         problems += _sum_problem(file, ["sessions", i, "counts"], [c["share"] for c in dist["counts"]], "shares")
     for name, mix in use.get("mixes", {}).items():
         problems += _sum_problem(file, ["mixes", name, "shares"], mix["shares"].values(), "shares")
+    return problems + _reference_day_problems(file, use) + _mutuality_problems(file, use, pop)
+
+
+def _reference_day_problems(file: str, use: dict) -> list[Problem]:
+    day = use["reference_day"]
+    try:
+        dt.date(2001, day["month"], day["day"])  # a day every year has (29 February is not)
+    except ValueError:
+        return [Problem(file, "/reference_day", f"expected a day that every year has, found month {day['month']} "
+                        f"day {day['day']}")]
+    return []
+
+
+def _mutuality_problems(file: str, use: dict, pop: dict) -> list[Problem]:
+    """Mutualities must name figures, distributions and regions that exist; member shares add up to 1 at most."""
+    problems = []
+    distributions = [d["id"] for d in use["sessions"]]
+    region_ids = [r["id"] for r in pop["regions"]]
+    mutualities = use.get("mutualities", {})
+    for name, m in mutualities.items():
+        at = ["mutualities", name]
+        if m["outside_uptake"] not in use["figures"]:
+            problems.append(Problem(file, pointer([*at, "outside_uptake"]), f"expected a figure of /figures "
+                                    f"({', '.join(use['figures'])}), found {m['outside_uptake']!r}"))
+        if m["sessions"] not in distributions:
+            problems.append(Problem(file, pointer([*at, "sessions"]), f"expected the id of a session distribution "
+                                    f"({', '.join(distributions)}), found {m['sessions']!r}"))
+        for region in m.get("regions", {}):
+            if region not in region_ids:
+                problems.append(Problem(file, pointer([*at, "regions", region]), f"expected a region id "
+                                        f"({', '.join(region_ids)}), found {region!r}"))
+    for region in region_ids:
+        total = sum(m.get("regions", {}).get(region, m["member_share"])["value"] for m in mutualities.values())
+        if total > 1 + _TOLERANCE:
+            problems.append(Problem(file, "/mutualities", f"expected member shares adding up to 1 at most in each "
+                                    f"region, found {total:g} in {region}"))
+            break
     return problems
+
+
+def benefit_problems(regions: Regions, mutualities: list[str]) -> list[Problem]:
+    """Every mutuality with a supplementary benefit needs its members' figures in the region data."""
+    file = display(regions.files["utilisation"])
+    return [Problem(file, pointer(["mutualities"]), f"expected the members' figures of mutuality {m!r}, which has a "
+                    f"supplementary benefit file (member_share, outside_uptake, sessions, provider), found none")
+            for m in mutualities if m not in regions.mutualities]
 
 
 def _spread(pop: dict, region: dict, max_age: int) -> np.ndarray:
@@ -382,6 +455,11 @@ def _build(root: Path, pop_path: Path, pop: dict, use_path: Path, use: dict) -> 
     targets = {t["id"]: Target(t["id"], t["description"], t["value"], t["unit"], t["year"],
                                tuple(t["ages"]) if "ages" in t else None, t["source"], t["status"])
                for t in use.get("targets", [])}
+    mutualities = {n: Mutuality(n, m["label"], _sourced(m["member_share"]),
+                                {r: _sourced(v) for r, v in m.get("regions", {}).items()}, m["outside_uptake"],
+                                m["sessions"], m["provider"]) for n, m in use.get("mutualities", {}).items()}
+    day = use["reference_day"]
     return Regions(root, parse_date(pop["date"]), age_bands, regions, totals, use["year"],
                    {b["id"]: tuple(b["ages"]) for b in use["policy_bands"]}, figures, sessions, mixes, amounts,
-                   targets, {"population": pop_path, "utilisation": use_path}, by_age, names)
+                   targets, {"population": pop_path, "utilisation": use_path}, by_age, names,
+                   reference_day=(day["month"], day["day"]), mutualities=mutualities)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.dates import parse_date
 from engine.policy.conditions import Condition, compile_condition
@@ -38,6 +38,7 @@ class Bundle:
 @dataclass(frozen=True)
 class Convention:
     id: str
+    version: str
     start: dt.date
     end: dt.date | None
     age_bands: dict[str, dict[str, str]]  # network -> {"min_age"/"max_age": path}
@@ -72,6 +73,7 @@ class Supplementary:
     """A mutuality's supplementary benefit for sessions outside the convention."""
 
     id: str
+    version: str
     mutuality: str
     start: dt.date
     end: dt.date | None
@@ -137,7 +139,7 @@ def _convention(doc: dict, overrides: list[dict]) -> Convention:
     bands = {net: {k: f"{cid}.eligibility.age_bands.{net}.{k}" for k in ("min_age", "max_age") if k in band}
              for net, band in elig["age_bands"].items()}
     return Convention(
-        cid, *_validity(doc), bands, elig["one_session_per_day"]["value"],
+        cid, doc["version"], *_validity(doc), bands, elig["one_session_per_day"]["value"],
         elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"),
         copay, quota["period"]["anchor"], f"{cid}.quota.period.months", bundles, averages,
         f"{cid}.premiums.care_path_fee.amount")
@@ -158,19 +160,34 @@ def _supplementary(doc: dict) -> Supplementary:
                 path(b, "per_year", "sessions"), path(b, "per_year", "amount"))
         for b in doc["benefits"])
     return Supplementary(
-        sid, doc["mutuality"], *_validity(doc),
+        sid, doc["version"], doc["mutuality"], *_validity(doc),
         {p: f"{sid}.providers.{p}.recognised" for p in doc["providers"]},
         doc["one_per_day"]["value"], f"{sid}.lifetime_cap" if "lifetime_cap" in doc else None,
         f"{sid}.treatment.new_after_gap_months",
         compile_condition(doc["youth"]["when"], f"{sid}.youth.when"), benefits)
 
 
+def taking_over(versions) -> tuple:
+    """Versions of one scheme in date order, each ending the day before the next one starts.
+
+    A new version file with `valid.from` D takes over from the previous version from D on, whatever
+    the previous version's own `valid.to` says (an earlier `to` is kept: the scheme then has a gap).
+    """
+    ordered = sorted(versions, key=lambda v: v.start)
+    out = []
+    for version, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if following is not None:
+            last = following.start - dt.timedelta(days=1)
+            version = replace(version, end=min(version.end, last) if version.end else last)
+        out.append(version)
+    return tuple(out)
+
+
 def _compile(policies: PolicySet) -> Rules:
     overrides = policies.of_kind("copayment_override")
-    conventions = tuple(sorted(
-        (_convention(d, [o for o in overrides if o["applies_to"] == d["id"]]) for d in policies.of_kind("convention")),
-        key=lambda c: c.start))
+    conventions = taking_over(_convention(d, [o for o in overrides if o["applies_to"] == d["id"]])
+                              for d in policies.of_kind("convention"))
     supplementary: dict[str, list[Supplementary]] = {}
     for d in policies.of_kind("supplementary_benefit"):
         supplementary.setdefault(d["mutuality"], []).append(_supplementary(d))
-    return Rules(conventions, {m: tuple(sorted(s, key=lambda x: x.start)) for m, s in supplementary.items()})
+    return Rules(conventions, {m: taking_over(s) for m, s in supplementary.items()})

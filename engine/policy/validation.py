@@ -81,6 +81,8 @@ def validate(targets: list[Path]) -> list[FileReport]:
                 problems = _scenario_problems(path, root, {display(p) for p in [*paths, registry]})
             if not problems and isinstance(data, dict) and data.get("kind") == "projection":
                 problems = projection_problems(path, data, root)
+            if not problems and isinstance(data, dict) and data.get("kind") in ("population", "utilisation"):
+                problems = _region_problems(path, root, data["kind"])
             reports.append(FileReport(path, "" if problems else summarise(data), problems))
         reports = _folder_problems(root, reports) + _schema_copy_problems(root)
     return reports
@@ -138,6 +140,26 @@ def _refs(node, parts):
     elif isinstance(node, list):
         for i, child in enumerate(node):
             yield from _refs(child, [*parts, i])
+
+
+def _region_problems(path: Path, root: Path, kind: str) -> list[Problem]:
+    """A region file's meaning (ranges, shares, references between the files); the utilisation file must describe
+    the members of every mutuality that has a supplementary benefit in the folder."""
+    from engine.policy.policies import load_policies
+    from engine.policy.regions import benefit_problems, load_regions
+    from engine.policy.rules import rules_of
+
+    try:
+        regions = load_regions(root)
+    except PolicyError as exc:
+        return [p for p in exc.problems if p.file == display(path)]
+    if kind != "utilisation":
+        return []
+    try:
+        policies = load_policies(root)
+    except PolicyError:
+        return []  # the policy files' own lines say why
+    return benefit_problems(regions, list(rules_of(policies).supplementary))
 
 
 def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Problem]:

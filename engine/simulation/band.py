@@ -20,15 +20,18 @@ from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national,
 
 def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
                    seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR, regions: Sequence[str] | None = None,
-                   progress: Callable[[float], None] | None = None, workers: int | None = None) -> pd.DataFrame:
-    """The results of `seeds` runs with seeds `seed`, `seed` + 1, ...: one row per seed, scenario and region, `seed` first."""
+                   progress: Callable[[float], None] | None = None, workers: int | None = None,
+                   by: Sequence[str] = ()) -> pd.DataFrame:
+    """The results of `seeds` runs with seeds `seed`, `seed` + 1, ...: one row per seed, scenario and region
+    (or group of the dimensions `by`), `seed` first."""
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
     tables = []
     for i in range(seeds):
         step = None if progress is None else (lambda fraction, i=i: progress((i + fraction) / seeds))
-        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers)
-        tables.append(sim.results.assign(seed=seed + i))
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers,
+                       by=by)
+        tables.append((sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i))
     table = pd.concat(tables, ignore_index=True)
     return table[["seed", *(c for c in table.columns if c != "seed")]]
 

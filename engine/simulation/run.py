@@ -25,11 +25,12 @@ from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
+from engine.simulation.breakdown import parse_by
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
-from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate
+from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate, network_caps, results_by
 
-__all__ = ["DRIVER_COLUMNS", "METRICS", "RESULT_COLUMNS", "Metric", "Simulation", "simulate"]
+__all__ = ["DRIVER_COLUMNS", "METRICS", "RESULT_COLUMNS", "Metric", "Run", "Simulation", "run_one", "simulate"]
 
 DEFAULT_YEAR = dt.date.today().year + 1
 """The next budget year, simulated when no year is given."""
@@ -48,6 +49,9 @@ class Simulation:
     region_ids: tuple[str, ...]
     results: pd.DataFrame
     drivers: pd.DataFrame
+    by: tuple[str, ...] = ()
+    breakdown: pd.DataFrame | None = None
+    patients: dict[str, pd.DataFrame] | None = None
 
     def result(self, scenario: str, metric: str) -> float:
         """A national total (sum over the simulated regions) of a metric for one scenario."""
@@ -67,37 +71,87 @@ def _scenarios(policies: PolicySet, names: Sequence[str | Path]) -> list[Scenari
     return loaded
 
 
-def _check_year(policies: PolicySet, year: int, seed: int) -> None:
+def _draw(policies: PolicySet, data: Regions, year: int, seed: int) -> Draw:
+    """The draw of a simulated year, checked: a convention must be in force on its reference day."""
     if seed < 0:
         raise InputError(f"seed: expected a whole number of 0 or more, found {seed}")
+    draw = Draw(year, seed, data.reference_day)
     try:
-        in_force = rules_of(policies).convention_on(Draw(year, seed).reference_day)
+        in_force = rules_of(policies).convention_on(draw.reference_day)
     except ValueError:  # beyond the calendar's dates
         raise InputError(f"year: expected a year of four digits, found {year}") from None
     if in_force is None:
         starts = sorted(c.start for c in rules_of(policies).conventions)
-        raise InputError(f"year: expected a year in which a convention is in force on 1 July, the reference day of "
-                         f"a simulated year (the first convention starts {starts[0]}), found {year}")
+        day = draw.reference_day
+        raise InputError(f"year: expected a year in which a convention is in force on {day.day} {day:%B}, the "
+                         f"reference day of a simulated year (the first convention starts {starts[0]}), found {year}")
+    return draw
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """One scenario's simulated year: the per-patient table, the results per region and the cost drivers."""
+
+    scenario: str
+    patients: pd.DataFrame
+    results: pd.DataFrame
+    drivers: pd.DataFrame
+    _context: tuple = ()  # (applied policies, region data, region ids, draw), for breakdowns
+
+    def by(self, dims: Sequence[str]) -> pd.DataFrame:
+        """The results per group of `dims` (see engine/simulation/breakdown.py); by region when empty."""
+        dims = tuple(dims)
+        if dims in ((), ("region",)):
+            return self.results
+        policies, data, region_ids, draw = self._context
+        return results_by(self.patients, dims, data, region_ids, network_caps(policies, draw), self.scenario)
+
+
+def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, year: int = DEFAULT_YEAR,
+            seed: int = DEFAULT_SEED, data: Regions | None = None, regions: Sequence[str] | None = None) -> Run:
+    """One run: the scenario applied to `policies`, its synthetic patients of `year` and `seed` drawn from `data`
+    (the policy folder's region data by default) in `regions` (all by default), evaluated and aggregated.
+
+    The year's population, uptake and fees follow the folder's projection, as in `simulate`. The same
+    (year, seed, regions) gives the same patients under every scenario with the same utilisation.
+    """
+    data = data if data is not None else load_regions(policies.root)
+    region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
+    scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, policies)
+    draw = _draw(policies, data, year, seed)
+    policies, data = for_year(policies, data, year)
+    applied = apply(policies, scenario)
+    claims, region = Synthesizer(applied, data, draw).claims(scenario, list(region_ids))
+    return _evaluate(scenario.id, applied, claims, region, region_ids, data, draw)
+
+
+def _evaluate(scenario: str, applied: PolicySet, claims: pd.DataFrame, region: np.ndarray,
+              region_ids: tuple[str, ...], data: Regions, draw: Draw) -> Run:
+    patients, results, drivers = aggregate(scenario, claims, evaluate_vectorized(claims, applied), region, region_ids,
+                                           data, applied, draw)
+    return Run(scenario, patients, results, drivers, (applied, data, region_ids, draw))
 
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
              regions: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
              progress: Callable[[float], None] | None = None, workers: int | None = None,
-             data: Regions | None = None) -> Simulation:
+             by: Sequence[str] = (), patients: bool = False, data: Regions | None = None) -> Simulation:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
-    scenarios side by side (default: one per core, at most one per scenario). The year's population,
-    uptake and fees follow the policy folder's projection; `data` replaces its region data (a sensitivity point).
+    scenarios side by side (default: one per core, at most one per scenario). `by` adds the results
+    per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
+    per-patient table (`Simulation.patients`). The year's population, uptake and fees follow the
+    policy folder's projection; `data` replaces its region data (a sensitivity point).
     """
     data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
+    dims = parse_by(by)
     loaded = _scenarios(policies, scenarios)
-    _check_year(policies, year, seed)
+    draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    draw = Draw(year, seed)
     workers = min(len(loaded), workers or os.cpu_count() or 1)
     if "fork" not in multiprocessing.get_all_start_methods():
         workers = 1  # workers inherit the drawn claims by forking; elsewhere (Windows) run in-process
@@ -109,21 +163,20 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
         if progress:
             progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
-    shared = (loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw)
+    state = _State(loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw,
+                   dims, patients)
     tick()
     if workers > 1:
-        global _SHARED
-        _SHARED = shared  # forked workers inherit the drawn claims: nothing is pickled
-        try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                tables = [*_ticking(pool.map(_run_shared, range(len(loaded))), tick)]
-        finally:
-            _SHARED = None
-    else:  # in-process runs keep their own inputs, so that runs in several threads never mix
-        tables = [*_ticking((_run(shared, i) for i in range(len(loaded))), tick)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_set_worker_state, initargs=(state,)) as pool:
+            tables = [*_ticking(pool.map(_run_in_worker, range(len(loaded))), tick)]
+    else:
+        tables = [*_ticking((state.run(i) for i in range(len(loaded))), tick)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     drivers = pd.concat([t[1] for t in tables], ignore_index=True)
-    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers)
+    breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
+    kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)} if patients else None
+    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers, dims, breakdown, kept)
 
 
 def _ticking(tables, tick: Callable[[], None]):
@@ -146,21 +199,37 @@ def _draw_claims(loaded: list[Scenario], applied: dict[str, PolicySet], data: Re
     return claims
 
 
-_SHARED: tuple | None = None
+@dataclass(frozen=True, eq=False)
+class _State:
+    """What every scenario of a run needs: handed to worker processes by their initializer."""
+
+    loaded: list[Scenario]
+    applied: dict[str, PolicySet]
+    drawn: dict[str, tuple[pd.DataFrame, np.ndarray]]
+    region_ids: tuple[str, ...]
+    data: Regions
+    draw: Draw
+    dims: tuple[str, ...]
+    patients: bool
+
+    def run(self, index: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+        """Evaluate and aggregate scenario `index`: results, drivers, the breakdown and the per-patient table."""
+        scenario = self.loaded[index]
+        claims, region = self.drawn[scenario.id]
+        one = _evaluate(scenario.id, self.applied[scenario.id], claims, region, self.region_ids, self.data, self.draw)
+        return (one.results, one.drivers, one.by(self.dims) if self.dims else None,
+                one.patients if self.patients else None)
 
 
-def _run_shared(index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evaluate and aggregate scenario `index` of the run in progress, in a forked worker."""
-    return _run(_SHARED, index)
+_worker_state: list[_State] = []  # set in each worker process by its initializer
 
 
-def _run(shared: tuple, index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evaluate and aggregate scenario `index` of a run's drawn claims."""
-    loaded, applied, drawn, region_ids, data, draw = shared
-    scenario = loaded[index]
-    claims, region = drawn[scenario.id]
-    policies = applied[scenario.id]
-    return aggregate(scenario.id, claims, evaluate_vectorized(claims, policies), region, region_ids, data, policies, draw)
+def _set_worker_state(state: _State) -> None:
+    _worker_state[:] = [state]
+
+
+def _run_in_worker(index: int):
+    return _worker_state[0].run(index)
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:

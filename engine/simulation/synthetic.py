@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from engine.dates import add_months, ages_on
+from engine.errors import PolicyError
 from engine.policy.policies import PolicySet
-from engine.policy.regions import Regions, SessionDistribution
+from engine.policy.regions import Mutuality, Regions, SessionDistribution, benefit_problems
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import Scenario
 
@@ -34,18 +35,18 @@ TEXT = {
     "network": ("", "children", "adults"),
     "care": ("", "first_line", "specialised"),
     "setting": ("standard", "clb_location", "clb_employed"),
-    "mutuality": ("", "cm"),
-    "provider": ("", "psychotherapist"),
 }
-"""The values the synthetic claims use, per text column, in code order."""
+"""The values of the claims contract the synthetic claims use, per text column, in code order; the mutuality and
+provider columns take their values from the region data."""
 
 
 @dataclass(frozen=True)
 class Draw:
-    """Who is drawn: the simulated year, the seed, and the reference day of the year's figures (1 July)."""
+    """Who is drawn: the simulated year, the seed, and the (month, day) of the year's reference day (region data)."""
 
     year: int
     seed: int
+    reference: tuple[int, int]
 
     @property
     def first(self) -> np.datetime64:
@@ -57,7 +58,7 @@ class Draw:
 
     @property
     def reference_day(self) -> dt.date:
-        return dt.date(self.year, 7, 1)
+        return dt.date(self.year, *self.reference)
 
 
 @dataclass
@@ -146,15 +147,16 @@ class Sessions:
     @staticmethod
     def concat(parts: list[Sessions]) -> Sessions:
         return Sessions(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("patient", "birth", "day")),
-                        {k: np.concatenate([p.codes[k] for p in parts]) for k in TEXT},
+                        {k: np.concatenate([p.codes[k] for p in parts]) for k in parts[0].codes},
                         *(np.concatenate([getattr(p, f) for p in parts])
                           for f in ("increased", "group", "co_lead", "fee", "region")))
 
-    def frame(self, co_leads: tuple[str, ...]) -> pd.DataFrame:
+    def frame(self, text_values: dict[str, tuple[str, ...]], co_leads: tuple[str, ...]) -> pd.DataFrame:
         """The normalized claims frame of engine/claims/contract.py (integer ids, categorical text columns)."""
         n = len(self.patient)
         groups = int(self.group.max()) if n else 0
-        text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int8), categories=list(v)) for k, v in TEXT.items()}
+        text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int16), categories=list(v))
+                for k, v in text_values.items()}
         return pd.DataFrame({
             "row": np.arange(1, n + 1), "claim_id": np.arange(1, n + 1), "patient_id": self.patient,
             "birth_date": self.birth.astype("datetime64[D]").astype("datetime64[s]"),
@@ -186,6 +188,15 @@ class Synthesizer:
         self.co_leads = ("", *(k for k in mix if k != "none"))
         self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
+        missing = benefit_problems(regions, list(rules_of(policies).supplementary))
+        if missing:
+            raise PolicyError(missing)
+        # members of every mutuality of the region data; those with a benefit also have sessions outside the convention
+        self.members = list(regions.mutualities.values())
+        self.benefits = [(stream, m) for stream, m in enumerate(self.members, _OUTSIDE_STREAM)
+                         if m.id in rules_of(policies).supplementary]
+        self.text = {**TEXT, "mutuality": ("", *(m.id for m in self.members)),
+                     "provider": ("", *dict.fromkeys(m.provider for _, m in self.benefits))}
         ref = draw.reference_day
         self.birthdays = np.array([np.datetime64(add_months(ref, -12 * a), "D").astype(np.int64)
                                    for a in range(regions.max_age + 2)])  # birthday `a` years before the reference day
@@ -195,19 +206,22 @@ class Synthesizer:
         self.groups_drawn = 0
         parts = [self.region(scenario, name, r) for r, name in enumerate(region_ids)]
         sessions = Sessions.concat(parts)
-        return sessions.frame(self.co_leads), sessions.region
+        return sessions.frame(self.text, self.co_leads), sessions.region
 
     def region(self, scenario: Scenario, name: str, r: int) -> Sessions:
-        """The sessions of one region: convention patients, then CM members outside the convention."""
+        """The sessions of one region: convention patients, then the members of each mutuality with a benefit who
+        have sessions outside the convention (each mutuality its own random stream, by its place in the data)."""
         figures = Figures(self.regions, scenario, name, self.draw.reference_day)
         index = self.regions.names().index(name)
         population = self.regions.population_by_age(name)
         inside = candidates(self.regions, index, population * figures.by_age("uptake"), self.draw.seed,
                             _CONVENTION_STREAM, _CONVENTION_DRAWS)
-        cm = population * figures.by_age("cm_member_share") * figures.by_age("cm_outside_uptake")
-        outside = candidates(self.regions, index, cm, self.draw.seed, _OUTSIDE_STREAM, _OUTSIDE_DRAWS)
         bim = self.regions.region(name).bim_share.value
-        parts = [self._convention(inside, figures, bim), self._outside(outside, figures, bim)]
+        parts = [self._convention(inside, figures, bim, self._membership(inside.ident, name))]
+        for stream, mutuality in self.benefits:
+            expected = population * mutuality.share_in(name) * figures.by_age(mutuality.outside_uptake)
+            members = candidates(self.regions, index, expected, self.draw.seed, stream, _OUTSIDE_DRAWS)
+            parts.append(self._outside(members, figures, bim, mutuality))
         out = Sessions.concat(parts)
         out.region = np.full(len(out.patient), r, np.int16)
         return out
@@ -234,7 +248,17 @@ class Synthesizer:
         children = (ok["children"] & ~ok["adults"]) | (both & (u < children_share[age]))
         return np.where(children, TEXT["network"].index("children"), TEXT["network"].index("adults"))
 
-    def _convention(self, p: Patients, figures: Figures, bim: float) -> Sessions:
+    def _membership(self, ident: np.ndarray, region: str) -> np.ndarray:
+        """Each patient's mutuality code, drawn by the member shares of the region (0: none of the data's).
+
+        The uniform comes from the patient's id, so the other draws of the patient do not move.
+        """
+        shares = np.cumsum([m.share_in(region) for m in self.members])
+        if not len(shares):
+            return np.zeros(len(ident), np.int64)
+        return np.searchsorted(shares, _uniform_of(ident), side="right") + 1
+
+    def _convention(self, p: Patients, figures: Figures, bim: float, mutuality: np.ndarray) -> Sessions:
         age, u = p.age.astype(np.int64), p.u
         specialised = u[:, _CARE] < figures.by_age("specialised_share")[age]
         care = np.where(specialised, TEXT["care"].index("specialised"), TEXT["care"].index("first_line"))
@@ -254,18 +278,18 @@ class Synthesizer:
                             [TEXT["setting"].index("clb_location"), TEXT["setting"].index("clb_employed")],
                             TEXT["setting"].index("standard"))
         owner, day = _schedule(count, start, interval)
-        person = (birth, network, care, setting, u[:, _BIM] < bim)
+        member = np.where(mutuality > len(self.members), 0, mutuality)
+        person = (birth, network, care, setting, u[:, _BIM] < bim, member)
         individual = self._sessions(p, owner, day, *person)
         in_group = np.flatnonzero(u[:, _GROUP] < figures.by_age("group_share")[age])
         grouped = self._groups(p, in_group, figures, start + interval // 2, interval, person)
         return Sessions.concat([individual, grouped])
 
-    def _sessions(self, p: Patients, owner, day, birth, network, care, setting, increased,
+    def _sessions(self, p: Patients, owner, day, birth, network, care, setting, increased, mutuality,
                   kind: str = "individual") -> Sessions:
         n = len(owner)
         codes = {"kind": np.full(n, TEXT["kind"].index(kind)), "network": network[owner], "care": care[owner],
-                 "setting": setting[owner], "mutuality": np.full(n, TEXT["mutuality"].index("")),
-                 "provider": np.full(n, TEXT["provider"].index(""))}
+                 "setting": setting[owner], "mutuality": mutuality[owner], "provider": np.zeros(n, np.int64)}
         return Sessions(p.ident[owner], birth[owner], day, codes, increased[owner], np.zeros(n, np.int64),
                         np.zeros(n, np.int64), np.full(n, np.nan), np.zeros(n, np.int16))
 
@@ -307,20 +331,28 @@ class Synthesizer:
         self.groups_drawn += len(g_owner)
         return out
 
-    def _outside(self, p: Patients, figures: Figures, bim: float) -> Sessions:
-        """CM members with psychotherapy outside the convention, reimbursed by the CM benefit."""
+    def _outside(self, p: Patients, figures: Figures, bim: float, mutuality: Mutuality) -> Sessions:
+        """A mutuality's members with sessions outside the convention, reimbursed by its supplementary benefit."""
         age, u = p.age.astype(np.int64), p.u
-        dist = self.regions.distribution("outside_convention", "individual")
-        count = _counts(dist, u[:, _O_COUNT], u[:, _O_ROUND],
-                        figures.session_factor("outside_convention", "individual")[age])
+        dist = self.regions.session_distribution(mutuality.sessions)
+        count = _counts(dist, u[:, _O_COUNT], u[:, _O_ROUND], figures.session_factor(dist.care, dist.kind)[age])
         birth = self._birth(age, u[:, _O_BIRTH])
         start, interval = self._path(count, u[:, _O_START], u[:, _O_INTERVAL], birth)
         owner, day = _schedule(count, start, interval)
         n = len(owner)
-        codes = {"kind": np.full(n, TEXT["kind"].index("individual")), "network": np.full(n, TEXT["network"].index("")),
+        codes = {"kind": np.full(n, TEXT["kind"].index(dist.kind)), "network": np.full(n, TEXT["network"].index("")),
                  "care": np.full(n, TEXT["care"].index("")), "setting": np.full(n, TEXT["setting"].index("standard")),
-                 "mutuality": np.full(n, TEXT["mutuality"].index("cm")),
-                 "provider": np.full(n, TEXT["provider"].index("psychotherapist"))}
+                 "mutuality": np.full(n, self.text["mutuality"].index(mutuality.id)),
+                 "provider": np.full(n, self.text["provider"].index(mutuality.provider))}
         return Sessions(p.ident[owner], birth[owner], day, codes, (u[:, _O_BIM] < bim)[owner],
                         np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, self.fee_outside),
                         np.zeros(n, np.int16))
+
+
+def _uniform_of(ident: np.ndarray) -> np.ndarray:
+    """A uniform in [0, 1) per id (splitmix64 of the id): reproducible and independent of the id's other draws."""
+    x = ident.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(2**53)

@@ -1,0 +1,126 @@
+"""Breakdowns of a simulated year: the result metrics per group of patients (region, age band, network, ...).
+
+Every patient belongs to exactly one group of every dimension, and groups add up whole cents, so the
+rows of any breakdown sum to the national totals to the cent. Age bands are those of the region data
+(`policy_bands`), taken at the patient's age on the reference day of the simulated year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import InputError, did_you_mean
+from engine.policy.regions import Regions
+from engine.simulation.dimensions import DIMENSIONS, POPULATION_DIMENSIONS
+from engine.simulation.patients import AVERAGE_PATHS, AVERAGE_SESSIONS, CENTS, NONE, YES_NO
+
+
+def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Dimension names from a comma list or a sequence, checked and without repeats; () when empty."""
+    if by is None:
+        return ()
+    names = by.split(",") if isinstance(by, str) else [part for item in by for part in str(item).split(",")]
+    dims = []
+    for raw in names:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name not in DIMENSIONS:
+            prefixed = [d for d in DIMENSIONS if d.startswith(name)]
+            hint = did_you_mean(name, list(DIMENSIONS)) or (f" — did you mean '{prefixed[0]}'?" if prefixed else "")
+            raise InputError(f"by: unknown dimension {raw.strip()!r}{hint} (known: {', '.join(DIMENSIONS)})")
+        if name not in dims:
+            dims.append(name)
+    return tuple(dims)
+
+
+def age_band_of(ages: np.ndarray, data: Regions) -> np.ndarray:
+    """The age-band id of each age, from the region data's bands."""
+    lookup = np.full(data.max_age + 1, "", dtype=object)
+    for band, (lo, hi) in data.policy_bands.items():
+        lookup[lo:min(hi, data.max_age) + 1] = band
+    return lookup[np.clip(np.asarray(ages, dtype=np.int64), 0, data.max_age)]
+
+
+def _ordered(values: pd.Series, first: Sequence[str]) -> pd.Categorical:
+    """Values as a categorical: the known `first` values in their order, then others sorted, NONE last."""
+    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values.astype(object))
+    seen = {str(c) for c in cat.categories}
+    rest = sorted(v for v in seen if v not in first and v != NONE)
+    return cat.set_categories([*first, *rest, *([NONE] if NONE in seen else [])])
+
+
+def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions,
+                      region_ids: Sequence[str]) -> dict[str, pd.Categorical]:
+    """The group of every patient along each dimension, as ordered categoricals."""
+    known = {"region": list(region_ids), "age_band": list(data.policy_bands), "increased": list(YES_NO),
+             "mutuality": list(data.mutualities)}
+    out = {}
+    for dim in dims:
+        values = (pd.Series(age_band_of(patients["age"].to_numpy(), data)) if dim == "age_band"
+                  else patients[dim].reset_index(drop=True))
+        out[dim] = _ordered(values, known.get(dim, []))
+    return out
+
+
+def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],
+               columns: Sequence[str]) -> pd.DataFrame:
+    """Sums of `columns` per group (groups as the index, in dimension order).
+
+    With only population dimensions every group appears, also without patients; otherwise the groups
+    that have patients.
+    """
+    keys = dimension_columns(patients, dims, data, region_ids)
+    values = patients[list(columns)].reset_index(drop=True)
+    full = all(d in POPULATION_DIMENSIONS for d in dims)
+    return values.groupby([pd.Series(keys[d], name=d) for d in dims], observed=not full, sort=True).sum()
+
+
+def population(groups: pd.MultiIndex | pd.Index, dims: Sequence[str], data: Regions) -> np.ndarray:
+    """Inhabitants of each group of population dimensions (NaN when a dimension has no population)."""
+    if not all(d in POPULATION_DIMENSIONS for d in dims):
+        return np.full(len(groups), np.nan)
+    frame = groups.to_frame(index=False)
+    out = []
+    for _, row in frame.iterrows():
+        region = row["region"] if "region" in dims else None
+        ages = data.policy_bands[row["age_band"]] if "age_band" in dims else None
+        out.append(round(data.population(region, ages)) if region or ages else round(data.population(None, ages)))
+    return np.asarray(out, dtype=float)
+
+
+def network_average(sums: pd.DataFrame, caps: dict[tuple[str, str], float]) -> dict[str, np.ndarray]:
+    """Per group, the (network type, category) whose average of sessions per care path is closest to its cap."""
+    n = len(sums)
+    best = {"specialised_average": np.zeros(n), "specialised_cap": np.zeros(n), "ratio": np.full(n, -1.0)}
+    for (network, category), cap in caps.items():
+        sessions = sums[f"{AVERAGE_SESSIONS}:{network}:{category}"].to_numpy(float)
+        paths = sums[f"{AVERAGE_PATHS}:{network}:{category}"].to_numpy(float)
+        average = np.divide(sessions, paths, out=np.zeros(n), where=paths > 0)
+        better = average / cap > best["ratio"]
+        for key, value in (("specialised_average", average), ("specialised_cap", cap), ("ratio", average / cap)):
+            best[key] = np.where(better, value, best[key])
+    return {"specialised_average": best["specialised_average"].round(2), "specialised_cap": best["specialised_cap"],
+            "cap_exceeded": best["specialised_average"] > best["specialised_cap"]}
+
+
+def metric_table(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],
+                 caps: dict[tuple[str, str], float], metrics: Sequence[str]) -> pd.DataFrame:
+    """The result metrics per group: one row per group, the dimensions first, money in euros."""
+    summed = [c for c in patients.columns if c not in ("patient_id", "age", *DIMENSIONS)]
+    sums = group_sums(patients, dims, data, region_ids, summed)
+    table = sums.index.to_frame(index=False).astype(object)
+    for column in summed:
+        values = sums[column].to_numpy()
+        table[column] = values / 100 if column in CENTS else values
+    table["population"] = population(sums.index, dims, data)
+    table["cost_per_inhabitant"] = np.round(table["insurer_cost"] / table["population"], 2)
+    paths = table["care_paths"].to_numpy(float)
+    table["sessions_per_care_path"] = np.round(np.divide(table["path_sessions"].to_numpy(float), paths,
+                                                         out=np.zeros(len(table)), where=paths > 0), 2)
+    for key, values in network_average(sums, caps).items():
+        table[key] = values
+    return table[[*dims, *metrics]]

@@ -1,0 +1,140 @@
+"""Winners and losers of a reform: each synthetic patient's year under a scenario against the same patient's baseline.
+
+The scenarios of one run share their patients (common random numbers), so the difference is taken
+patient by patient: who pays more or less out of pocket (after mutuality supplements), and how the
+insurer cost, the supplements, the covered and the refused sessions move. A patient whose
+out-of-pocket changes by one cent or less is unchanged. Groups add whole cents, so the national row
+equals the difference of the `simulate` totals to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import InputError
+from engine.policy.policies import PolicySet
+from engine.policy.scenarios import BASELINE
+from engine.simulation.breakdown import group_sums, parse_by
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation, simulate
+
+CHANGES = {"out_of_pocket": "out_of_pocket_change", "insurer_cost": "insurer_cost_change",
+           "supplements": "supplement_change", "sessions": "sessions_change", "refused_quota": "refused_change"}
+"""The per-patient columns compared, and the name of their change in the impact table."""
+IMPACT_METRICS = ["patients", "better_off", "worse_off", "unchanged", "out_of_pocket_change", "mean_change_better_off",
+                  "mean_change_worse_off", "insurer_cost_change", "supplement_change", "sessions_change",
+                  "refused_change"]
+"""The columns of an impact table after `scenario` and the dimensions; amounts in EUR."""
+MONEY = ("out_of_pocket_change", "mean_change_better_off", "mean_change_worse_off", "insurer_cost_change",
+         "supplement_change")
+_PERSON = ["patient_id", "region", "age", "network", "care", "increased", "mutuality"]
+_ONE_CENT = 1
+
+
+def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient of either per-patient table: who the patient is (from the baseline where drawn there)
+    and the change of each compared column (counts, whole cents); a patient missing from a table counts zero there."""
+    known, drawn = base["patient_id"].to_numpy(), other["patient_id"].to_numpy()  # both sorted
+    at = np.minimum(np.searchsorted(known, drawn), max(len(known) - 1, 0))
+    new = (known[at] != drawn) if len(known) else np.ones(len(drawn), bool)
+    people = base[_PERSON]
+    if new.any():
+        people = pd.concat([people, other.loc[new, _PERSON]], ignore_index=True).sort_values("patient_id",
+                                                                                            ignore_index=True)
+    ids = people["patient_id"].to_numpy()
+
+    def spread(table: pd.DataFrame, column: str) -> np.ndarray:
+        out = np.zeros(len(ids), np.int64)
+        out[np.searchsorted(ids, table["patient_id"].to_numpy())] = table[column].to_numpy()
+        return out
+
+    for column in CHANGES:
+        people[column] = spread(other, column) - spread(base, column)
+    return people
+
+
+def _counted(changes: pd.DataFrame) -> pd.DataFrame:
+    """The per-patient columns whose sums per group make the impact table."""
+    change = changes["out_of_pocket"].to_numpy()
+    better, worse = change < -_ONE_CENT, change > _ONE_CENT
+    return pd.DataFrame({
+        "patients": np.ones(len(changes), np.int64), "better_off": better.astype(np.int64),
+        "worse_off": worse.astype(np.int64), "unchanged": (~better & ~worse).astype(np.int64),
+        **{CHANGES[c]: changes[c].to_numpy() for c in CHANGES},
+        "better_sum": np.where(better, change, 0), "worse_sum": np.where(worse, change, 0),
+    })
+
+
+def impact_table(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: Sequence[str],
+                 scenario: str) -> pd.DataFrame:
+    """The impact metrics per group of `dims` (one national row when there are none)."""
+    counted = _counted(changes)
+    if dims:
+        people = changes.drop(columns=list(CHANGES))
+        sums = group_sums(pd.concat([people, counted], axis=1), dims, data, region_ids, list(counted.columns))
+        sums = sums[sums["patients"] > 0]
+        table = sums.index.to_frame(index=False).astype(object)
+        values = sums.reset_index(drop=True)
+    else:
+        table = pd.DataFrame(index=[0])
+        values = counted.sum().to_frame().T
+    for column in IMPACT_METRICS:
+        if column.startswith("mean_change_"):
+            side = "better" if column.endswith("better_off") else "worse"
+            count = values[f"{side}_off"].to_numpy(float)
+            total = values[f"{side}_sum"].to_numpy(float)
+            table[column] = np.round(np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0) / 100, 2)
+        else:
+            column_values = values[column].to_numpy()
+            table[column] = column_values / 100 if column in MONEY else column_values
+    table.insert(0, "scenario", scenario)
+    return table[["scenario", *dims, *IMPACT_METRICS]]
+
+
+def impact_of(sim: Simulation, dims: Sequence[str] = ()) -> pd.DataFrame:
+    """The impact table of every scenario of a simulation run with per-patient tables, against its baseline."""
+    if sim.patients is None:
+        raise InputError("impact: expected a simulation that kept its per-patient tables (patients=True)")
+    base = sim.patients[BASELINE]
+    tables = [impact_table(patient_changes(base, sim.patients[s.id]), dims, sim.regions, sim.region_ids, s.id)
+              for s in sim.scenarios if s.id != BASELINE]
+    return pd.concat(tables, ignore_index=True)
+
+
+def impact(policies: PolicySet, scenarios: Sequence[str | Path], *, year: int = DEFAULT_YEAR, seed: int = DEFAULT_SEED,
+           regions: Sequence[str] | None = None, by: str | Sequence[str] | None = None, seeds: int = 1,
+           progress: Callable[[float], None] | None = None, workers: int | None = None) -> pd.DataFrame:
+    """Winners and losers of each scenario against the baseline, nationally or per group of `by`.
+
+    With `seeds` > 1, one table per seed `seed`, `seed` + 1, ... with a `seed` column first.
+    """
+    if not scenarios:
+        raise InputError("scenario: expected at least one scenario to compare with the baseline, found none")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
+    dims = parse_by(by)
+    tables = []
+    for i in range(seeds):
+        step = None if progress is None else (lambda fraction, i=i: progress((i + fraction) / seeds))
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers,
+                       patients=True)
+        if len(sim.scenarios) == 1:
+            raise InputError(f"scenario: expected a scenario other than {BASELINE!r} to compare with it, found only "
+                             f"{BASELINE!r}")
+        table = impact_of(sim, dims)
+        tables.append(table if seeds == 1 else table.assign(seed=seed + i))
+    table = pd.concat(tables, ignore_index=True)
+    return table if seeds == 1 else table[["seed", *(c for c in table.columns if c != "seed")]]
+
+
+def impact_band(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, lowest and highest value over the seeds of a several-seed impact table, per scenario, group and metric."""
+    keys = [c for c in table.columns if c not in ("seed", *IMPACT_METRICS)]
+    grouped = table[IMPACT_METRICS].astype(float).groupby([table[k] for k in keys], sort=False)
+    stats = {name: getattr(grouped, name)().stack() for name in ("mean", "min", "max")}
+    out = pd.DataFrame({"mean": stats["mean"], "low": stats["min"], "high": stats["max"]})
+    out.index.names = [*keys, "metric"]
+    return out.reset_index()

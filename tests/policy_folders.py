@@ -1,0 +1,73 @@
+"""Policy folders we did not write: new convention versions, more mutualities, other period lengths.
+
+Each helper edits a copy of the bundled folder (the `policy_copy` fixture) as an analyst would,
+through new or changed JSON files only; the result must pass `carepolicy validate`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CONVENTION = "riziv-psy-2021.json"
+BENEFIT = "cm-psychotherapy.json"
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def _dated(node):
+    """Every dated value (a dict with unit and history) below a node."""
+    if isinstance(node, dict):
+        if "history" in node and "unit" in node:
+            yield node
+        else:
+            for child in node.values():
+                yield from _dated(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _dated(child)
+
+
+def history(*entries: tuple[str, float | None]) -> list[dict]:
+    return [{"from": day, "value": value, "source": "seed-002", "status": "assumed"} for day, value in entries]
+
+
+def add_version(folder: Path, start: str, fee: float, months: int) -> str:
+    """A new convention version from `start`: the last values of the 2021 file, with another fee and period length."""
+    doc = _read(folder / CONVENTION)
+    doc["id"] = f"riziv-psy-{start}"
+    doc["version"] = start
+    doc["valid"] = {"from": start, "source": "seed-002", "status": "assumed"}
+    for dated in _dated(doc):
+        dated["history"] = history((start, dated["history"][-1]["value"]))
+    doc["tariff"]["rows"][0]["fee"]["history"] = history((start, fee))
+    doc["quota"]["period"]["months"]["history"] = history((start, months))
+    _write(folder / f"{doc['id']}.json", doc)
+    return doc["id"]
+
+
+def set_period_months(folder: Path, *entries: tuple[str, int]) -> None:
+    """The 2021 convention's period length, changing over time."""
+    doc = _read(folder / CONVENTION)
+    doc["quota"]["period"]["months"]["history"] = history(*entries)
+    _write(folder / CONVENTION, doc)
+
+
+def add_mutuality(folder: Path, mutuality: str, lifetime_cap: int, gap_months: int, percent: float) -> str:
+    """Another mutuality's benefit: the CM file's rules with other caps, gap and percentage."""
+    doc = _read(folder / BENEFIT)
+    doc["id"] = f"{mutuality}-psychotherapy"
+    doc["mutuality"] = mutuality
+    doc["lifetime_cap"]["history"] = history(("2018-01-01", lifetime_cap))
+    doc["treatment"]["new_after_gap_months"]["history"] = history(("2018-01-01", gap_months))
+    for benefit in doc["benefits"]:
+        if "percent_of_fee" in benefit:
+            benefit["percent_of_fee"]["history"] = history(("2018-01-01", percent))
+    _write(folder / f"{doc['id']}.json", doc)
+    return doc["id"]
