@@ -11,6 +11,7 @@ from pathlib import Path
 
 CONVENTION = "riziv-psy-2021.json"
 BENEFIT = "cm-psychotherapy.json"
+UTILISATION = "regions/utilisation-be.json"
 
 
 def _read(path: Path) -> dict:
@@ -60,8 +61,9 @@ def set_period_months(folder: Path, *entries: tuple[str, int]) -> None:
 
 
 def add_mutuality(folder: Path, mutuality: str, lifetime_cap: int, gap_months: int, percent: float) -> str:
-    """Another mutuality's benefit: the CM file's rules with other caps, gap and percentage."""
+    """Another mutuality's benefit (the CM file's rules with other caps, gap and percentage) and its members' figures."""
     doc = _read(folder / BENEFIT)
+    like = doc["mutuality"]
     doc["id"] = f"{mutuality}-psychotherapy"
     doc["mutuality"] = mutuality
     doc["lifetime_cap"]["history"] = history(("2018-01-01", lifetime_cap))
@@ -70,4 +72,8 @@ def add_mutuality(folder: Path, mutuality: str, lifetime_cap: int, gap_months: i
         if "percent_of_fee" in benefit:
             benefit["percent_of_fee"]["history"] = history(("2018-01-01", percent))
     _write(folder / f"{doc['id']}.json", doc)
+    use = _read(folder / UTILISATION)
+    use["mutualities"][mutuality] = {**use["mutualities"][like], "label": f"mutuality {mutuality}",
+                                     "member_share": {"value": 0.01, "source": "scenario-hypothesis", "status": "assumed"}}
+    _write(folder / UTILISATION, use)
     return doc["id"]

@@ -70,7 +70,7 @@ def test_a_belgian_csv_gives_the_results_of_its_iso_twin(tmp_path, capsys):
 def test_excel_be_dialect_writes_semicolons_and_decimal_commas(tmp_path, capsys):
     lines = evaluate(tmp_path, capsys, ISO, "--csv-dialect", "excel-be").replace('"', "").splitlines()
     assert lines[0] == ("row;claim_id;scheme;covered;reason;provider_fee;patient_copay;insurer_amount;care_path_fee;"
-                        "supplement_amount;patient_pays;period_start;bundle;rule")
+                        "supplement_amount;patient_pays;period_start;bundle;rule;tariff_row;co_lead_tariff_row;copayment_rule;benefit_rule;version")
     assert lines[3].startswith("3;a3;cm-psychotherapy;true;;75,50;") and "." not in lines[3].replace("2024-", "")
     plain = evaluate(tmp_path, capsys, ISO).replace('"', "").splitlines()
     assert [line.replace(",", ";").replace(".", ",") for line in plain[1:]] == lines[1:]
