@@ -169,3 +169,10 @@ def test_the_largest_amount_of_the_schemas_is_the_documented_one():
     for path in BUNDLED_SCHEMAS.glob("*.schema.json"):
         walk(json.loads(path.read_text(encoding="utf-8")))
     assert maxima == {limits().largest_amount_eur}
+
+
+def test_a_list_with_a_single_value_operator_is_refused(folder, capsys):
+    edit(folder / "cm-psychotherapy.json", lambda d: d["benefits"][1]["when"]["all"][0].update(value=[]))
+    line = refusal(capsys)
+    assert line.startswith("policy/cm-psychotherapy.json: /benefits/1/when/all/0/value: expected one value for ")
+    assert line.endswith("(a list goes with 'in' or 'not_in'), found an array")

@@ -217,6 +217,8 @@ def semantic_problems(path: Path, data: dict, source_keys: set[str] | None) -> l
     for parts, node in _walk(data, []):
         if isinstance(node, dict) and isinstance(node.get("history"), list):
             problems += _history_problems(name, parts, node["history"])
+        if isinstance(node, dict) and "field" in node and "op" in node:
+            problems += _operand_problems(name, parts, node)
         if (source_keys is not None and isinstance(node, dict) and isinstance(node.get("source"), str)
                 and node["source"] not in source_keys):
             problems.append(Problem(name, pointer([*parts, "source"]),
@@ -231,6 +233,18 @@ def semantic_problems(path: Path, data: dict, source_keys: set[str] | None) -> l
                                                 f"(first at {pointer([*parts, seen[item['id']]])})"))
                     seen.setdefault(item["id"], i)
     return problems + condition_problems(name, data)
+
+
+def _operand_problems(name: str, parts: list, leaf: dict) -> list[Problem]:
+    """A list of values goes with `in`/`not_in` (and is not empty); a single value with the other operators."""
+    listed, value = leaf["op"] in ("in", "not_in"), leaf.get("value")
+    if listed and (not isinstance(value, list) or not value):
+        return [Problem(name, pointer([*parts, "value"]), f"expected a non-empty list of values for {leaf['op']!r}, "
+                        f"found {found(value)}")]
+    if not listed and isinstance(value, list):
+        return [Problem(name, pointer([*parts, "value"]), f"expected one value for {leaf['op']!r} (a list goes with "
+                        f"'in' or 'not_in'), found {found(value)}")]
+    return []
 
 
 def _history_problems(name: str, parts: list, history: list) -> list[Problem]:
