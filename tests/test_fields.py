@@ -82,7 +82,7 @@ def test_validate_refuses_a_youth_condition_on_a_session_field(policy_copy, caps
     ("age", "<=", "23", "expected a number for age, found '23'"),
     ("increased_reimbursement", "==", "yes", "expected a flag for increased_reimbursement, found 'yes'"),
     ("session_date", ">=", "2024-13-01", "expected a date YYYY-MM-DD for session_date, found '2024-13-01'"),
-    ("kind", "in", "group", "expected a list of values for the operator 'in', found 'group'"),
+    ("kind", "in", "group", 'expected a non-empty list of values for \'in\', found a string "group"'),
     ("kind", "<", "group", "expected == or != (or in, not_in) for the text kind, found '<'"),
 ])
 def test_validate_refuses_a_value_of_the_wrong_type(policy_copy, capsys, monkeypatch, field, op, value, message):
