@@ -219,9 +219,9 @@ def test_install_script_runs_the_steps_in_order():
 def test_the_simulations_run_in_xlwings_threading_mode_and_the_rest_synchronously(vba, windows):
     _, module = windows
     modes = {name: getattr(module, name).__xlfunc__["async_mode"] for name in EXPECTED}
-    assert {name for name, mode in modes.items() if mode} == {"CP_SIMULATE", "CP_COMPARE"}
-    assert modes["CP_SIMULATE"] == modes["CP_COMPARE"] == "threading"
-    for name in ("CP_SIMULATE", "CP_COMPARE"):  # the wrapper is the same VBA as for a synchronous function
+    assert {name for name, mode in modes.items() if mode} == {"CP_SIMULATE", "CP_IMPACT", "CP_COMPARE"}
+    assert modes["CP_SIMULATE"] == modes["CP_IMPACT"] == modes["CP_COMPARE"] == "threading"
+    for name in ("CP_SIMULATE", "CP_IMPACT", "CP_COMPARE"):  # the wrapper is the same VBA as for a synchronous function
         assert re.search(rf"Function {name}\(.*?\n.*?End Function", vba, flags=re.S)
 
 

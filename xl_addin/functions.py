@@ -295,7 +295,7 @@ def _labelled_total(values: list[Any], scenario: str, dims: tuple[str, ...]) -> 
     return [scenario, "total", *([""] * (len(dims) - 1)), *values]
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, async_mode=LONG)
 @xw.arg("scenario", doc="A bundled scenario name (e.g. copay-15) or the path of a scenario file.")
 @xw.arg("year", doc="The simulated year. Empty: the next budget year of the simulation.")
 @xw.arg("by", doc="Break down by region, age_band, network, care, increased, mutuality (comma list). Empty: national.")
