@@ -39,7 +39,7 @@ NATIONAL = (("insurer_cost", True), ("patient_copay", True), ("provider_income",
 REGION_BLOCKS = ("insurer_cost", "patient_copay", "patients", "sessions")
 # The drivers of the change in insurer cost: (metric, sign in the insurer cost, label), then the supplements beside it.
 DRIVERS = (("provider_income", 1, "Provider fees"), ("patient_copay", -1, "Co-payments (a rise lowers the cost)"),
-           ("care_path_fees", 1, "Care-path fees"), ("supplements", 1, "CM supplements (paid by the mutuality)"))
+           ("care_path_fees", 1, "Care-path fees"), ("supplements", 1, "Mutuality supplements (paid by the mutuality)"))
 SERIES_COLOURS = ("#4472C4", "#ED7D31", "#A5A5A5", "#70AD47", "#FFC000", "#5B9BD5", "#264478", "#9E480E")
 
 

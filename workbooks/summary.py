@@ -1,6 +1,6 @@
 """The Summary sheet: the budget note's first page.
 
-Per scenario the change in insurer cost (EUR million and %), in co-payments and in CM supplements,
+Per scenario the change in insurer cost (EUR million and %), in co-payments and in mutuality supplements,
 the band the change spans over several seeds, and one sentence written from those figures; then
 what the insurer cost covers against the published budget (from the region data, with sources).
 Figures are in EUR million; the cents are in Results.
@@ -48,7 +48,7 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
         columns += [Column(L("Seed band of the change, low (EUR million)"), SIGNED_MILLION, width=13),
                     Column(L("Seed band of the change, high (EUR million)"), SIGNED_MILLION, width=13)]
     columns += [Column(L("Change in co-payments (EUR million)"), SIGNED_MILLION, width=13),
-                Column(L("Change in CM supplements (EUR million)"), SIGNED_MILLION, width=13)]
+                Column(L("Change in mutuality supplements (EUR million)"), SIGNED_MILLION, width=13)]
     winners = national_winners(ctx.impact) if ctx.impact is not None else {}
     if winners:
         columns += [Column(L("Patients better off"), COUNT, width=11), Column(L("Patients worse off"), COUNT, width=11)]
@@ -147,7 +147,7 @@ def scope_note(ctx: Context, band: dict | None) -> list[str]:
     lines = [L("Includes: the fees of the convention sessions the simulated patients use, minus their co-payments, "
                "plus the care-path fees, in the simulated regions."),
              L("Excludes: the lump sums for the networks' other missions and coordination, multidisciplinary "
-               "consultations, administration, and the CM supplements outside the convention (shown apart: the "
+               "consultations, administration, and the mutualities' supplements outside the convention (shown apart: the "
                "mutuality pays them, not the compulsory insurance).")]
     targets = [ctx.sim.regions.targets[t] for t in PUBLISHED_BUDGET if t in ctx.sim.regions.targets]
     if targets:
