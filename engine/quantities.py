@@ -1,10 +1,12 @@
-"""Values with their units as analysts write them: `EUR 81.74`, `4 months`, `1 month`, `the 24th`, `yes`, `not in force`.
+"""Values with their units as analysts write them: `EUR 12.50`, `4 months`, `1 month`, `the 24th`, `yes`, `not in force`.
 
 Every command and message that prints a policy value goes through `quantity`, so that no raw
 `None`, `True` or `1 months` reaches a reader.
 """
 
 from __future__ import annotations
+
+from engine.money import cents
 
 NOT_IN_FORCE = "not in force"
 COUNTED = {"sessions": "session", "months": "month", "years": "year", "points": "point", "providers": "provider"}
@@ -16,9 +18,20 @@ def number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
+def amount(cents_amount: int) -> str:
+    """Whole cents as a number of euros with thousands separators, exactly: 1,234.50, -2.50."""
+    whole, rest = divmod(abs(int(cents_amount)), 100)
+    return f"{'-' if cents_amount < 0 else ''}{whole:,}.{rest:02d}"
+
+
+def euro_cents(cents_amount: int) -> str:
+    """Whole cents as an analyst writes the amount, exactly: EUR 1,234.50, -EUR 2.50."""
+    return f"{'-' if cents_amount < 0 else ''}EUR {amount(abs(int(cents_amount)))}"
+
+
 def euros(value: float) -> str:
-    """EUR 81.74, EUR 1,234.00, -EUR 2.50."""
-    return f"{'-' if value < 0 else ''}EUR {abs(value):,.2f}"
+    """A euro amount (a policy value or a result column): EUR 12.50, EUR 1,234.00, -EUR 2.50."""
+    return euro_cents(cents(value))
 
 
 def ordinal(day: int) -> str:

@@ -42,7 +42,7 @@ def test_all_valid_rows_exit_0_with_a_summary(tmp_path, capsys):
     write_claims(generate_claims(500, seed=3), tmp_path / "c.csv")
     code, out, err = run(capsys, "evaluate", tmp_path / "c.csv", "-o", tmp_path / "r.xlsx")
     assert code == 0, err
-    assert "500 rows" in out and "covered" in out and "invalid 0" in out and "totals of covered sessions: insurer €" in out
+    assert "500 rows" in out and "covered" in out and "invalid 0" in out and "totals of covered sessions: insurer EUR " in out
     assert (tmp_path / "r.xlsx").is_file()
 
 

@@ -38,12 +38,12 @@ def test_totals_count_covered_sessions_only_split_by_scheme(tmp_path, capsys):
     assert out[1:] == [
         "covered 2; refused 3 (one_session_per_day 1, provider_not_recognised 1, no_scheme 1); invalid 0",
         # the refused CM session's row holds patient_pays 60.00 and the no_scheme row 55.00: neither is in the total
-        "totals of covered sessions: insurer € 81.74 + care-path fees € 60.00; patients € 60.00; mutuality supplements € 10.00",
+        "totals of covered sessions: insurer EUR 81.74 + care-path fees EUR 60.00; patients EUR 60.00; mutuality supplements EUR 10.00",
         "",
         "covered, by scheme (EUR)          sessions         insurer  care-path fees        patients     supplements",
         "cm-psychotherapy                         1            0.00            0.00           60.00           10.00",
         "riziv-psy-2021                           1           81.74           60.00            0.00            0.00",
-        "refused sessions are in no total; the fees charged for them add up to € 115.00 (outside the convention the "
+        "refused sessions are in no total; the fees charged for them add up to EUR 115.00 (outside the convention the "
         "patient pays them in full)",
         "",
         "month    scheme                  outcome                             sessions       insurer      patients  fees charged",

@@ -77,18 +77,6 @@ SHORT_TABLE = 30
 """The summary by month, scheme and outcome is printed when it has at most this many rows."""
 
 
-def euros(cents: int) -> str:
-    """Whole cents as euros with thousands separators, exactly: € 1,234.50."""
-    return ("-" if cents < 0 else "") + "€ " + _amount(abs(cents))
-
-
-def _amount(cents: int) -> str:
-    """Whole cents as a number of euros with thousands separators, exactly: 1,234.50."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{whole:,}.{rest:02d}"
-
-
 def summary_frame(table):
     """The summary table with amounts in euros (for a file)."""
     out = table.copy()
@@ -103,6 +91,7 @@ def report(summary, table, claims: Path, output: Path, scenario: str, month_hint
     tally's table)."""
     from engine.evaluate.summary import COVERED
     from engine.policy.files import display
+    from engine.quantities import amount, euro_cents
 
     total = sum(summary.seconds.values())
     parts = ", ".join(f"{name} {sec:.2f}" for name, sec in summary.seconds.items())
@@ -118,18 +107,18 @@ def report(summary, table, claims: Path, output: Path, scenario: str, month_hint
         f"in {total:.2f} s ({parts})",
         f"covered {summary.covered:,}; refused {refused:,}" + (f" ({reasons})" if reasons else "")
         + f"; invalid {summary.invalid:,}",
-        f"totals of covered sessions: insurer {euros(c.get('insurer_amount', 0))} + care-path fees "
-        f"{euros(c.get('care_path_fee', 0))}; patients {euros(c.get('patient_pays', 0))}; mutuality supplements "
-        f"{euros(c.get('supplement_amount', 0))}",
+        f"totals of covered sessions: insurer {euro_cents(c.get('insurer_amount', 0))} + care-path fees "
+        f"{euro_cents(c.get('care_path_fee', 0))}; patients {euro_cents(c.get('patient_pays', 0))}; mutuality supplements "
+        f"{euro_cents(c.get('supplement_amount', 0))}",
     ]
     if len(by_scheme):
         heads = ["sessions", *list(AMOUNT_NAMES.values())[:4]]
         lines += ["", f"{'covered, by scheme (EUR)':<26}" + "".join(f"{h:>16}" for h in heads)]
         for scheme, row in by_scheme.iterrows():
-            lines.append(f"{scheme:<26}{row['rows']:>16,}" + "".join(f"{_amount(row[n]):>16}" for n in list(AMOUNT_NAMES)[:4]))
+            lines.append(f"{scheme:<26}{row['rows']:>16,}" + "".join(f"{amount(row[n]):>16}" for n in list(AMOUNT_NAMES)[:4]))
     refused_fees = table.loc[(table["outcome"] != COVERED) & ~table["outcome"].str.startswith("invalid"), "provider_fee"].sum()
     if refused:
-        lines.append(f"refused sessions are in no total; the fees charged for them add up to {euros(refused_fees)} "
+        lines.append(f"refused sessions are in no total; the fees charged for them add up to {euro_cents(refused_fees)} "
                      f"(outside the convention the patient pays them in full)")
     lines += _months(table, month_hint)
     return "\n".join(lines)
@@ -137,6 +126,8 @@ def report(summary, table, claims: Path, output: Path, scenario: str, month_hint
 
 def _months(table, hint: bool) -> list[str]:
     """The rows by month, scheme and outcome, when short enough to read on a console."""
+    from engine.quantities import amount
+
     if len(table) > SHORT_TABLE:
         more = " (--summary FILE writes it)" if hint else ""
         return [f"by month, scheme and outcome: {len(table):,} lines{more}"]
@@ -144,7 +135,7 @@ def _months(table, hint: bool) -> list[str]:
                  f"{'fees charged':>14}"]
     for row in table.itertuples(index=False):
         lines.append(f"{row.month:<9}{row.scheme or '-':<24}{row.outcome:<34}{row.rows:>10,}"
-                     f"{_amount(row.insurer_amount):>14}{_amount(row.patient_pays):>14}{_amount(row.provider_fee):>14}")
+                     f"{amount(row.insurer_amount):>14}{amount(row.patient_pays):>14}{amount(row.provider_fee):>14}")
     return lines
 
 

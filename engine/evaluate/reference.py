@@ -22,6 +22,7 @@ from engine.policy.dated import Resolved
 from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
+from engine.quantities import euro_cents
 
 
 @dataclass
@@ -212,7 +213,7 @@ class Evaluation:
         for row in conv.tariff:
             if holds(row.when, ctx, self.policies, day):
                 fee = cents(self.value(out, row.amount, day))
-                out.steps.append(f"{role}tariff '{row.id}' ({row.label}), fee {euros(fee)}")
+                out.steps.append(f"{role}tariff '{row.id}' ({row.label}), fee {euro_cents(fee)}")
                 return row.id, fee
         raise AssertionError(f"no tariff row of {conv.id} matches {ctx['kind']}/{ctx['leader']}")
 
@@ -306,11 +307,6 @@ class Evaluation:
         return min(amount, cents(cap)) if cap is not None else amount
 
 
-def euros(amount: int) -> str:
-    """Cents as an analyst writes an amount: EUR 81.74."""
-    return f"EUR {amount / 100:.2f}"
-
-
 def evaluate_reference(claims: pd.DataFrame, policies: PolicySet) -> tuple[pd.DataFrame, dict[int, Outcome]]:
     """Evaluate a normalized claims frame; returns the results (input order) and each row's Outcome."""
     claims = claims.copy()
@@ -345,14 +341,14 @@ def settle_groups(valid: pd.DataFrame, outcomes: dict[int, Outcome]) -> None:
             o = outcomes[i]
             o.fee = part
             o.copay = min(o.copay_rule_amount, part)
-            leads = f"lead {euros(o.lead_fee)}"
+            leads = f"lead {euro_cents(o.lead_fee)}"
             parts = ""
             if o.co_lead_tariff_row:
                 lead_part = (2 * part * o.lead_fee + total) // (2 * total)
-                leads += f" + co-lead {euros(o.co_lead_fee)}"
-                parts = f" ({euros(lead_part)} of the lead's fee, {euros(part - lead_part)} of the co-lead's)"
-            o.steps.append(f"group fee {euros(total)} ({leads}) shared by {len(rows)} covered participants: "
-                           f"this participant's share {euros(part)}{parts}")
+                leads += f" + co-lead {euro_cents(o.co_lead_fee)}"
+                parts = f" ({euro_cents(lead_part)} of the lead's fee, {euro_cents(part - lead_part)} of the co-lead's)"
+            o.steps.append(f"group fee {euro_cents(total)} ({leads}) shared by {len(rows)} covered participants: "
+                           f"this participant's share {euro_cents(part)}{parts}")
 
 
 def results_frame(claims: pd.DataFrame, outcomes: dict[int, Outcome]) -> pd.DataFrame:
