@@ -16,6 +16,17 @@ from engine.claims.contract import OPTIONAL, REQUIRED
 from engine.claims.normalize import mark_duplicates, normalize
 
 COLUMNS = REQUIRED + OPTIONAL
+SAMPLE_CSV = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,co_lead,"
+              "setting,mutuality,provider,fee_charged,earlier_cm_sessions\n") + """\
+c1,p1,1990-05-01,2024-03-01,individual,adults,first_line,false,,,,,,,
+c2,p1,1990-05-01,2024-03-08,individual,adults,first_line,true,,,,,,,
+c3,p2,2012-02-10,2024-04-01,group,children,specialised,false,g1,psychologist,,,,,
+c4,p3,2010-07-07,2024-04-01,group,children,specialised,false,g1,psychologist,,,,,
+c5,p4,2004-01-01,2023-06-01,individual,children,first_line,false,,,clb_location,,,,
+c6,p5,1985-01-01,2024-05-01,individual,,,,,,,cm,psychotherapist,70.00,3
+c7,p6,2009-01-01,2024-05-01,individual,,,true,,,,cm,clinical_sexologist,55.50,
+"""
+"""A claims file with a row of each scheme: convention individual and group, CLB location, CM benefits."""
 
 
 def as_text(value) -> str:

@@ -10,6 +10,7 @@ import copy
 import json
 import shutil
 
+from claims_factory import SAMPLE_CSV
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,16 +19,6 @@ from engine.policy.files import PACKAGE_ROOT
 
 POLICY_DIR = PACKAGE_ROOT / "policy"
 FILES = ["riziv-psy-2021.json", "cm-psychotherapy.json", "clb-collaboration.json", "vsb-care-budget.json"]
-CLAIMS = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,co_lead,"
-          "setting,mutuality,provider,fee_charged,earlier_cm_sessions\n") + """\
-c1,p1,1990-05-01,2024-03-01,individual,adults,first_line,false,,,,,,,
-c2,p1,1990-05-01,2024-03-08,individual,adults,first_line,true,,,,,,,
-c3,p2,2012-02-10,2024-04-01,group,children,specialised,false,g1,psychologist,,,,,
-c4,p3,2010-07-07,2024-04-01,group,children,specialised,false,g1,psychologist,,,,,
-c5,p4,2004-01-01,2023-06-01,individual,children,first_line,false,,,clb_location,,,,
-c6,p5,1985-01-01,2024-05-01,individual,,,,,,,cm,psychotherapist,70.00,3
-c7,p6,2009-01-01,2024-05-01,individual,,,true,,,,cm,clinical_sexologist,55.50,
-"""
 
 scalars = st.one_of(
     st.integers(-3, 400), st.floats(-1, 1000, allow_nan=False), st.booleans(), st.none(),
@@ -90,7 +81,7 @@ def test_a_mutated_policy_folder_is_refused_or_runs(tmp_path_factory, data, caps
     assert code in (0, 2)
     if code == 0:
         claims = folder.parent / "claims.csv"
-        claims.write_text(CLAIMS, encoding="utf-8")
+        claims.write_text(SAMPLE_CSV, encoding="utf-8")
         assert main(["evaluate", str(claims), "-o", str(folder.parent / "out.csv"), "--policy", str(folder)]) in (0, 2, 3)
         assert main(["simulate", "--region", "luxemburg", "--year", "2024", "--policy", str(folder)]) in (0, 2, 3)
     assert "Traceback" not in capsys.readouterr().err

@@ -45,7 +45,7 @@ def sheet_xml(rows: list[list[str]], dimension: str = "A1", prolog: str = "", ra
             f"<sheetData>{body}</sheetData></worksheet>")
 
 
-def write_book(path: Path, sheet: str) -> Path:
+def write_book(path: Path, sheet: str | bytes) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", PACKAGE_RELS)
