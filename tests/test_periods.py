@@ -61,7 +61,7 @@ def changes(draw, dated: DatedValue):
     end = draw(st.none() | st.integers(0, (last - start).days).map(lambda n: start + dt.timedelta(days=n)))
     factor = draw(st.none() | st.sampled_from([0.5, 1.02, 2.0]))
     value = None if factor is not None else draw(st.integers(0, 500))
-    return Change(0, "p", start, end, value, factor, None, "EUR", "h", "assumed")
+    return Change(0, "p", start, end, value, factor, None, "EUR", source="h", status="assumed")
 
 
 @settings(max_examples=300, deadline=None)

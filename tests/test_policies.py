@@ -47,7 +47,7 @@ def test_date_before_the_history_is_refused_clearly(policies):
 
 
 def test_date_after_an_ended_history_is_refused(policies):
-    dated = DatedValue("x.y", "EUR", (Entry(D("2020-01-01"), D("2020-12-31"), 1.0, "seed-002", "confirmed"),))
+    dated = DatedValue("x.y", "EUR", (Entry(D("2020-01-01"), D("2020-12-31"), 1.0, source="seed-002", status="confirmed"),))
     assert dated.value_at(D("2020-12-31")).value == 1.0
     with pytest.raises(ResolveError, match=r"^x.y: no value on 2021-01-01: its history covers 2020-01-01 to 2020-12-31$"):
         dated.value_at(D("2021-01-01"))
@@ -122,7 +122,7 @@ def test_missing_folder(tmp_path: Path):
 
 
 def test_with_values_replaces_only_the_given_values(policies):
-    changed = DatedValue(FEE, "EUR", (Entry(D("2021-09-01"), None, 90.0, "scenario-hypothesis", "assumed"),))
+    changed = DatedValue(FEE, "EUR", (Entry(D("2021-09-01"), None, 90.0, source="scenario-hypothesis", status="assumed"),))
     variant = policies.with_values({FEE: changed}, "test", ("overlay",))
     assert variant.value_at(FEE, D("2022-06-01")).value == 90.0
     assert policies.value_at(FEE, D("2022-06-01")).value == 75.0

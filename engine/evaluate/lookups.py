@@ -12,17 +12,16 @@ from engine.errors import InputError, ResolveError, did_you_mean
 from engine.policy.conditions import holds, leaves
 from engine.policy.fields import RULE_KINDS, question_context
 from engine.policy.policies import PolicySet
+from engine.policy.provenance import Provenance
 from engine.policy.rules import Convention, Priced, rules_of
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(Provenance):
     """An amount (or count) with the rule that produced it and the source of its value."""
 
     value: float
     rule: str
-    source: str
-    status: str
 
 
 def choice(column: str, value: str, allowed: tuple[str, ...] | None = None) -> str:
@@ -73,7 +72,7 @@ def fee(policies: PolicySet, kind: str, leader: str, day: dt.date, given: Mappin
     """The provider fee of one session kind and leader type on a date, with its rule and source."""
     row = tariff_row(policies, kind, leader, day, given)
     r = policies.value_at(row.amount, day)
-    return Answer(r.value, row.id, r.source, r.status)
+    return Answer(r.value, row.id, source=r.source, status=r.status, note=r.note)
 
 
 def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: bool = False,
@@ -93,7 +92,7 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
     if rule is None:
         raise ResolveError(f"{conv.id}: no co-payment rule applies to a {kind} session")
     r = policies.value_at(rule.amount, day)
-    return Answer(min(r.value, fee_answer.value), rule.id, r.source, r.status)
+    return Answer(min(r.value, fee_answer.value), rule.id, source=r.source, status=r.status, note=r.note)
 
 
 def quota(policies: PolicySet, network: str, care: str, kind: str, day: dt.date) -> list[tuple[str, float | None]]:

@@ -15,19 +15,17 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import ResolveError
+from engine.policy.provenance import Provenance, provenance
 from engine.quantities import quantity
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Provenance):
     """One period of a dated value's history."""
 
     start: dt.date
     end: dt.date | None
     value: float | bool | None
-    source: str
-    status: str
-    note: str | None = None
 
     def overlaps(self, first: dt.date, last: dt.date | None) -> bool:
         """Whether the entry is in force on some day from `first` to `last` (None: no end)."""
@@ -38,7 +36,7 @@ DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class Resolved:
+class Resolved(Provenance):
     """A dated value on one date, with where it comes from."""
 
     path: str
@@ -47,9 +45,6 @@ class Resolved:
     unit: str
     start: dt.date
     end: dt.date | None
-    source: str
-    status: str
-    note: str | None = None
 
     def describe(self) -> str:
         """The value as an analyst reads it: value, unit, validity and source."""
@@ -77,7 +72,7 @@ class DatedValue:
         starts = [parse_date(e["from"]) for e in history]
         ends = [*(s - DAY for s in starts[1:]), until]
         entries = tuple(
-            Entry(start, parse_date(e["to"]) if "to" in e else end, e["value"], e["source"], e["status"], e.get("note"))
+            Entry(start, parse_date(e["to"]) if "to" in e else end, e["value"], **provenance(e))
             for start, end, e in zip(starts, ends, history, strict=True)
         )
         return cls(path, data["unit"], entries)
@@ -98,7 +93,7 @@ class DatedValue:
     def value_at(self, day: dt.date) -> Resolved:
         """The value in force on `day`, with its source."""
         e = self.entry_at(day)
-        return Resolved(self.path, day, e.value, self.unit, e.start, e.end, e.source, e.status, e.note)
+        return Resolved(self.path, day, e.value, self.unit, e.start, e.end, source=e.source, status=e.status, note=e.note)
 
     def coverage(self) -> str:
         """The dates the history covers, for messages."""

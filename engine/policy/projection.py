@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.errors import InputError, PolicyError, Problem
 from engine.policy.files import check_file, default_policy_dir, display, source_keys_for
+from engine.policy.provenance import Provenance, provenance
 from engine.policy.regions import Regions, load_regions
 from engine.policy.schema_messages import pointer
 
@@ -21,14 +22,11 @@ FOLDER = "projection"
 
 
 @dataclass(frozen=True)
-class Point:
+class Point(Provenance):
     """One figure of a series: an index in a year, with its source and status."""
 
     year: int
     value: float
-    source: str
-    status: str
-    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def _load(root: Path, path: Path, _mtime: int, _size: int) -> Projection:
 
 
 def _series(points: list[dict]) -> Series:
-    return Series(tuple(Point(p["year"], p["value"], p["source"], p["status"], p.get("note")) for p in points))
+    return Series(tuple(Point(p["year"], p["value"], **provenance(p)) for p in points))
 
 
 def projection_problems(path: Path, data: dict, root: Path) -> list[Problem]:

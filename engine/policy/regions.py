@@ -17,6 +17,7 @@ import numpy as np
 from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
 from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
+from engine.policy.provenance import Provenance, provenance
 from engine.policy.schema_messages import pointer
 
 Ages = tuple[int, int]
@@ -24,13 +25,10 @@ _TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
-class Sourced:
+class Sourced(Provenance):
     """A single figure with where it comes from."""
 
     value: float
-    source: str
-    status: str
-    note: str | None = None
     date: dt.date | None = None
 
 
@@ -54,16 +52,13 @@ class Region:
 
 
 @dataclass(frozen=True)
-class AgeTable:
+class AgeTable(Provenance):
     """A rate or share by age: rows of (lowest age, highest age, value); ages without a row have none."""
 
     name: str
     description: str
     unit: str
     rows: tuple[tuple[int, int, float], ...]
-    source: str
-    status: str
-    note: str | None = None
 
     def at(self, age: int, default: float | None = None) -> float | None:
         """The value at one age, or `default` where no row covers it."""
@@ -78,7 +73,7 @@ class AgeTable:
 
 
 @dataclass(frozen=True)
-class SessionDistribution:
+class SessionDistribution(Provenance):
     """How many sessions of one care type and kind a patient seeks in one care path."""
 
     id: str
@@ -86,9 +81,6 @@ class SessionDistribution:
     kind: str
     sessions: tuple[int, ...]
     shares: tuple[float, ...]
-    source: str
-    status: str
-    note: str | None = None
 
     def mean(self) -> float:
         """The average number of sessions sought."""
@@ -96,15 +88,12 @@ class SessionDistribution:
 
 
 @dataclass(frozen=True)
-class Mix:
+class Mix(Provenance):
     """Shares of the options of one choice (e.g. who co-leads a group session), summing to 1."""
 
     name: str
     description: str
     shares: dict[str, float]
-    source: str
-    status: str
-    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +115,7 @@ class Mutuality:
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(Provenance):
     """A published figure that the calibrated baseline should reproduce."""
 
     id: str
@@ -135,8 +124,6 @@ class Target:
     unit: str
     year: int
     ages: Ages | None
-    source: str
-    status: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,7 +239,7 @@ def _normal(name: str) -> str:
 
 def _sourced(node: dict, value_key: str = "value") -> Sourced:
     date = parse_date(node["date"]) if "date" in node else None
-    return Sourced(node[value_key], node["source"], node["status"], node.get("note"), date)
+    return Sourced(node[value_key], date, **provenance(node))
 
 
 def load_regions(policies_root: Path | str | None = None) -> Regions:
@@ -444,16 +431,16 @@ def _build(root: Path, pop_path: Path, pop: dict, use_path: Path, use: dict) -> 
     totals = {t["id"]: _sourced(t, "total") for t in pop.get("totals", [])}
     figures = {name: AgeTable(name, f["description"], f["unit"],
                               tuple((a["ages"][0], a["ages"][1], a["value"]) for a in f["by_age"]),
-                              f["source"], f["status"], f.get("note"))
+                              **provenance(f))
                for name, f in use["figures"].items()}
     sessions = {(d["care"], d["kind"]): SessionDistribution(
         d["id"], d["care"], d["kind"], tuple(c["sessions"] for c in d["counts"]),
-        tuple(c["share"] for c in d["counts"]), d["source"], d["status"], d.get("note")) for d in use["sessions"]}
-    mixes = {n: Mix(n, m["description"], dict(m["shares"]), m["source"], m["status"], m.get("note"))
+        tuple(c["share"] for c in d["counts"]), **provenance(d)) for d in use["sessions"]}
+    mixes = {n: Mix(n, m["description"], dict(m["shares"]), **provenance(m))
              for n, m in use.get("mixes", {}).items()}
     amounts = {n: _sourced(a) for n, a in use.get("amounts", {}).items()}
     targets = {t["id"]: Target(t["id"], t["description"], t["value"], t["unit"], t["year"],
-                               tuple(t["ages"]) if "ages" in t else None, t["source"], t["status"])
+                               tuple(t["ages"]) if "ages" in t else None, **provenance(t))
                for t in use.get("targets", [])}
     mutualities = {n: Mutuality(n, m["label"], _sourced(m["member_share"]),
                                 {r: _sourced(v) for r, v in m.get("regions", {}).items()}, m["outside_uptake"],

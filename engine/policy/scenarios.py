@@ -18,6 +18,7 @@ from engine.errors import InputError, PolicyError, Problem, ResolveError, did_yo
 from engine.policy.dated import DAY, DatedValue, Entry
 from engine.policy.files import check_file, default_policy_dir, display, read_json
 from engine.policy.policies import PolicySet
+from engine.policy.provenance import Provenance, provenance
 from engine.policy.regions import Regions, load_regions
 from engine.policy.schema_messages import found
 
@@ -26,7 +27,7 @@ SESSIONS = "sessions"
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(Provenance):
     """A change to one dated value: `value`, or the old value times `factor`, from `start` to `end`."""
 
     index: int
@@ -37,13 +38,10 @@ class Change:
     factor: float | None
     decimals: int | None
     unit: str
-    source: str
-    status: str
-    note: str | None = None
 
 
 @dataclass(frozen=True)
-class UtilisationChange:
+class UtilisationChange(Provenance):
     """A change to a utilisation figure (uptake, sessions, a share) for the people and dates it names."""
 
     index: int
@@ -56,9 +54,6 @@ class UtilisationChange:
     regions: tuple[str, ...] | None
     care: str | None
     kind: str | None
-    source: str
-    status: str
-    note: str | None = None
 
     def in_force(self, day: dt.date) -> bool:
         """Whether the change applies on `day`."""
@@ -199,12 +194,13 @@ def overlay(dated: DatedValue, change: Change, scenario_id: str) -> DatedValue:
         if e.overlaps(first, last):
             start, end = max(e.start, first), _earlier(e.end, last)
             if change.factor is not None:
-                out.append(Entry(start, end, _scaled(e.value, change), change.source, change.status, note))
+                out.append(Entry(start, end, _scaled(e.value, change), source=change.source, status=change.status,
+                                 note=note))
             elif window is not None:
                 out[window] = dataclasses.replace(out[window], end=end)
             else:
                 window = len(out)
-                out.append(Entry(start, end, change.value, change.source, change.status, note))
+                out.append(Entry(start, end, change.value, source=change.source, status=change.status, note=note))
         if last is not None and (e.end is None or e.end > last):
             out.append(dataclasses.replace(e, start=max(e.start, last + DAY)))
     return DatedValue(dated.path, dated.unit, tuple(out))
@@ -227,8 +223,7 @@ def _is_number(value) -> bool:
 
 def _change(index: int, node: dict) -> Change:
     return Change(index, node["path"], parse_date(node["from"]), parse_date(node["to"]) if "to" in node else None,
-                  node.get("value"), node.get("factor"), node.get("decimals"), node["unit"], node["source"],
-                  node["status"], node.get("note"))
+                  node.get("value"), node.get("factor"), node.get("decimals"), node["unit"], **provenance(node))
 
 
 def change_problems(file: str, changes: tuple[Change, ...], policies: PolicySet) -> list[Problem]:
@@ -291,7 +286,7 @@ def _utilisation(index: int, node: dict, regions: Regions) -> UtilisationChange:
     return UtilisationChange(index, node["what"], parse_date(node["from"]),
                              parse_date(node["to"]) if "to" in node else None, node.get("factor"),
                              node.get("value"), tuple(node["ages"]) if "ages" in node else None, names,
-                             node.get("care"), node.get("kind"), node["source"], node["status"], node.get("note"))
+                             node.get("care"), node.get("kind"), **provenance(node))
 
 
 def _utilisation_problems(file: str, items: list[dict], regions: Regions | None) -> list[Problem]:

@@ -41,7 +41,7 @@ def indexed(policies: PolicySet, projection: Projection) -> PolicySet:
         for year in range(projection.fee_from, projection.last + 1):
             end = dt.date(year, 12, 31) if year < projection.last else None
             change = Change(0, path, dt.date(year, 1, 1), end, None, projection.fee_factor(year), 2, dated.unit,
-                            projection.fee_rate.source, projection.fee_rate.status, note)
+                            source=projection.fee_rate.source, status=projection.fee_rate.status, note=note)
             dated = overlay(dated, change, projection.id)
         changed[path] = dated
     return policies.with_values(changed, policies.scenario, policies.overlays)
