@@ -23,12 +23,12 @@ import pyarrow as pa
 import xlwings as xw
 
 from engine.claims.contract import RESULT_COLUMNS as CLAIM_RESULTS
-from engine.claims.normalize import DATES, mark_duplicates, normalize
+from engine.claims.normalize import DATES
 from engine.claims.read import column_names
 from engine.errors import CarePolicyError, InputError, PolicyError, did_you_mean
 from engine.evaluate import lookups
 from engine.evaluate.care_budget import schedule
-from engine.evaluate.vectorized import evaluate_vectorized
+from engine.evaluate.pipeline import evaluate_frame, normalized
 from engine.policy.regions import load_regions
 from engine.simulation.breakdown import parse_by
 from engine.simulation.impact import impact_of
@@ -217,8 +217,7 @@ def CP_EVALUATE(claims: Any, scenario: Any = None) -> Any:
     if not frame[names[0]]:
         raise InputError("claims: expected at least one claim row under the header, found none")
     text = pa.table([convert.text_column(frame[n], n in DATES) for n in names], names=names)
-    results = evaluate_vectorized(mark_duplicates(normalize(text)), policies)
-    return convert.spill(results[CLAIM_RESULTS])
+    return convert.spill(evaluate_frame(normalized(text), policies)[CLAIM_RESULTS])
 
 
 # -- the care budget ---------------------------------------------------------------------------------

@@ -117,7 +117,20 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
 
 def read_normalized(claims: Path) -> pd.DataFrame:
     """A whole claims file as the normalized frame, repeated claim ids marked."""
-    return mark_duplicates(normalize(read_claims_table(Path(claims))))
+    return normalized(read_claims_table(Path(claims)))
+
+
+def normalized(table: pa.Table) -> pd.DataFrame:
+    """A whole claims table (text columns with canonical names) as the normalized frame, repeated claim ids marked."""
+    return mark_duplicates(normalize(table))
+
+
+def evaluate_frame(frame: pd.DataFrame, policies: PolicySet, rows: int | None = None) -> pd.DataFrame:
+    """The results of a normalized frame's first `rows` rows (default all; the others are guests that complete
+    their groups), each result headed by its claims row number."""
+    results = evaluate_vectorized(frame, policies).iloc[:rows]
+    results.insert(0, "row", frame["row"].to_numpy()[:rows])
+    return results
 
 
 def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, csv_dialect: str,
@@ -128,12 +141,11 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
     table = read_claims_table(claims)
     clock.lap("read")
     clock.tell("normalizing", 0.3)
-    frame = mark_duplicates(normalize(table))
+    frame = normalized(table)
     del table
     clock.lap("normalize")
     clock.tell("evaluating", 0.45)
-    results = evaluate_vectorized(frame, policies)
-    results.insert(0, "row", frame["row"].to_numpy())
+    results = evaluate_frame(frame, policies)
     session_dates = frame["session_date"].to_numpy()
     del frame
     clock.lap("evaluate")
@@ -244,8 +256,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
             frame = _to_frame(pa.concat_tables(tables).drop_columns(["_patient"]))
             frame["invalid"] = _flagged(frame["row"].to_numpy(np.int64), frame["invalid"].to_numpy(object), flags)
             clock.lap("read")
-            results = evaluate_vectorized(frame, policies).iloc[:own]
-            results.insert(0, "row", frame["row"].to_numpy()[:own])
+            results = evaluate_frame(frame, policies, own)
             clock.lap("evaluate")
             summary.add(results, frame["session_date"].to_numpy()[:own])
             buckets.split(_to_arrow(results), (results["row"].to_numpy() - 1) // chunk_rows)
