@@ -8,9 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import benefit_claims, claims_frames
 
-from engine.evaluate import vectorized
 from engine.evaluate.reference import evaluate_reference
-from engine.evaluate.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized import evaluate_vectorized, matching
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -96,6 +95,6 @@ def test_no_bundle_is_ever_exceeded(policies, frame):
 @given(claims_frames())
 def test_rules_by_combination_of_values_equal_the_reference(policies, monkeypatch, frame):
     """Large frames price co-payments once per combination of values; force that path on small ones."""
-    monkeypatch.setattr(vectorized, "ROWS_PER_COMBINATION", 0)
+    monkeypatch.setattr(matching, "ROWS_PER_COMBINATION", 0)
     ref, _ = evaluate_reference(frame, policies)
     same(ref, evaluate_vectorized(frame, policies))

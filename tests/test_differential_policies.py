@@ -17,9 +17,8 @@ from policy_folders import add_mutuality, add_version, set_period_months
 from strategies import claims_frames
 from test_differential import same
 
-from engine.evaluate import vectorized
 from engine.evaluate.reference import evaluate_reference
-from engine.evaluate.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized import evaluate_vectorized, threads
 from engine.policy.policies import load_policies
 from engine.policy.scenarios import apply, list_scenarios, load_scenario
 from engine.policy.validation import validate
@@ -85,7 +84,7 @@ def test_vectorized_equals_reference_under_every_scenario(scenario, frame):
 @SETTINGS
 @given(frame=claims_frames(max_patients=20, mutualities=MUTUALITIES))
 def test_the_threaded_path_equals_the_reference(written, monkeypatch, frame):
-    monkeypatch.setattr(vectorized, "THREADED", 1)
-    monkeypatch.setattr(vectorized, "PART", 7)
+    monkeypatch.setattr(threads, "THREADED", 1)
+    monkeypatch.setattr(threads, "PART", 7)
     ref, _ = evaluate_reference(frame, written)
     same(ref, evaluate_vectorized(frame, written))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-from engine.evaluate import vectorized
+from engine.evaluate.vectorized import threads
 
 
 def _squares_on_the_pool(n: int) -> list[int]:
-    return list(vectorized._pool().map(lambda x: x * x, range(n), timeout=20))
+    return list(threads.pool().map(lambda x: x * x, range(n), timeout=20))
 
 
 def test_a_forked_worker_runs_on_threads_of_its_own():

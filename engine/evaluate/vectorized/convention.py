@@ -1,0 +1,74 @@
+"""Convention sessions: eligibility, the quota period and its bundles, then the prices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.evaluate.vectorized.claims import Claims, columns
+from engine.evaluate.vectorized.days import NO_DAY, add_months, ages
+from engine.evaluate.vectorized.epochs import Dated, Epochs, param
+from engine.evaluate.vectorized.layout import Layout
+from engine.evaluate.vectorized.output import Output, R
+from engine.evaluate.vectorized.pricing import settle
+from engine.evaluate.vectorized.quota import caps_of, quota_moves, walk
+from engine.policy.conditions import Coded
+from engine.policy.rules import CATEGORIES, Convention
+
+
+def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Output) -> None:
+    rows, n = lay.rows, lay.n
+    day = c.day[rows]
+    dated = Dated(epochs, day)
+    text = {f: c.text[f].take(rows) for f in ("kind", "network", "care", "setting", "co_lead")}
+    age = ages(c.birth[rows], day)
+    nets = list(conv.bundles)
+    net = text["network"].lookup({x: i for i, x in enumerate(nets)}, -1, np.int8)
+    cares, kinds = (list(dict.fromkeys(name.rsplit("_", 1)[i] for name in CATEGORIES)) for i in (0, 1))
+    by_parts = np.full((len(cares) + 1, len(kinds) + 1), -1, np.int8)  # last row and column: other values
+    for k, name in enumerate(CATEGORIES):
+        care, kind = name.rsplit("_", 1)
+        by_parts[cares.index(care), kinds.index(kind)] = k
+    category = by_parts[text["care"].lookup({x: i for i, x in enumerate(cares)}, -1, np.int8),
+                        text["kind"].lookup({x: i for i, x in enumerate(kinds)}, -1, np.int8)]
+    # regimes: (network type, epoch) -> age band, caps of each bundle
+    n_epochs = len(epochs.first)
+    regime = net.astype(np.int32) * n_epochs + dated.epoch
+    low = np.concatenate([param(dated, conv.age_bands[x].get("min_age"), -np.inf) for x in nets])
+    high = np.concatenate([param(dated, conv.age_bands[x].get("max_age"), np.inf) for x in nets])
+    low, high = (np.clip(np.ceil(low), -9999, 9999).astype(np.int16), np.clip(np.floor(high), -9999, 9999).astype(np.int16))
+    age_ok = (age >= low[regime]) & (age <= high[regime])  # whole ages: a band's bounds as whole numbers
+    static = np.where(category < 0, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0)).astype(np.int32)
+    limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
+    caps, totals = caps_of(conv, nets, dated, limit)
+    vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
+    n_states = len(vectors)
+    move, fitting, allowed = move.ravel(), fitting.ravel(), allowed.ravel()
+    cats = len(CATEGORIES)
+    at = (regime * n_states) * cats + np.maximum(category, 0)
+    months = np.nan_to_num(dated.per_epoch(conv.period_months)).astype(np.int64)
+    distinct = np.unique(months[dated.used])
+    period_end = add_months(day, distinct[0] if len(distinct) == 1 else months[dated.epoch])
+    covered, same_day, switch, quota_ok, in_period, state_before, bundle, start = walk(
+        lay, day, net, static == 0, at, move, fitting, cats, period_end, conv)
+    full = allowed[at + state_before * cats]
+    why = np.select([same_day, switch, ~quota_ok & full, ~quota_ok],
+                    [R["one_session_per_day"], R["network_switch"], R["quota_exhausted"], R["combination_not_allowed"]],
+                    static)
+    reached = ~same_day & (static == 0)
+    opens = covered & ~in_period
+    period_start = np.where(opens, day, np.where(reached & in_period, start, NO_DAY))
+    individual = np.array([c.endswith("_individual") for c in CATEGORIES])
+    no_individual = (vectors[:, individual].sum(axis=1) == 0)
+    first_individual = covered & text["kind"].equals("individual") & no_individual[state_before]
+    out.scheme[rows] = out.schemes.code(conv.id)
+    out.covered[rows] = covered
+    out.reason[rows] = np.where(covered, 0, why)
+    out.period_start[rows] = period_start
+    names = [out.bundles.codes(b.id for b in conv.bundles[x]) for x in nets]
+    width = max(len(x) for x in names)
+    table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])
+    out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
+    column = columns(c, rows, text, day)
+    derived = {"age": age, "first_individual_of_period": first_individual,
+               "leader": Coded(np.zeros(n, np.int8), np.array(["psychologist"], object))}
+    settle(c, lay, conv, dated, column, derived, covered, opens, out)

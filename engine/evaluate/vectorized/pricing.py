@@ -1,0 +1,37 @@
+"""The prices of covered convention sessions: tariff rows (lead and co-lead), co-payment rule, care-path fee."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.evaluate.vectorized.claims import Claims
+from engine.evaluate.vectorized.epochs import Dated
+from engine.evaluate.vectorized.layout import Layout
+from engine.evaluate.vectorized.matching import first_match
+from engine.evaluate.vectorized.output import Output
+from engine.policy.conditions import Coded
+from engine.policy.fields import context
+from engine.policy.rules import Convention
+
+
+def settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
+            out: Output) -> None:
+    """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
+    rows = lay.rows
+    tariff = context("tariff_row", column, derived)
+    tariff_codes = np.append(out.tariffs.codes(r.id for r in conv.tariff), 0)
+    lead, fee = first_match(conv.tariff, tariff, dated, covered)
+    out.tariff_row[rows] = tariff_codes[lead]
+    co = np.flatnonzero(covered & column("kind").equals("group") & ~column("co_lead").equals(""))
+    if len(co):
+        sub = {k: v.take(co) if isinstance(v, Coded) else v[co] for k, v in tariff.items()}
+        sub["leader"] = column("co_lead").take(co)
+        second, extra = first_match(conv.tariff, sub, dated.take(co), np.ones(len(co), bool))
+        fee[co] += extra
+        out.co_lead_row[rows[co]] = tariff_codes[second]
+    chosen, amount = first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered)
+    rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
+    out.copay_rule[rows] = rule_ids[chosen]
+    out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared
+    out.copay[rows] = amount  # the rule's amount until capped at the fee
+    out.care_path[rows] = np.where(opens, dated.cents(conv.care_path_fee), 0)
