@@ -15,7 +15,7 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 | increased_reimbursement | bool | default False |
 | group_id, co_lead, mutuality, provider | object | "" when empty |
 | setting | object | default `standard` |
-| fee_charged | float64 | NaN when empty |
+| fee_charged | float64 | euros, read to the cent (engine.money.cents); NaN when empty |
 | earlier_cm_sessions | int64 | sessions already reimbursed by the mutuality before this file (default 0) |
 | invalid | object | "" for a valid row, else `invalid: <column>: expected …, found …` |
 """

@@ -16,7 +16,6 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from engine.cells import DATE_HELP, DECIMAL, FLAG_HELP, read_date, read_flag
 from engine.claims.contract import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
 from engine.claims.read import IDENTIFIERS as IDS
 from engine.limits import limits
+from engine.money import cents
 
 CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")
@@ -248,13 +248,13 @@ def _amount(text: str) -> tuple[float, bool]:
         return np.nan, False
     if _too_large(text):
         return np.nan, False
-    value = float(text.replace(",", "."))
-    return (value, True) if value >= 0 else (np.nan, False)
+    amount = cents(text)  # rounded to the cent once, here, by the one rule
+    return (amount / 100, True) if amount >= 0 else (np.nan, False)
 
 
 def _too_large(text: str) -> bool:
-    """An amount above the largest one carepolicy takes (compared exactly, before any float)."""
-    return bool(DECIMAL.fullmatch(text)) and Decimal(text.replace(",", ".")) > limits().largest_amount_eur
+    """An amount above the largest one carepolicy takes (compared in exact cents, before any float)."""
+    return bool(DECIMAL.fullmatch(text)) and cents(text) > limits().largest_amount_eur * 100
 
 
 def _count(text: str) -> tuple[int, bool]:

@@ -23,6 +23,7 @@ from engine.claims.contract import OPTIONAL, REQUIRED, RESULT_COLUMNS
 from engine.claims.read import claims_format
 from engine.errors import InputError
 from engine.io.atomic import atomic_path
+from engine.money import cents
 from engine.policy.files import display
 
 AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
@@ -36,11 +37,6 @@ XLSX_BLOCK = 10_000
 CSV_DIALECTS = {"excel": (",", "."), "excel-be": (";", ",")}
 """CSV field separator and decimal mark per dialect: `excel-be` is what a Belgian (Dutch or French) Excel opens."""
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
-
-
-def cents(euros: pd.Series | np.ndarray) -> np.ndarray:
-    """Euro amounts of a results frame as whole cents."""
-    return np.round(np.asarray(euros, dtype=float) * 100).astype(np.int64)
 
 
 def _decimal(values: np.ndarray) -> pa.Array:

@@ -31,13 +31,14 @@ import pyarrow as pa
 
 from engine.claims.normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
 from engine.claims.read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
-from engine.claims.write import AMOUNTS, ResultsWriter, cents
+from engine.claims.write import AMOUNTS, ResultsWriter
 from engine.errors import InputError
 from engine.evaluate.groups import group_problems
 from engine.evaluate.summary import Tally
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.io.atomic import temporary_folder
 from engine.io.spill import Streams
+from engine.money import cents
 from engine.policy.files import display
 from engine.policy.policies import PolicySet
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine.money import cents
+
 AMOUNTS = ("insurer_amount", "care_path_fee", "patient_pays", "supplement_amount", "provider_fee")
 COVERED = "covered"
 KEYS = ["month", "scheme", "outcome"]
@@ -84,10 +86,10 @@ class Tally:
         frame = pd.DataFrame({"month": labels, "scheme": schemes[group_scheme], "outcome": outcomes[group_outcome],
                               "rows": np.bincount(at, minlength=len(groups))})
         for name in AMOUNTS:  # a refused or malformed session counts only with the fee charged for it
-            cents = np.round(results[name].to_numpy(float) * 100).astype(np.int64)
+            amount = cents(results[name].to_numpy(float))
             if name != "provider_fee":
-                cents = np.where(covered, cents, 0)
-            frame[name] = _sums(at, cents, len(groups))
+                amount = np.where(covered, amount, 0)
+            frame[name] = _sums(at, amount, len(groups))
         self.blocks.append(frame)
         self._malformed(reason, results["row"].to_numpy(np.int64))
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.dates import parse_date
 from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
+from engine.money import rounded
 from engine.policy.dated import DAY, DatedValue, Entry
 from engine.policy.files import check_file, default_policy_dir, display, read_json
 from engine.policy.policies import PolicySet
@@ -214,7 +215,7 @@ def _scaled(value, change: Change):
     product = value * change.factor
     if change.decimals is None:
         return product
-    return int(round(product)) if change.decimals == 0 else round(product, change.decimals)
+    return rounded(product, change.decimals)
 
 
 def _is_number(value) -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from engine.dates import ages_on
+from engine.money import cents
 from engine.policy.regions import Regions
 from engine.simulation.synthetic import Draw
 
@@ -29,10 +30,6 @@ CENTS = ("insurer_cost", "care_path_fees", "patient_copay", "provider_income", "
 AVERAGE_SESSIONS, AVERAGE_PATHS = "average_sessions", "average_paths"
 """Columns `average_sessions:<network>:<category>` and `average_paths:<network>:<category>` carry the inputs of a
 network-level average cap: the covered sessions of that category in care paths opened in the year, and those paths."""
-
-
-def _cents(values) -> np.ndarray:
-    return np.round(np.asarray(values, dtype=float) * 100).astype(np.int64)
 
 
 def _is(column: pd.Series, value: str) -> np.ndarray:
@@ -116,19 +113,19 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
     covered = convention & ok
     period = evaluated["period_start"].to_numpy().astype("datetime64[D]").astype(np.int64)
     opened = (period >= draw.first.astype(np.int64)) & (period <= draw.last.astype(np.int64)) & ~outside & ok
-    supplement = _cents(evaluated["supplement_amount"])
+    supplement = cents(evaluated["supplement_amount"])
     benefit = in_year & outside & (supplement > 0)
     kind, care = claims["kind"], claims["care"]
 
     def count(rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], minlength=n)
 
-    def cents(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
 
     reason_quota = _is(evaluated["reason"], "quota_exhausted")
-    copay, fee = _cents(evaluated["patient_copay"]), _cents(evaluated["provider_fee"])
-    care_path = _cents(evaluated["care_path_fee"])
+    copay, fee = cents(evaluated["patient_copay"]), cents(evaluated["provider_fee"])
+    care_path = cents(evaluated["care_path_fee"])
     columns: dict[str, np.ndarray] = {
         "patients": (count(covered) > 0).astype(np.int64),
         "sessions": count(covered),
@@ -142,12 +139,12 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
         "refused_other": count(convention & ~ok & ~reason_quota),
         "supplement_patients": (count(benefit) > 0).astype(np.int64),
         "supplement_sessions": count(benefit),
-        "insurer_cost": cents(_cents(evaluated["insurer_amount"]), covered) + cents(care_path, convention),
-        "care_path_fees": cents(care_path, convention),
-        "patient_copay": cents(copay, covered),
-        "provider_income": cents(fee, covered),
-        "supplements": cents(supplement, in_year & outside),
-        "out_of_pocket": cents(_cents(evaluated["patient_pays"]), covered | (in_year & outside)),
+        "insurer_cost": per_patient(cents(evaluated["insurer_amount"]), covered) + per_patient(care_path, convention),
+        "care_path_fees": per_patient(care_path, convention),
+        "patient_copay": per_patient(copay, covered),
+        "provider_income": per_patient(fee, covered),
+        "supplements": per_patient(supplement, in_year & outside),
+        "out_of_pocket": per_patient(cents(evaluated["patient_pays"]), covered | (in_year & outside)),
     }
     for network, category in network_caps:
         rows = opened & _category(claims, category) & _is(claims["network"], network)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from engine.evaluate.lookups import tariff_row
+from engine.money import cents
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
@@ -74,10 +75,6 @@ RESULT_COLUMNS = ["scenario", "region", *METRICS]
 DRIVER_COLUMNS = ["scenario", "region", "line", "kind", "path", "value", "count", "amount"]
 
 
-def _cents(values) -> np.ndarray:
-    return np.round(np.asarray(values, dtype=float) * 100).astype(np.int64)
-
-
 class _Frame:
     """The evaluated claims as plain arrays (text as categorical codes), for counting driver lines."""
 
@@ -89,7 +86,7 @@ class _Frame:
         in_year = (self.day >= draw.first) & (self.day <= draw.last)
         self.convention = in_year & ~self.is_("network", "")
         self.covered = self.convention & evaluated["covered"].to_numpy(bool)
-        self.money = {c: _cents(evaluated[c]) for c in ("patient_copay", "care_path_fee")}
+        self.money = {c: cents(evaluated[c]) for c in ("patient_copay", "care_path_fee")}
 
     def is_(self, column: str, value: str) -> np.ndarray:
         """Rows whose text column equals `value`."""
@@ -197,7 +194,7 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
 
 
 def _fee_lines(lines: _Lines, rows: np.ndarray, row, policies: PolicySet, role: str = "") -> None:
-    values = _cents(policies.dated(row.amount).on_dates(lines.f.day[rows]))
+    values = cents(policies.dated(row.amount).on_dates(lines.f.day[rows]))
     name = f"fee: {row.label}" + (f" ({role})" if role else "")
     lines.add(rows, np.zeros(len(rows), np.int64), [(name, "fee", row.amount)], values)
 
@@ -211,7 +208,7 @@ def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
         "provider_income": drivers["amount"].where(drivers["kind"] == "fee", 0).groupby(drivers["region"]).sum(),
     }
     for column, sums in by_region.items():
-        expected = _cents(results.set_index("region")[column])
-        got = _cents(sums.reindex(results["region"]).fillna(0))
+        expected = cents(results.set_index("region")[column])
+        got = cents(sums.reindex(results["region"]).fillna(0))
         if not np.array_equal(expected, got):
             raise AssertionError(f"drivers do not add up to {column}: {expected} vs {got}")

@@ -7,7 +7,7 @@ import numpy as np
 from engine.dates import civil
 from engine.evaluate.vectorized.claims import Claims, columns
 from engine.evaluate.vectorized.days import NO_DAY, add_months, ages, as_dates, in_force, per_day
-from engine.evaluate.vectorized.epochs import Dated, Epochs, cents
+from engine.evaluate.vectorized.epochs import Dated, Epochs
 from engine.evaluate.vectorized.layout import Layout, layout
 from engine.evaluate.vectorized.output import Output, R
 from engine.money import percent_of
@@ -20,10 +20,8 @@ NO_LIMIT = np.iinfo(np.int64).max // 4  # cents: no limit a year
 
 def benefits(c: Claims, rows: np.ndarray, plans: dict[str, tuple[Supplementary, ...]], epochs: Epochs, out: Output) -> None:
     """Sessions outside the convention: the patient pays the provider; a mutuality may pay a benefit."""
-    fee_charged = c.fee_charged
-    fee_all = np.where(np.isnan(fee_charged[rows]), 0, cents(np.nan_to_num(fee_charged[rows])))
-    out.fee[rows] = fee_all
-    out.copay[rows] = fee_all
+    out.fee[rows] = c.fee[rows]
+    out.copay[rows] = c.fee[rows]
     earlier = np.zeros(int(c.patient.max()) + 1, np.int64)
     np.maximum.at(earlier, c.patient[rows], c.earlier[rows])
     plan_of = np.full(len(rows), -1, np.int16)
@@ -33,14 +31,13 @@ def benefits(c: Claims, rows: np.ndarray, plans: dict[str, tuple[Supplementary, 
         plan_of[(plan_of < 0) & c.text["mutuality"].equals(plan.mutuality)[rows] & in_force(day, plan)] = i
     out.reason[rows[plan_of < 0]] = R["no_scheme"]
     if (plan_of >= 0).any():
-        _plans(c, layout(c, rows[plan_of >= 0]), all_plans, earlier, fee_charged, epochs, out)
+        _plans(c, layout(c, rows[plan_of >= 0]), all_plans, earlier, epochs, out)
 
 
-def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, fee_charged, epochs: Epochs, out: Output) -> None:
+def _plans(c: Claims, lay: Layout, plans: list[Supplementary], earlier, epochs: Epochs, out: Output) -> None:
     rows, n = lay.rows, lay.n
     day = c.day[rows]
-    fee_missing = np.isnan(fee_charged[rows])
-    fee = np.where(fee_missing, 0, cents(np.nan_to_num(fee_charged[rows])))
+    fee_missing, fee = c.fee_missing[rows], c.fee[rows]
     text = {f: c.text[f].take(rows) for f in ("mutuality", "provider")}
     age = ages(c.birth[rows], day)
     plan_of = np.zeros(n, np.int16)
@@ -135,19 +132,16 @@ def _year_limits(benefit, dated: Dated) -> tuple[np.ndarray, np.ndarray]:
     """A rule's limits per calendar year on each claim's date: sessions (inf: none) and cents (NO_LIMIT: none)."""
     n = len(dated.days)
     sessions = dated(benefit.year_sessions) if benefit.year_sessions else np.full(n, np.nan)
-    euros = dated(benefit.year_amount) if benefit.year_amount else np.full(n, np.nan)
-    return (np.where(np.isnan(sessions), np.inf, sessions),
-            np.where(np.isnan(euros), NO_LIMIT, cents(np.nan_to_num(euros))))
+    amount = dated.cents(benefit.year_amount, NO_LIMIT) if benefit.year_amount else np.full(n, NO_LIMIT)
+    return np.where(np.isnan(sessions), np.inf, sessions), amount
 
 
 def _benefit_amounts(benefit, fee: np.ndarray, dated: Dated) -> np.ndarray:
     """The benefit in cents per claim, or -1 where the rule has no amount on that date."""
     n = len(fee)
-    flat = dated(benefit.flat) if benefit.flat else np.full(n, np.nan)
+    flat = dated.cents(benefit.flat, -1) if benefit.flat else np.full(n, -1)
     percent = dated(benefit.percent) if benefit.percent else np.full(n, np.nan)
-    cap = dated(benefit.cap) if benefit.cap else np.full(n, np.nan)
-    by_percent = percent_of(fee, np.nan_to_num(percent))
-    by_percent = np.where(np.isnan(cap), by_percent, np.minimum(by_percent, cents(np.nan_to_num(cap))))
-    value = np.where(~np.isnan(flat), np.minimum(cents(np.nan_to_num(flat)), fee),
-                     np.where(~np.isnan(percent), by_percent, -1))
+    cap = dated.cents(benefit.cap, NO_LIMIT) if benefit.cap else np.full(n, NO_LIMIT)
+    by_percent = np.minimum(percent_of(fee, np.nan_to_num(percent)), cap)
+    value = np.where(flat >= 0, np.minimum(flat, fee), np.where(~np.isnan(percent), by_percent, -1))
     return value.astype(np.int64)

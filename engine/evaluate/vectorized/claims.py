@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.evaluate.vectorized.days import as_dates, day_numbers
+from engine.money import cents
 from engine.policy.conditions import Coded
 
 TEXT_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
@@ -40,7 +41,9 @@ class Claims:
         self.text = {f: coded(frame[f]) for f in TEXT_FIELDS}
         self.increased = frame["increased_reimbursement"].to_numpy(bool)
         self.group = np.full(len(frame), -1, np.int32)  # group codes of valid group sessions (set with the invalid rows)
-        self.fee_charged = frame["fee_charged"].to_numpy(float)
+        fee = frame["fee_charged"].to_numpy(float)
+        self.fee_missing = np.isnan(fee)
+        self.fee = cents(fee)  # 0 where missing
         self.earlier = frame["earlier_cm_sessions"].to_numpy(np.int64)
         ids = frame["claim_id"].array
         self.claim_ids = ids.__arrow_array__() if isinstance(ids, pd.arrays.ArrowStringArray) else ids  # taken from fast

@@ -9,11 +9,8 @@ import numpy as np
 
 from engine.errors import ResolveError
 from engine.evaluate.vectorized.days import as_dates, per_day
+from engine.money import cents
 from engine.policy.policies import PolicySet
-
-
-def cents(values: np.ndarray) -> np.ndarray:
-    return np.round(values * 100).astype(np.int64)
 
 
 class Epochs:
@@ -86,8 +83,10 @@ class Dated:
     def __call__(self, path: str) -> np.ndarray:
         return self.per_epoch(path)[self.epoch]
 
-    def cents(self, path: str) -> np.ndarray:
-        return cents(np.nan_to_num(self.per_epoch(path)))[self.epoch]
+    def cents(self, path: str, none: int = 0) -> np.ndarray:
+        """An amount on each claim's date in whole cents (converted once per epoch); `none` where it is null."""
+        values = self.per_epoch(path)
+        return np.where(np.isnan(values), none, cents(values))[self.epoch]
 
 
 def param(dated: Dated, path: str | None, fill: float) -> np.ndarray:

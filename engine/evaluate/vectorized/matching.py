@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.evaluate.vectorized.epochs import Dated, cents
+from engine.evaluate.vectorized.epochs import Dated
+from engine.money import cents
 from engine.policy.conditions import Coded, leaves, mask
 from engine.policy.rules import Priced
 
@@ -31,7 +32,7 @@ def first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.nd
         per_combo = _first_rule(rules, combos, dated.on_epochs(grid[-1]) if dated_levels else dated, np.ones(len(grid[0]), bool))
         key = np.ravel_multi_index([level for level, _ in levels] + ([dated.epoch] if dated_levels else []), shape)
         chosen = np.where(where, per_combo[key], -1).astype(np.int8)
-    amounts = np.concatenate([cents(np.nan_to_num(dated.per_epoch(r.amount))) for r in rules]
+    amounts = np.concatenate([cents(dated.per_epoch(r.amount)) for r in rules]
                              + [np.zeros(len(dated.epochs.first), np.int64)])
     at = np.where(chosen < 0, len(rules), chosen).astype(np.int32) * len(dated.epochs.first) + dated.epoch
     return chosen, amounts[at]
