@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
@@ -197,6 +197,11 @@ def schema_problems(path: Path, data: object) -> list[Problem]:
     validator = _validator(Path(ref).name)
     errors = sorted(validator.iter_errors(data), key=lambda e: [f"{p:09d}" if isinstance(p, int) else p for p in e.absolute_path])
     return list(dict.fromkeys(Problem(name, *describe(e)) for e in errors))  # a date may fail format and pattern
+
+
+def schema_errors(data: dict) -> list[ValidationError]:
+    """The schema errors of a document against the bundled schema its `$schema` names (a known one)."""
+    return list(_validator(Path(data["$schema"]).name).iter_errors(data))
 
 
 def _walk(node, parts):

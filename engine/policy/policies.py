@@ -58,28 +58,32 @@ class PolicySet:
                                    overlays=overlays)
 
 
-def dated_values(doc_id: str, node, parts=(), until: dt.date | None = None) -> dict[str, DatedValue]:
-    """Every dated value in a document, by dotted path; `until` is the version's last day.
+def dated_values(doc_id: str, doc: dict, until: dt.date | None = None) -> dict[str, DatedValue]:
+    """Every dated value in a document, by dotted path; `until` is the version's last day."""
+    return {path: DatedValue.from_json(path, node, until) for path, (_, node) in dated_nodes(doc_id, doc).items()}
+
+
+def dated_nodes(doc_id: str, node, parts=(), at=()) -> dict[str, tuple[tuple, dict]]:
+    """Every dated value's JSON object in a document, by dotted path, with the JSON pointer parts of the object.
 
     A condition's value is named by its field (`…youth_free.when.age`), without the all/any level.
     """
-    out: dict[str, DatedValue] = {}
+    out: dict[str, tuple[tuple, dict]] = {}
     if isinstance(node, dict):
         if "history" in node and "unit" in node:
-            path = ".".join([doc_id, *parts])
-            return {path: DatedValue.from_json(path, node, until)}
+            return {".".join([doc_id, *parts]): (at, node)}
         if "field" in node and "op" in node:
-            return dated_values(doc_id, node["value"], parts, until)
+            return dated_nodes(doc_id, node["value"], parts, (*at, "value"))
         for key, child in node.items():
-            out |= dated_values(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)), until)
+            out |= dated_nodes(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)), (*at, key))
     elif isinstance(node, list):
         for i, child in enumerate(node):
             name = str(i)
             if isinstance(child, dict):
                 name = child.get("id") or child.get("field") or name
-            found = dated_values(doc_id, child, (*parts, name), until)
+            found = dated_nodes(doc_id, child, (*parts, name), (*at, i))
             if found.keys() & out.keys():
-                found = dated_values(doc_id, child, (*parts, f"{name}.{i}"), until)
+                found = dated_nodes(doc_id, child, (*parts, f"{name}.{i}"), (*at, i))
             out |= found
     return out
 
@@ -134,6 +138,6 @@ def _load(folder: Path, signature: tuple) -> PolicySet:
         raise PolicyError(problems)
     values: dict[str, DatedValue] = {}
     for doc_id, doc in docs.items():
-        values |= dated_values(doc_id, doc, until=version_end(doc))
+        values |= dated_values(doc_id, doc, version_end(doc))
     sources = docs.get("sources", {}).get("sources", {})
     return PolicySet(folder, docs, files, sources, values)

@@ -6,6 +6,7 @@ is applied, so that an analyst sees every mistake of a file at once and never ha
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from engine.dates import parse_date
 from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
 from engine.money import rounded
 from engine.policy.dated import DAY, DatedValue, Entry
-from engine.policy.files import check_file, default_policy_dir, display, read_json
-from engine.policy.policies import PolicySet
+from engine.policy.files import check_file, default_policy_dir, display, read_json, schema_errors
+from engine.policy.policies import PolicySet, dated_nodes
 from engine.policy.provenance import Provenance, provenance
 from engine.policy.regions import Regions, load_regions
 from engine.policy.schema_messages import found
@@ -154,6 +155,8 @@ def load_scenario(name_or_path: str | Path, policies: PolicySet) -> Scenario:
                                    f"found a file of kind {found(data.get('kind'))}")])
     changes = tuple(_change(i, c) for i, c in enumerate(data["changes"]))
     problems += change_problems(name, changes, policies)
+    if not problems:
+        problems = range_problems(name, changes, policies, _overlaid(policies, changes, data["id"]))
     regions = load_regions(policies.root) if data["utilisation"] else None
     problems += _utilisation_problems(name, data["utilisation"], regions)
     if problems:
@@ -167,11 +170,63 @@ def apply(policies: PolicySet, scenario: Scenario) -> PolicySet:
     problems = change_problems(display(scenario.file), scenario.changes, policies)
     if problems:
         raise PolicyError(problems)
-    changed: dict[str, DatedValue] = {}
-    for change in scenario.changes:
-        changed[change.path] = overlay(changed.get(change.path) or policies.dated(change.path), change, scenario.id)
+    changed = _overlaid(policies, scenario.changes, scenario.id)
+    problems = range_problems(display(scenario.file), scenario.changes, policies, changed)
+    if problems:
+        raise PolicyError(problems)
     name = scenario.id if policies.scenario == BASELINE else f"{policies.scenario}+{scenario.id}"
     return policies.with_values(changed, name, (*policies.overlays, scenario))
+
+
+def _overlaid(policies: PolicySet, changes: tuple[Change, ...], scenario_id: str) -> dict[str, DatedValue]:
+    """The dated values the changes touch, with the changes applied in file order."""
+    changed: dict[str, DatedValue] = {}
+    for change in changes:
+        changed[change.path] = overlay(changed.get(change.path) or policies.dated(change.path), change, scenario_id)
+    return changed
+
+
+def range_problems(file: str, changes: tuple[Change, ...], policies: PolicySet, changed: dict[str, DatedValue]) -> list[Problem]:
+    """Every value a scenario makes that leaves its field's range, as the policy schema declares it.
+
+    Each changed history is put back in its policy document and the document checked against its
+    schema; a value out of range is named at the change that made it (the last one in force on its date).
+    """
+    problems = []
+    for doc_id in dict.fromkeys(path.split(".", 1)[0] for path in changed):
+        doc = copy.deepcopy(policies.doc(doc_id))
+        nodes = dated_nodes(doc_id, doc)
+        placed = {}
+        for path, dated in changed.items():
+            if path in nodes:
+                at, node = nodes[path]
+                node["history"] = [{"from": e.start.isoformat(), "value": e.value, "source": e.source, "status": e.status}
+                                   for e in dated.entries]
+                placed[(*at, "history")] = path
+        for error in schema_errors(doc):
+            where = tuple(error.absolute_path)
+            path = placed.get(where[:-2])
+            if path is None or where[-1] != "value" or error.validator not in ("minimum", "maximum", "type"):
+                continue
+            entry = changed[path].entries[where[-2]]
+            change = next((c for c in reversed(changes) if c.path == path and c.start <= entry.start
+                           and (c.end is None or entry.start <= c.end)), None)
+            if change is not None:
+                problems.append(Problem(file, f"/changes/{change.index}/{'factor' if change.factor is not None else 'value'}",
+                                        f"expected a result within the range of {path} ({_allowed(error.schema)}), "
+                                        f"found {entry.value!r} from {entry.start}"))
+    return list(dict.fromkeys(problems))
+
+
+def _allowed(schema: dict) -> str:
+    """The range a value schema allows, as an analyst reads it: `a percentage, or null: a number from 0 to 100`."""
+    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    kind = "a whole number" if "integer" in types else "a number"
+    low, high = schema.get("minimum"), schema.get("maximum")
+    bounds = (f" from {low} to {high}" if low is not None and high is not None
+              else f" of at least {low}" if low is not None else f" of at most {high}" if high is not None else "")
+    title = f"{schema['title']}: " if isinstance(schema.get("title"), str) else ""
+    return f"{title}{kind}{bounds}"
 
 
 def with_scenario(policies: PolicySet, scenario: str | Path | None) -> PolicySet:
