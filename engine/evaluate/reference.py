@@ -15,11 +15,13 @@ import pandas as pd
 
 from engine.claims.contract import RESULT_COLUMNS
 from engine.dates import add_months, age_on
+from engine.errors import PolicyError
 from engine.evaluate.groups import group_problems
 from engine.money import cents, percent_of, share
 from engine.policy.conditions import holds
+from engine.policy.coverage import no_tariff_row
 from engine.policy.dated import Resolved
-from engine.policy.fields import context
+from engine.policy.fields import LEAD, context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
 from engine.quantities import euro_cents
@@ -138,7 +140,7 @@ class Evaluation:
         state.counts = counts
         state.covered_days.add(day)
         column = functools.partial(getattr, claim)
-        derived = {"age": age, "first_individual_of_period": first_individual, "leader": "psychologist"}
+        derived = {"age": age, "first_individual_of_period": first_individual, "leader": LEAD}
         lead_role = "" if claim.kind == "individual" else "lead (psychologist): "
         out.tariff_row, lead = self.tariff(out, conv, context("tariff_row", column, derived), day, lead_role)
         if claim.kind == "individual":
@@ -215,7 +217,7 @@ class Evaluation:
                 fee = cents(self.value(out, row.amount, day))
                 out.steps.append(f"{role}tariff '{row.id}' ({row.label}), fee {euro_cents(fee)}")
                 return row.id, fee
-        raise AssertionError(f"no tariff row of {conv.id} matches {ctx['kind']}/{ctx['leader']}")
+        raise PolicyError([no_tariff_row(self.policies, conv, ctx, day)])  # validate refuses such a folder
 
     # -- supplementary benefits -----------------------------------------------------------------
     def benefit_claim(self, claim, state: BenefitState, earlier: int) -> Outcome:

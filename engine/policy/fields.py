@@ -33,6 +33,9 @@ class Field:
     choices: tuple[str, ...] = ()  # the allowed texts, when fixed by the claims contract
 
 
+LEAD = "psychologist"
+"""The `leader` of an individual session and of a group's lead (a group's co-lead is its co_lead column)."""
+
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("kind", "text", "the session kind", column="kind", question="kind", choices=CHOICES["kind"]),
     Field("network", "text", "the network type of a convention session", column="network", question="network",

@@ -89,20 +89,22 @@ def validate(targets: list[Path]) -> list[FileReport]:
 
 
 def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
-    """Checks across the policy files of a folder (what an override applies to), once each file is valid alone."""
+    """Checks across the policy files of a folder (what an override applies to, a tariff row for every session
+    the convention may cover), once each file is valid alone."""
+    from engine.policy.coverage import tariff_gaps
     from engine.policy.policies import load_policies, policy_paths
 
     mine = {p.resolve() for p in policy_paths(root)}
     if not any(r.path.resolve() in mine for r in reports) or any(r.problems for r in reports):
         return reports
     try:
-        load_policies(root)
+        problems = tariff_gaps(load_policies(root))
     except PolicyError as exc:
-        by_file: dict[str, list[Problem]] = {}
-        for problem in exc.problems:
-            by_file.setdefault(problem.file, []).append(problem)
-        return [FileReport(r.path, "", by_file[display(r.path)]) if display(r.path) in by_file else r for r in reports]
-    return reports
+        problems = exc.problems
+    by_file: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    return [FileReport(r.path, "", by_file[display(r.path)]) if display(r.path) in by_file else r for r in reports]
 
 
 def _schema_copy_problems(root: Path) -> list[FileReport]:
