@@ -83,7 +83,7 @@ def compact_claims(n: int, seed: int, patient_text: bool = False, chunk: int = 1
     out["invalid"] = np.full(n, "", dtype=object)
     order = ["row", "claim_id", "patient_id", "birth_date", "session_date", "kind", "network", "care",
              "increased_reimbursement", "group_id", "co_lead", "setting", "mutuality", "provider", "fee_charged",
-             "earlier_cm_sessions", "invalid"]
+             "earlier_sessions", "invalid"]
     return pd.DataFrame({k: pd.Series(out[k], copy=False) for k in order}, copy=False)
 
 

@@ -183,7 +183,7 @@ def generate_claims(n_sessions: int, seed: int = 0) -> pd.DataFrame:
         "mutuality": MUTUALITIES[mutuality[patient]],
         "provider": PROVIDERS[np.where(out_row, provider[patient] + 1, 0)],
         "fee_charged": fee,
-        "earlier_cm_sessions": earlier[patient].astype(np.int64),
+        "earlier_sessions": earlier[patient].astype(np.int64),
         "invalid": np.full(n, "", dtype=object),
     })
 

@@ -17,7 +17,7 @@ from engine.claims.normalize import mark_duplicates, normalize
 
 COLUMNS = REQUIRED + OPTIONAL
 SAMPLE_CSV = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,co_lead,"
-              "setting,mutuality,provider,fee_charged,earlier_cm_sessions\n") + """\
+              "setting,mutuality,provider,fee_charged,earlier_sessions\n") + """\
 c1,p1,1990-05-01,2024-03-01,individual,adults,first_line,false,,,,,,,
 c2,p1,1990-05-01,2024-03-08,individual,adults,first_line,true,,,,,,,
 c3,p2,2012-02-10,2024-04-01,group,children,specialised,false,g1,psychologist,,,,,

@@ -32,7 +32,7 @@ def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES) -
             row |= {"kind": "individual", "mutuality": draw(st.sampled_from(mutualities)),
                     "provider": draw(st.sampled_from(["psychotherapist", "clinical_sexologist", "coach"])),
                     "fee_charged": float(draw(st.sampled_from([0, 9.99, 45, 60.5, 75, 90]))),
-                    "earlier_cm_sessions": draw(st.sampled_from([0, 0, 10, 23, 24]))}
+                    "earlier_sessions": draw(st.sampled_from([0, 0, 10, 23, 24]))}
         else:
             row |= {"network": draw(st.sampled_from(["children", "adults"])),
                     "care": draw(st.sampled_from(["first_line", "specialised"]))}
@@ -70,5 +70,5 @@ def benefit_claims(draw, max_patients: int = 8):
                          "increased_reimbursement": draw(st.booleans()), "mutuality": mutuality,
                          "provider": draw(st.sampled_from(["psychotherapist", "psychologist", "orthopedagogue", "coach"])),
                          "fee_charged": float(draw(st.sampled_from([0, 9.99, 15, 45, 60.5, 75]))),
-                         "earlier_cm_sessions": draw(st.sampled_from([0, 0, 23]))})
+                         "earlier_sessions": draw(st.sampled_from([0, 0, 23]))})
     return claims_frame(rows)

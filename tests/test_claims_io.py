@@ -26,7 +26,7 @@ from claims_generator import generate_claims  # noqa: E402
 GOOD = {"claim_id": "ok1", "patient_id": "p1", "birth_date": "1990-05-01", "session_date": "2024-03-04",
         "kind": "individual", "network": "adults", "care": "first_line"}
 HEADER = list(GOOD) + ["increased_reimbursement", "group_id", "co_lead", "setting", "mutuality", "provider",
-                       "fee_charged", "earlier_cm_sessions"]
+                       "fee_charged", "earlier_sessions"]
 
 
 def csv_file(path: Path, rows: list[dict], header: list[str] = HEADER, sep: str = ",") -> Path:
@@ -53,7 +53,7 @@ MALFORMED = [
     ("fee_charged", "-5", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50, "
                           "without thousands separators, found '-5'"),
     ("fee_charged", "12 EUR", "invalid: fee_charged: expected an amount of 0 or more, like 75.50 or 75,50"),
-    ("earlier_cm_sessions", "2.5", "invalid: earlier_cm_sessions: expected a whole number of 0 or more, found '2.5'"),
+    ("earlier_sessions", "2.5", "invalid: earlier_sessions: expected a whole number of 0 or more, found '2.5'"),
     ("claim_id", "", "invalid: claim_id: expected a claim id, found ''"),
     ("patient_id", "", "invalid: patient_id: expected a patient id, found ''"),
     ("claim_id", "=HYPERLINK(\"x\")", "invalid: claim_id: expected a plain number or text that is not a formula (no leading "
@@ -115,7 +115,7 @@ def test_optional_columns_take_their_defaults(tmp_path):
     frame = read_normalized(csv_file(tmp_path / "c.csv", [GOOD], header=list(GOOD)))
     row = frame.iloc[0]
     assert row["invalid"] == "" and row["setting"] == "standard" and not row["increased_reimbursement"]
-    assert np.isnan(row["fee_charged"]) and row["earlier_cm_sessions"] == 0 and row["group_id"] == ""
+    assert np.isnan(row["fee_charged"]) and row["earlier_sessions"] == 0 and row["group_id"] == ""
 
 
 def test_missing_required_column_names_file_and_column_with_did_you_mean(tmp_path):
@@ -135,7 +135,7 @@ def test_unknown_extra_column_is_an_error(tmp_path):
     lines = [line.split("c.csv: ", 1)[1] for line in str(err.value).splitlines()]
     assert lines == ["header: unknown column 'notes'", "header: the known columns are claim_id, patient_id, birth_date, "
                      "session_date, kind, network, care, increased_reimbursement, group_id, co_lead, setting, mutuality, "
-                     "provider, fee_charged, earlier_cm_sessions"]
+                     "provider, fee_charged, earlier_sessions"]
 
 
 def test_a_results_file_given_as_claims_is_named_as_such(tmp_path, policies):
@@ -216,14 +216,14 @@ def test_parquet_with_typed_columns(tmp_path):
                       "birth_date": pa.array([dt.datetime(1990, 5, 1, 13, 30), None], pa.timestamp("ms")),
                       "session_date": pa.array([dt.date(2024, 3, 4)] * 2), "kind": ["individual"] * 2,
                       "increased_reimbursement": [True, False], "fee_charged": [75.0, None],
-                      "earlier_cm_sessions": pa.array([3, 0], pa.int16())})
+                      "earlier_sessions": pa.array([3, 0], pa.int16())})
     pq.write_table(table, tmp_path / "c.parquet")
     frame = read_normalized(tmp_path / "c.parquet")
     assert list(frame["claim_id"]) == ["1", "2"]
     assert frame.loc[0, "birth_date"] == pd.Timestamp("1990-05-01") and frame.loc[0, "invalid"] == ""
     assert frame.loc[1, "invalid"] == "invalid: birth_date: expected a date YYYY-MM-DD or DD/MM/YYYY, found ''"
     assert list(frame["increased_reimbursement"]) == [True, False] and frame.loc[0, "fee_charged"] == 75.0
-    assert frame.loc[0, "earlier_cm_sessions"] == 3
+    assert frame.loc[0, "earlier_sessions"] == 3
 
 
 def test_xlsx_input_with_datetimes_numbers_blank_rows_and_formula_text(tmp_path):
@@ -303,3 +303,13 @@ def test_failed_write_leaves_no_file(tmp_path, policies):
     with pytest.raises(KeyError):
         write_results(results, tmp_path / "r.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_former_name_of_earlier_sessions_is_read_with_a_note(tmp_path, capsys):
+    path = csv_file(tmp_path / "c.csv", [{**GOOD, "network": "", "care": "", "mutuality": "cm", "provider": "psychotherapist",
+                                         "fee_charged": "70", "earlier_cm_sessions": "23"}],
+                    header=[*HEADER[:-1], "earlier_cm_sessions"])
+    frame = read_normalized(path)
+    assert frame.loc[0, "invalid"] == "" and frame.loc[0, "earlier_sessions"] == 23
+    assert capsys.readouterr().err == (f"note: {path}: column 'earlier_cm_sessions' is read as 'earlier_sessions', its name "
+                                       "since it counts the earlier sessions with any mutuality's benefit\n")

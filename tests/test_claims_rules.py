@@ -179,7 +179,7 @@ def test_cm_youth_status_fixed_at_treatment_start_until_a_gap_of_more_than_three
 
 
 def test_cm_lifetime_cap_counts_earlier_sessions(run):
-    rows = [cm("l1", "2023-01-05", 70.0, earlier_cm_sessions=23), cm("l2", "2023-01-12", 70.0, earlier_cm_sessions=23)]
+    rows = [cm("l1", "2023-01-05", 70.0, earlier_sessions=23), cm("l2", "2023-01-12", 70.0, earlier_sessions=23)]
     out = run(rows)
     assert out.loc["l1", "covered"] and out.loc["l2", "reason"] == "lifetime_cap_reached"
     assert out.loc["l2", "patient_pays"] == 70.0

@@ -326,6 +326,14 @@ def test_cp_evaluate_takes_an_excel_range_and_spills_results_in_row_order():
     assert under[2][CLAIM_RESULTS.index("patient_copay")] == 11, "copay-15 starts in 2027"
 
 
+def test_cp_evaluate_reads_the_former_name_of_earlier_sessions():
+    header = ["claim_id", "patient_id", "birth_date", "session_date", "kind", "mutuality", "provider", "fee_charged"]
+    row = ["c1", "p1", "1980-01-01", "2024-06-01", "individual", "cm", "psychotherapist", 70]
+    counted = {name: fx.CP_EVALUATE([[*header, name], [*row, 24]]) for name in ("earlier_sessions", "earlier_cm_sessions")}
+    assert counted["earlier_sessions"] == counted["earlier_cm_sessions"]
+    assert counted["earlier_sessions"][1][CLAIM_RESULTS.index("reason")] == "lifetime_cap_reached"
+
+
 @pytest.mark.parametrize(("claims", "parts"), [
     ([["claim_id", "patient", "birth_date", "session_date", "kind"], ["c1", "p1", 1.0, 2.0, "individual"]],
      ("claims: header: unknown column 'patient' — did you mean 'patient_id'?",)),

@@ -17,7 +17,7 @@ HEADER = REQUIRED + OPTIONAL  # 15 columns, A to O
 def claim(i: int) -> list[str]:
     values = {"claim_id": f"c{i}", "patient_id": f"p{i}", "birth_date": "1990-05-01", "session_date": "2024-03-04",
               "kind": "individual", "network": "adults", "care": "first_line", "increased_reimbursement": "false",
-              "setting": "standard", "mutuality": "", "provider": "", "fee_charged": "", "earlier_cm_sessions": "2"}
+              "setting": "standard", "mutuality": "", "provider": "", "fee_charged": "", "earlier_sessions": "2"}
     return [values.get(name, "") for name in HEADER]
 
 
@@ -26,7 +26,7 @@ def test_every_row_and_column_is_read_whatever_the_dimension_says(tmp_path, dime
     path = write_book(tmp_path / "c.xlsx", sheet_xml([HEADER] + [claim(i) for i in range(48)], dimension))
     frame = read_normalized(path)
     assert len(frame) == 48 and list(frame["claim_id"]) == [f"c{i}" for i in range(48)]
-    assert (frame["invalid"] == "").all() and (frame["earlier_cm_sessions"] == 2).all()
+    assert (frame["invalid"] == "").all() and (frame["earlier_sessions"] == 2).all()
     assert (frame["network"] == "adults").all() and (frame["setting"] == "standard").all()
 
 

@@ -206,7 +206,7 @@ def _date_or_none(text: str | None) -> dt.date | None:
 @xw.func(category=CATEGORY)
 @xw.arg("claims", ndim=2, doc="The claims range with its header row: claim_id, patient_id, birth_date, session_date, kind, "
         "and optionally network, care, increased_reimbursement, group_id, co_lead, setting, mutuality, provider, "
-        "fee_charged, earlier_cm_sessions.")
+        "fee_charged, earlier_sessions.")
 @xw.arg("scenario", doc="Optional scenario: a bundled name (e.g. copay-15) or the path of a scenario file.")
 @cell_function(remember=False)
 def CP_EVALUATE(claims: Any, scenario: Any = None) -> Any:
@@ -214,9 +214,10 @@ def CP_EVALUATE(claims: Any, scenario: Any = None) -> Any:
     policies = SESSION.scenario_policies(convert.text(scenario, "scenario", ""))
     frame = convert.table(claims, "claims")
     names = column_names(Path("claims"), list(frame))
-    if not frame[names[0]]:
+    columns = dict(zip(names, frame.values(), strict=True))  # by canonical name (a former name is read as its new one)
+    if not columns[names[0]]:
         raise InputError("claims: expected at least one claim row under the header, found none")
-    text = pa.table([convert.text_column(frame[n], n in DATES) for n in names], names=names)
+    text = pa.table([convert.text_column(columns[n], n in DATES) for n in names], names=names)
     return convert.spill(evaluate_frame(normalized(text), policies)[CLAIM_RESULTS])
 
 

@@ -16,7 +16,7 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 | group_id, co_lead, mutuality, provider | object | "" when empty |
 | setting | object | default `standard` |
 | fee_charged | float64 | euros, read to the cent (engine.money.cents); NaN when empty |
-| earlier_cm_sessions | int64 | sessions already reimbursed by the mutuality before this file (default 0) |
+| earlier_sessions | int64 | sessions already reimbursed by the patient's mutuality before this file (default 0) |
 | invalid | object | "" for a valid row, else `invalid: <column>: expected …, found …` |
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 REQUIRED = ["claim_id", "patient_id", "birth_date", "session_date", "kind"]
 OPTIONAL = ["network", "care", "increased_reimbursement", "group_id", "co_lead", "setting",
-            "mutuality", "provider", "fee_charged", "earlier_cm_sessions"]
+            "mutuality", "provider", "fee_charged", "earlier_sessions"]
 CHOICES = {
     "kind": ("individual", "group"),
     "network": ("children", "adults"),
@@ -32,7 +32,9 @@ CHOICES = {
     "co_lead": ("psychologist", "doctor", "other"),
     "setting": ("standard", "clb_location", "clb_employed"),
 }
-DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_cm_sessions": 0}
+DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_sessions": 0}
+RENAMED = {"earlier_cm_sessions": "earlier_sessions"}
+"""Former column names, still read under their new name (with a note on the console)."""
 
 RESULT_COLUMNS = ["claim_id", "scheme", "covered", "reason", "provider_fee", "patient_copay",
                   "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays",

@@ -112,9 +112,9 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     checks.append(Check("fee_charged", bad & ~large, "an amount of 0 or more, like 75.50 or 75,50, without thousands separators"))
     checks.append(Check("fee_charged", large, f"an amount of at most {limits().largest_amount_eur:,} "
                                               "(the largest amount carepolicy takes)"))
-    out["earlier_cm_sessions"], bad = _by_value(text["earlier_cm_sessions"], _count, 0)
-    out["earlier_cm_sessions"] = out["earlier_cm_sessions"].astype(np.int64)
-    checks.append(Check("earlier_cm_sessions", bad, "a whole number of 0 or more"))
+    out["earlier_sessions"], bad = _by_value(text["earlier_sessions"], _count, 0)
+    out["earlier_sessions"] = out["earlier_sessions"].astype(np.int64)
+    checks.append(Check("earlier_sessions", bad, "a whole number of 0 or more"))
     order = {name: i for i, name in enumerate(REQUIRED + OPTIONAL)}
     checks.sort(key=lambda c: order[c.column])  # stable: within a column, unsafe text is reported first
     out["invalid"] = pd.Series(_messages(checks, text, n), dtype=object, copy=False)

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from engine.claims.contract import OPTIONAL, REQUIRED
+from engine.claims.contract import OPTIONAL, RENAMED, REQUIRED
 from engine.errors import InputError, did_you_mean
 from engine.policy.files import display
 
@@ -88,6 +89,10 @@ def column_names(path: Path, found: list[str]) -> list[str]:
     if {"covered", "reason", "insurer_amount"} <= set(names):
         raise InputError(f"{display(path)}: header: expected a claims file, found the columns of a results file "
                          f"(covered, reason, insurer_amount, ...); evaluate reads claims such as {', '.join(REQUIRED)}")
+    for old in [n for n in names if n in RENAMED and RENAMED[n] not in names]:
+        print(f"note: {display(path)}: column {old!r} is read as {RENAMED[old]!r}, its name since it counts the "
+              f"earlier sessions with any mutuality's benefit", file=sys.stderr)
+        names = [RENAMED[old] if n == old else n for n in names]
     problems = []
     unknown = [n for n in names if n not in KNOWN]
     for name in unknown:

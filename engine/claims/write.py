@@ -365,7 +365,7 @@ def claims_table(frame: pd.DataFrame) -> pa.Table:
         elif name == "fee_charged":
             fee = values.to_numpy(float)
             columns[name] = pa.array(fee, mask=np.isnan(fee))
-        elif name == "earlier_cm_sessions":
+        elif name == "earlier_sessions":
             columns[name] = pa.array(values.to_numpy(np.int64))
         else:
             columns[name] = _text(values)

@@ -319,7 +319,7 @@ def evaluate_reference(claims: pd.DataFrame, policies: PolicySet) -> tuple[pd.Da
     valid = claims[claims["invalid"] == ""].sort_values(["patient_id", "session_date", "claim_id"])
     for _, rows in valid.groupby("patient_id", sort=False):
         conv_state, benefit_state = ConventionState(), BenefitState()
-        earlier = int(rows.loc[rows["network"] == "", "earlier_cm_sessions"].to_numpy().max(initial=0))
+        earlier = int(rows.loc[rows["network"] == "", "earlier_sessions"].to_numpy().max(initial=0))
         for claim in rows.itertuples():
             claim = claim._replace(session_date=claim.session_date.date(), birth_date=claim.birth_date.date())
             if claim.network:

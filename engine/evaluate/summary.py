@@ -131,7 +131,7 @@ CAUSES = {
     "session_date": "the file's dates are likely in a format not understood",
     "increased_reimbursement": "its yes/no values are likely in a form not understood",
     "fee_charged": "its amounts likely carry thousands separators or a currency",
-    "earlier_cm_sessions": "its session counts are likely not whole numbers",
+    "earlier_sessions": "its session counts are likely not whole numbers",
     "claim_id": "its claim ids are likely missing or repeated",
     "patient_id": "its patient ids are likely missing",
     "group_id": "its group sessions likely disagree on date or co-lead",

@@ -166,7 +166,7 @@ class Sessions:
             "group_id": pd.Categorical.from_codes(self.group, categories=["", *(f"g{i}" for i in range(1, groups + 1))]),
             "co_lead": pd.Categorical.from_codes(self.co_lead, categories=list(co_leads)),
             **{k: text[k] for k in ("setting", "mutuality", "provider")},
-            "fee_charged": self.fee, "earlier_cm_sessions": np.zeros(n, np.int64),
+            "fee_charged": self.fee, "earlier_sessions": np.zeros(n, np.int64),
             "invalid": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[""]),
         })
 

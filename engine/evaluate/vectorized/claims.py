@@ -44,7 +44,7 @@ class Claims:
         fee = frame["fee_charged"].to_numpy(float)
         self.fee_missing = np.isnan(fee)
         self.fee = cents(fee)  # 0 where missing
-        self.earlier = frame["earlier_cm_sessions"].to_numpy(np.int64)
+        self.earlier = frame["earlier_sessions"].to_numpy(np.int64)
         ids = frame["claim_id"].array
         self.claim_ids = ids.__arrow_array__() if isinstance(ids, pd.arrays.ArrowStringArray) else ids  # taken from fast
 
