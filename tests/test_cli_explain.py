@@ -24,6 +24,7 @@ def test_explains_the_rule_path_with_parameters_and_sources(tmp_path, capsys):
     assert code == 0
     assert out.startswith("claim a2, row 2: patient p, 2027-03-01, individual, adults network, first_line\n")
     assert "scheme riziv-psy-2021: covered" in out
+    assert "  - age 47 on 2027-03-01: within the adults band (15 and over)\n" in out
     assert "co-payment rule 'individual'" in out and "patient co-payment EUR 11.00" in out
     assert "riziv-psy-2021.copayment.rules.individual.amount = EUR 11.00" in out
     assert "sources:\n  seed-" in out

@@ -260,3 +260,19 @@ def test_broken_policy_is_reported_once_when_the_whole_folder_is_checked(folder,
 def test_a_file_that_is_not_json_is_named_as_such(folder, capsys):
     (folder / "claims.csv").write_text("claim_id,patient_id\n", encoding="utf-8")
     assert only(capsys, "policy/claims.csv") == "policy/claims.csv: /: expected a policy file ending in .json, found '.csv'"
+
+
+def test_a_region_problem_is_said_once_even_when_a_scenario_needs_the_region_data(folder, capsys):
+    """A broken mix in the region data: the utilisation file's line says so, the scenarios do not repeat it."""
+    edit(folder / "regions" / "utilisation-be.json", lambda d: d["mixes"]["group_co_lead"]["shares"].update(none=0.5))
+    assert main(["validate", "policy"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "/mixes/group_co_lead" in line]
+    assert len(lines) == 1 and lines[0].startswith("policy/regions/utilisation-be.json: /mixes/group_co_lead")
+
+
+def test_a_scenario_checked_alone_names_the_region_data_it_cannot_load(folder, capsys):
+    edit(folder / "regions" / "utilisation-be.json", lambda d: d["mixes"]["group_co_lead"]["shares"].update(none=0.5))
+    assert main(["validate", "policy/scenarios/free-until-25-uptake.json"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "policy/scenarios/free-until-25-uptake.json: /utilisation: expected region data in policy that loads, to check "
+        "the changes against, found problems in policy/regions/utilisation-be.json (carepolicy validate policy lists them)")

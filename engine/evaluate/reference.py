@@ -167,8 +167,7 @@ class Evaluation:
         low = self.value(out, band["min_age"], day) if "min_age" in band else None
         high = self.value(out, band["max_age"], day) if "max_age" in band else None
         ok = (low is None or age >= low) and (high is None or age <= high)
-        out.steps.append(f"age {age} on {day}: {'within' if ok else 'outside'} the {network} band "
-                         f"({low if low is not None else '-'} to {high if high is not None else '-'})")
+        out.steps.append(f"age {age} on {day}: {'within' if ok else 'outside'} the {network} band ({_ages(low, high)})")
         return ok
 
     def fitting_bundle(self, out: Outcome, conv: Convention, network: str, before: dict, category: str,
@@ -307,6 +306,13 @@ class Evaluation:
         amount = percent_of(fee, percent)
         cap = self.value(out, benefit.cap, day) if benefit.cap else None
         return min(amount, cents(cap)) if cap is not None else amount
+
+
+def _ages(low: int | None, high: int | None) -> str:
+    """An age band as an analyst writes it: 18 to 64, up to 23, 18 and over, any age."""
+    if low is None:
+        return f"up to {high}" if high is not None else "any age"
+    return f"{low} to {high}" if high is not None else f"{low} and over"
 
 
 def evaluate_reference(claims: pd.DataFrame, policies: PolicySet) -> tuple[pd.DataFrame, dict[int, Outcome]]:

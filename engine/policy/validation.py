@@ -184,5 +184,11 @@ def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Proble
     try:
         load_scenario(path, policies)
     except PolicyError as exc:
-        return list(exc.problems)
+        own = [p for p in exc.problems if p.file == display(path)]
+        faulty = sorted({p.file for p in exc.problems} - checked - {display(path)})
+        if faulty:  # the region data it needs; when those files are checked too, their own lines say why
+            own.append(Problem(display(path), "/utilisation", f"expected region data in {display(root)} that loads, to "
+                               f"check the changes against, found problems in {', '.join(faulty)} (carepolicy "
+                               f"validate {display(root)} lists them)"))
+        return own
     return []
