@@ -25,6 +25,9 @@ def test_every_assumed_figure_is_listed_with_its_range(data):
     assert (figures["fee_outside_convention"].low, figures["fee_outside_convention"].high) == (0.77, 1.23)  # its own
     assert (figures["uptake"].low, figures["uptake"].high) == (0.9, 1.1)  # the file's default
     assert figures["bim_share"].label == "bim_share (10 regions without their own figure)"
+    assert {n for n, m in data.mutualities.items() if m.share.status == "assumed"} == {"cm", "solidaris", "lm", "helan"}
+    assert figures["cm"].label == "Christian mutualities (CM / MC): member share"
+    assert figures["cm"].pointer == "/mutualities/cm/member_share"
 
 
 def test_a_variation_moves_its_figure_only(data):
@@ -40,6 +43,15 @@ def test_a_variation_moves_its_figure_only(data):
     longer = Variation("sessions", "first_line/individual", 1.1).apply(data)
     assert longer.distribution("first_line", "individual").mean() == pytest.approx(
         data.distribution("first_line", "individual").mean() * 1.1)
+
+
+def test_a_member_share_moves_within_what_the_other_mutualities_leave(data):
+    more = Variation("member_share", "lm", 1.1).apply(data)
+    assert more.mutualities["lm"].share_in("limburg") == pytest.approx(data.mutualities["lm"].share_in("limburg") * 1.1)
+    assert more.mutualities["cm"] == data.mutualities["cm"]
+    everyone = Variation("member_share", "cm", 10).apply(data)
+    for region in data.regions:
+        assert sum(m.share_in(region) for m in everyone.mutualities.values()) == pytest.approx(1.0)
 
 
 def test_shares_never_exceed_one(data):

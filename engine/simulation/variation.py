@@ -1,10 +1,11 @@
 """The assumed figures of the region data and the ranges over which a sensitivity run varies them.
 
 Every figure marked `assumed` in policy/regions/ is one entry: an age table (uptake, a share), a
-session-count distribution, a mix, an amount, or the share with increased reimbursement of the regions
-that have no figure of their own. Its range is the `range` next to it in the data, else the utilisation
-file's `sensitivity` default. A `Variation` multiplies one figure by a factor and gives the region data
-of that sensitivity point; nothing else changes, so every point shares the baseline's random draws.
+session-count distribution, a mix, an amount, a mutuality's share of the inhabitants, or the share
+with increased reimbursement of the regions that have no figure of their own. Its range is the
+`range` next to it in the data, else the utilisation file's `sensitivity` default. A `Variation`
+multiplies one figure by a factor and gives the region data of that sensitivity point; nothing else
+changes, so every point shares the baseline's random draws.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.policy.regions import Regions
+from engine.policy.regions import Mutuality, Regions
 
 BIM_SHARE = "bim_share"
+MEMBER_SHARE = "member_share"
 
 
 @dataclass(frozen=True)
 class Assumed:
     """One assumed figure: what it is, where it is in the data, and its low and high factors."""
 
-    kind: str  # figure, sessions, mix, amount, bim_share
+    kind: str  # figure, sessions, mix, amount, member_share, bim_share
     name: str
     label: str
     low: float
@@ -66,12 +68,28 @@ class Variation:
             value = amount.value * f
             value = round(value) if float(amount.value).is_integer() and amount.value > 1 else value
             return dataclasses.replace(data, amounts={**data.amounts, self.name: dataclasses.replace(amount, value=value)})
+        if self.kind == MEMBER_SHARE:
+            return dataclasses.replace(data, mutualities={**data.mutualities, self.name: _members(data, self.name, f)})
         if self.kind == BIM_SHARE:
             regions = {rid: dataclasses.replace(r, bim_share=dataclasses.replace(
                 r.bim_share, value=min(r.bim_share.value * f, 1.0))) if r.bim_share.status == "assumed" else r
                 for rid, r in data.regions.items()}
             return dataclasses.replace(data, regions=regions)
         raise ValueError(f"unknown kind of assumed figure {self.kind!r}")
+
+
+def _members(data: Regions, name: str, factor: float) -> Mutuality:
+    """A mutuality with its member shares times `factor`, each kept within what the other mutualities leave."""
+    mutuality = data.mutualities[name]
+    others = [m for k, m in data.mutualities.items() if k != name]
+
+    def room(region: str) -> float:
+        return 1.0 - sum(m.share_in(region) for m in others)
+
+    national = min([mutuality.share.value * factor,
+                    *(room(r) for r in data.regions if r not in mutuality.regional)])
+    regional = {r: dataclasses.replace(s, value=min(s.value * factor, room(r))) for r, s in mutuality.regional.items()}
+    return dataclasses.replace(mutuality, share=dataclasses.replace(mutuality.share, value=national), regional=regional)
 
 
 def assumed_figures(data: Regions) -> list[Assumed]:
@@ -93,6 +111,9 @@ def assumed_figures(data: Regions) -> list[Assumed]:
             for name, node in use.get("mixes", {}).items() if node["status"] == "assumed"]
     out += [entry("amount", name, name, node, use_file, f"/amounts/{name}")
             for name, node in use.get("amounts", {}).items() if node["status"] == "assumed"]
+    out += [entry(MEMBER_SHARE, name, f"{node['label']}: member share", node["member_share"], use_file,
+                  f"/mutualities/{name}/member_share")
+             for name, node in use.get("mutualities", {}).items() if node["member_share"]["status"] == "assumed"]
     bim = [(i, r) for i, r in enumerate(pop["regions"]) if r["bim_share"]["status"] == "assumed"]
     if bim:
         i, first = bim[0]
