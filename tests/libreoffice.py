@@ -48,8 +48,10 @@ def convert(source: Path, target_format: str, outdir: Path) -> Path:
         command = [soffice(), f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                    "--convert-to", target_format, "--outdir", str(outdir), str(source)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    out = outdir / f"{source.stem}.{target_format.split(':')[0]}"
-    if done.returncode != 0 or not out.is_file():
+    suffix = target_format.split(":")[0]
+    out = outdir / f"{source.stem}.{suffix}"
+    per_sheet = list(outdir.glob(f"{source.stem}-*.{suffix}"))  # CSV of every sheet (filter option -1): one file each
+    if done.returncode != 0 or not (out.is_file() or per_sheet):
         raise RuntimeError(f"LibreOffice could not convert {source.name} to {target_format} "
                            f"(exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
     return out

@@ -2,8 +2,8 @@
 
 Results keep the input order and carry the input `row` first, then engine.claims.contract.RESULT_COLUMNS.
 Amounts are euros with two decimals: exact decimals in CSV (`4.00`), floats rounded to the cent in
-Parquet, numbers with a euro format in xlsx. In xlsx every text is written as text, also when it
-starts with `=`, so that a claim id never becomes a formula.
+Parquet, numbers with a euro format in xlsx (engine.io.xlsx, which writes every text as text, also
+when it starts with `=`, so that a claim id never becomes a formula).
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from engine.policy.files import display
 
 AMOUNTS = ("provider_fee", "patient_copay", "insurer_amount", "care_path_fee", "supplement_amount", "patient_pays")
 OUTPUT_COLUMNS = ["row", *RESULT_COLUMNS]
-EURO_FORMAT = '#,##0.00 "€"'
 XLSX_DATA_ROWS = 1_048_575
 """Rows a spreadsheet holds under its header row (Excel's sheet limit, 2**20 rows)."""
 DATE_FORMAT = "yyyy-mm-dd"
-XLSX_BLOCK = 10_000
-"""Rows converted to Python values at a time while writing xlsx."""
+INPUT_BATCH = 100_000
+"""Rows of the input read at a time to carry its columns beside the results (--keep-input)."""
 CSV_DIALECTS = {"excel": (",", "."), "excel-be": (";", ",")}
 """CSV field separator and decimal mark per dialect: `excel-be` is what a Belgian (Dutch or French) Excel opens."""
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
@@ -48,8 +47,11 @@ def _decimal(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.decimal128(18, 2), len(amount), [None, pa.py_buffer(words)])
 
 
-def _text(values) -> pa.Array:
+def _text(values, categories: bool = False) -> pa.Array:
     array = values.array if isinstance(values, pd.Series) else values
+    if isinstance(array, pd.Categorical) and categories:
+        return pa.DictionaryArray.from_arrays(pa.array(array.codes, mask=array.codes < 0),
+                                              pa.array(np.asarray(array.categories, dtype=object), pa.string()))
     if isinstance(array, pd.Categorical):
         return pa.array(np.asarray(array.categories, dtype=object), pa.string()).take(pa.array(array.codes))
     return pa.array(array, pa.string())
@@ -60,9 +62,9 @@ def _day(values: pd.Series) -> pa.Array:
     return pa.array(days, pa.date32(), mask=np.isnat(days))
 
 
-def results_table(results: pd.DataFrame, exact: bool, extra: list[str] = ()) -> pa.Table:
+def results_table(results: pd.DataFrame, exact: bool, extra: list[str] = (), categories: bool = False) -> pa.Table:
     """A results frame (with `row`) as an Arrow table: amounts as decimals (`exact`) or floats rounded to cents;
-    `extra` columns (the input's, kept) as text."""
+    `extra` columns (the input's, kept) as text; categorical text as dictionary arrays when `categories`."""
     columns = {}
     for name in [*OUTPUT_COLUMNS, *extra]:
         values = results[name]
@@ -75,7 +77,7 @@ def results_table(results: pd.DataFrame, exact: bool, extra: list[str] = ()) -> 
         elif name == "period_start":
             columns[name] = _day(values)
         else:
-            columns[name] = _text(values)
+            columns[name] = _text(values, categories)
     return pa.table(columns)
 
 
@@ -110,10 +112,11 @@ class ResultsWriter:
             results = self._input.beside(results)
         self._sink.write(results)
 
-    def add_sheet(self, name: str, frame: pd.DataFrame) -> None:
-        """Add a table as a further sheet after the results; only an .xlsx file has sheets, other formats skip it."""
+    def add_sheet(self, name: str, frame: pd.DataFrame, euros: list[str] = ()) -> None:
+        """Add a table as a further sheet after the results, with its `euros` columns in a euro format; only an
+        .xlsx file has sheets, other formats skip it."""
         if self.suffix == ".xlsx":
-            self._sink.add_sheet(name, frame)
+            self._sink.add_sheet(name, frame, euros)
 
     def __exit__(self, kind, exc, tb) -> None:
         """Close the sink and publish the file; a failure here (or before) leaves the previous file as it was."""
@@ -193,110 +196,57 @@ class _ParquetSink(_ArrowSink):
 
 
 class _XlsxSink:
-    """Results streamed into a workbook by xlsxwriter in constant-memory mode (each row goes to disk as it is
-    written), with a frozen header and an Excel table (filter buttons, banded rows); text is always text.
-
-    The table is added at the end over the rows already written, with the same header (see _as_table).
-    """
+    """Results streamed into a workbook (engine.io.xlsx) a block of rows at a time, with a frozen header and an
+    Excel table `results` over every row (filter buttons, banded rows); text is always text. Further sheets
+    (add_sheet) follow the results, each an Excel table of its own."""
 
     def __init__(self, tmp: Path, target: Path, extra: list[str]):
-        import xlsxwriter
+        from engine.io.xlsx import StreamingWorkbook
 
-        self.tmp, self.target = tmp, target
-        self.book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
-                                                   "strings_to_numbers": False, "strings_to_urls": False})
-        self.euro = self.book.add_format({"num_format": EURO_FORMAT})
-        self.day = self.book.add_format({"num_format": DATE_FORMAT})
-        self.sheet = self.book.add_worksheet("results")
-        self.sheet.freeze_panes(1, 0)
+        self.target = target
         self.columns = [*OUTPUT_COLUMNS, *extra]
-        self.sheet.write_row(0, 0, self.columns)
+        self.book = StreamingWorkbook(tmp)
+        self.book.start_sheet("results", self.columns, ["euro" if c in AMOUNTS else None for c in self.columns])
         self.rows = 0
-        self.extra: list[tuple[str, pd.DataFrame]] = []
+        self.extra: list[tuple[str, pd.DataFrame, list[str]]] = []
 
     def write(self, results: pd.DataFrame) -> None:
         if self.rows + len(results) > XLSX_DATA_ROWS:
             raise InputError(f"{display(self.target)}: expected at most {XLSX_DATA_ROWS:,} result rows, "
                              f"the most a sheet holds under its header, found more; write .csv or .parquet instead")
-        for start in range(0, len(results), XLSX_BLOCK):  # a block at a time: memory stays flat however many rows
-            self._write_block(results.iloc[start: start + XLSX_BLOCK])
-
-    def _write_block(self, results: pd.DataFrame) -> None:
-        sheet, columns = self.sheet, []
-        for name in self.columns:
-            values = results[name]
-            if name in AMOUNTS:
-                columns.append((sheet.write_number, (cents(values) / 100).tolist(), self.euro))
-            elif name == "period_start":
-                days = values.to_numpy().astype("datetime64[D]")
-                columns.append((sheet.write_datetime, [None if np.isnat(d) else d.item() for d in days], self.day))
-            elif name == "row":
-                columns.append((sheet.write_number, values.to_numpy(np.int64).tolist(), None))
-            elif name == "covered":
-                columns.append((sheet.write_boolean, values.to_numpy(bool).tolist(), None))
-            else:
-                columns.append((sheet.write_string, [v if isinstance(v, str) and v else None
-                                                     for v in values.astype(object).tolist()], None))
-        _rows(self.rows + 1, columns)
+        self.book.append(results_table(results, exact=True, extra=self.columns[len(OUTPUT_COLUMNS):], categories=True))
         self.rows += len(results)
 
-    def add_sheet(self, name: str, frame: pd.DataFrame) -> None:
-        """A further sheet (a summary table, say), written after the results."""
-        self.extra.append((name, frame))
+    def add_sheet(self, name: str, frame: pd.DataFrame, euros: list[str] = ()) -> None:
+        """A further sheet (a summary table, say), written after the results; `euros`: its columns of amounts."""
+        self.extra.append((name, frame, list(euros)))
 
     def close(self) -> None:
-        _as_table(self.sheet, "results", self.columns, self.rows)
-        for name, frame in self.extra:
-            sheet = self.book.add_worksheet(name)
-            sheet.freeze_panes(1, 0)
-            sheet.write_row(0, 0, [str(c) for c in frame.columns])
-            columns = []
-            for column in frame.columns:
-                values = frame[column]
-                if pd.api.types.is_bool_dtype(values):
-                    columns.append((sheet.write_boolean, values.tolist(), None))
-                elif pd.api.types.is_numeric_dtype(values):
-                    columns.append((sheet.write_number, [None if v != v else v for v in values.tolist()], None))
-                else:
-                    columns.append((sheet.write_string, [None if v is None or v != v else str(v) for v in values.tolist()], None))
-            _rows(1, columns)
-            _as_table(sheet, name, [str(c) for c in frame.columns], len(frame))
+        self.book.end_sheet("results")
+        for name, frame, euros in self.extra:
+            self.book.start_sheet(name, [str(c) for c in frame.columns], ["euro" if c in euros else None for c in frame.columns])
+            self.book.append(_sheet_table(frame))
+            self.book.end_sheet(name)
         self.book.close()
 
     def abort(self) -> None:
-        """Let go of the workbook without saving it (the caller removes the file)."""
-        self.book.fileclosed = True  # xlsxwriter's destructor otherwise complains about an unsaved workbook
+        """Let go of the half-written workbook (the caller removes the file)."""
+        self.book.abort()
 
 
-def _rows(first: int, columns: list[tuple]) -> None:
-    """Write rows from `first` down, row by row as constant-memory mode needs: each column is (write method,
-    values, cell format); None leaves a cell empty."""
-    for i, row in enumerate(zip(*(values for _, values, _ in columns), strict=True), start=first):
-        for j, (value, (write, _, cell_format)) in enumerate(zip(row, columns, strict=True)):
-            if value is not None:
-                write(i, j, value, cell_format)
-
-
-def _as_table(sheet, name: str, columns: list[str], rows: int) -> None:
-    """Make the header and `rows` rows below it an Excel table; a header alone gets filter buttons.
-
-    xlsxwriter's add_table() keeps an entry per cell of the table (to detect overlaps), gigabytes for
-    a million rows, and refuses constant-memory mode; so the table is declared over the first row of
-    data, with constant-memory lifted for that one call, and its range then widened to every row.
-    """
-    from xlsxwriter.utility import xl_range
-
-    if not rows:
-        sheet.autofilter(0, 0, 0, len(columns) - 1)
-        return
-    sheet.constant_memory = False
-    try:
-        sheet.add_table(0, 0, 1, len(columns) - 1, {"name": name, "style": "Table Style Light 9",
-                                                     "columns": [{"header": c} for c in columns]})
-    finally:
-        sheet.constant_memory = True
-    table, whole = sheet.tables[-1], xl_range(0, 0, rows, len(columns) - 1)
-    table["range"] = table["a_range"] = table["autofilter"] = whole
+def _sheet_table(frame: pd.DataFrame) -> pa.Table:
+    """A small frame as an Arrow table for a sheet: booleans, numbers and dates as they are, anything else as
+    text (None and NaN empty)."""
+    columns = {}
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i]
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            columns[str(i)] = pa.array(values.to_numpy())
+        elif pd.api.types.is_datetime64_dtype(values):
+            columns[str(i)] = _day(values)
+        else:
+            columns[str(i)] = pa.array([None if v is None or v != v else str(v) for v in values.tolist()], pa.string())
+    return pa.table(columns)
 
 
 def text_cell(sheet, value):
@@ -317,7 +267,7 @@ class _InputRows:
         from engine.claims.read import claims_batches, read_claims_table
 
         whole = claims.suffix.lower() == ".xlsx"
-        self._batches = iter([read_claims_table(claims)]) if whole else claims_batches(claims, XLSX_BLOCK * 10)
+        self._batches = iter([read_claims_table(claims)]) if whole else claims_batches(claims, INPUT_BATCH)
         self._pending = next(self._batches, None)
         self.names = self._pending.column_names if self._pending is not None else []
         self.columns = [f"input_{name}" for name in self.names]

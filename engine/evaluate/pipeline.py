@@ -47,8 +47,8 @@ BYTES_PER_ROW = 1000
 GUEST_ALLOWANCE = 5
 """A chunk grows by the claims of its patients' group partners: up to about 5 times on the generated mix."""
 GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
-WRITE_ROWS = {".xlsx": 1 << 12, ".csv": 1 << 17, ".parquet": 1 << 17}
-"""Results are written in slices of this many rows, so that a long write shows its progress (xlsx is slow per row)."""
+WRITE_ROWS = {".xlsx": 1 << 16, ".csv": 1 << 17, ".parquet": 1 << 17}
+"""Results are written in slices of this many rows, so that a long write shows its progress."""
 Progress = Callable[[str, float], None]
 
 
