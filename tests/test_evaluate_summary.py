@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from carepolicy.cli import main
 from engine.claims.write import write_claims
 from engine.evaluate.pipeline import evaluate_file
-from engine.evaluate.summary import COVERED
+from engine.evaluate.summary import AMOUNTS, COVERED
 from tests.test_cli_evaluate import generate_claims, messy_claims
 
 HAND = ("claim_id,patient_id,birth_date,session_date,kind,network,care,mutuality,provider,fee_charged\n"
@@ -107,3 +109,27 @@ def test_a_long_table_is_not_printed_but_named(tmp_path, capsys, n):
     assert main(["evaluate", str(tmp_path / "c.csv"), "-o", str(tmp_path / "r.csv")]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("by month, scheme and outcome: ") and last.endswith(" lines (--summary FILE writes it)")
+
+
+def test_an_xlsx_result_holds_the_summary_on_its_second_sheet(tmp_path, capsys, policies):
+    write_claims(messy_claims(900), tmp_path / "c.csv")
+    assert main(["evaluate", "c.csv", "-o", "r.xlsx", "--summary", "s.csv", "--chunk-rows", "300"]) == 3
+    assert capsys.readouterr().out.splitlines()[-2].endswith(" lines (on the sheet 'summary' of r.xlsx)")
+    book = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx"), load_tables=True)
+    assert book.sheet_names == ["results", "summary"] and book.table_names == ["results", "summary"]
+    written = pd.read_csv(tmp_path / "s.csv", keep_default_na=False, dtype=str)
+    cells = book.get_sheet_by_name("summary").to_python()
+    assert cells[0] == list(written.columns) == ["month", "scheme", "outcome", "rows", *AMOUNTS]
+    assert [[str(v) if isinstance(v, str) else f"{v:g}" for v in row] for row in cells[1:]] == \
+        [[v if i < 3 else f"{float(v):g}" for i, v in enumerate(row)] for row in written.values.tolist()]
+    assert sum(row[3] for row in cells[1:]) == 900
+    sheet = load_workbook(tmp_path / "r.xlsx")["summary"]
+    assert sheet.freeze_panes == "A2" and sheet["E2"].number_format == '#,##0.00 "€"' and sheet["D2"].number_format == "General"
+    assert sheet.tables["summary"].ref == f"A1:I{len(written) + 1}"
+
+
+def test_other_results_formats_keep_the_summary_to_the_console_and_summary_file(tmp_path, capsys):
+    write_claims(generate_claims(800, seed=5), tmp_path / "c.csv")
+    for suffix in (".csv", ".parquet"):
+        assert main(["evaluate", "c.csv", "-o", f"r{suffix}"]) == 0
+        assert capsys.readouterr().out.splitlines()[-1].endswith(" lines (--summary FILE writes it)")

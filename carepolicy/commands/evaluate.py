@@ -32,7 +32,8 @@ def register(sub) -> None:
     p.add_argument("--keep-input", action="store_true",
                    help="carry the input's columns into the results, as input_<column>, after the result columns")
     p.add_argument("--summary", type=options.output_file, metavar="FILE",
-                   help="also write the rows and amounts by month, scheme and outcome to .csv, .parquet or .xlsx")
+                   help="also write the rows and amounts by month, scheme and outcome to .csv, .parquet or .xlsx "
+                        "(an .xlsx results file holds them anyway, on its sheet 'summary')")
     options.add_quiet(p)
     p.set_defaults(run=run)
 
@@ -48,6 +49,7 @@ def policies_for(policy: str | None, scenario: str | None):
 def run(args: argparse.Namespace) -> int:
     from engine.errors import InputError
     from engine.evaluate.pipeline import evaluate_file
+    from engine.evaluate.summary import in_euros
     from engine.io.tables import check_output, write_table
 
     if args.memory is not None and args.memory < 1:
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     table = summary.tally.table()
     print(report(summary, table, args.claims, args.output, policies.scenario, args.summary is None))
     if args.summary is not None:
-        euros = summary_frame(table)
-        path = write_table(euros, args.summary, [c for c in euros.columns if c in AMOUNT_NAMES])
+        euros = in_euros(table)
+        path = write_table(euros, args.summary, list(AMOUNT_NAMES))
         print(f"wrote the summary by month, scheme and outcome ({len(euros):,} rows) to {path}")
     if summary.invalid:
         print(malformed(summary, args.output), file=sys.stderr)
@@ -75,14 +77,6 @@ AMOUNT_NAMES = {"insurer_amount": "insurer", "care_path_fee": "care-path fees", 
                 "supplement_amount": "supplements", "provider_fee": "fees charged"}
 SHORT_TABLE = 30
 """The summary by month, scheme and outcome is printed when it has at most this many rows."""
-
-
-def summary_frame(table):
-    """The summary table with amounts in euros (for a file)."""
-    out = table.copy()
-    for name in AMOUNT_NAMES:
-        out[name] = out[name] / 100
-    return out
 
 
 def report(summary, table, claims: Path, output: Path, scenario: str, month_hint: bool = True) -> str:
@@ -120,16 +114,16 @@ def report(summary, table, claims: Path, output: Path, scenario: str, month_hint
     if refused:
         lines.append(f"refused sessions are in no total; the fees charged for them add up to {euro_cents(refused_fees)} "
                      f"(outside the convention the patient pays them in full)")
-    lines += _months(table, month_hint)
+    sheet = f" (on the sheet 'summary' of {display(output)})" if output.suffix.lower() == ".xlsx" else ""
+    lines += _months(table, sheet or (" (--summary FILE writes it)" if month_hint else ""))
     return "\n".join(lines)
 
 
-def _months(table, hint: bool) -> list[str]:
-    """The rows by month, scheme and outcome, when short enough to read on a console."""
+def _months(table, more: str) -> list[str]:
+    """The rows by month, scheme and outcome, when short enough to read on a console; else their number and `more`."""
     from engine.quantities import amount
 
     if len(table) > SHORT_TABLE:
-        more = " (--summary FILE writes it)" if hint else ""
         return [f"by month, scheme and outcome: {len(table):,} lines{more}"]
     lines = ["", f"{'month':<9}{'scheme':<24}{'outcome':<34}{'sessions':>10}{'insurer':>14}{'patients':>14}"
                  f"{'fees charged':>14}"]

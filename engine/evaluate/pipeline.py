@@ -33,6 +33,7 @@ from engine.claims.normalize import duplicate_problems, mark_duplicates, normali
 from engine.claims.read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
 from engine.claims.write import AMOUNTS, ResultsWriter
 from engine.errors import InputError
+from engine.evaluate import summary as tally
 from engine.evaluate.groups import group_problems
 from engine.evaluate.summary import Tally
 from engine.evaluate.vectorized import evaluate_vectorized
@@ -158,9 +159,16 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
             writer.write(results.iloc[start: start + step])
         if not len(results):
             writer.write(results)
+        _add_summary(writer, summary)
     clock.lap("write")
     clock.tell("done", 1)
     return summary
+
+
+def _add_summary(writer: ResultsWriter, summary: Summary) -> None:
+    """The rows and amounts by month, scheme and outcome as a second sheet of an .xlsx results file."""
+    if writer.suffix == ".xlsx":
+        writer.add_sheet(tally.SHEET, tally.in_euros(summary.tally.table()), tally.AMOUNTS)
 
 
 class _Clock:
@@ -269,6 +277,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
                 table = buckets.read(bucket)
                 if table is not None:
                     writer.write(_to_frame(table).sort_values("row", kind="stable"))
+            _add_summary(writer, summary)
         clock.lap("write")
     clock.tell("done", 1)
     summary.chunks = k

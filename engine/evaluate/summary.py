@@ -20,6 +20,8 @@ from engine.money import cents
 AMOUNTS = ("insurer_amount", "care_path_fee", "patient_pays", "supplement_amount", "provider_fee")
 COVERED = "covered"
 KEYS = ["month", "scheme", "outcome"]
+SHEET = "summary"
+"""The name of the summary's sheet (and Excel table) in an .xlsx results file."""
 UNKNOWN_MONTH = "?"
 """The month of a row whose session date could not be read."""
 
@@ -124,6 +126,14 @@ class Tally:
     def most_common(self, n: int = 3) -> list[Malformed]:
         """The `n` problems with the most malformed rows (ties: the earlier first row)."""
         return sorted(self.malformed.values(), key=lambda m: (-m.count, m.first_row))[:n]
+
+
+def in_euros(table: pd.DataFrame) -> pd.DataFrame:
+    """A Tally table with its amounts in euros rather than cents (for a file or a sheet)."""
+    out = table.copy()
+    for name in AMOUNTS:
+        out[name] = out[name].astype(np.int64) / 100
+    return out
 
 
 CAUSES = {
