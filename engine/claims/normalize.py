@@ -12,7 +12,6 @@ every column. Values are trimmed of spaces only.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ UNSAFE_TEXT = ("a plain number or text that is not a formula (no leading =, +, @
 SPACE = " "
 """What values are trimmed of: spaces only, so that a TAB, LF or CR at either end stays visible and is refused."""
 COUNT = re.compile(r"\d+")
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
 SHOWN = 60
 
 
@@ -65,7 +65,7 @@ class Encoded:
 
     def rows(self, per_value: list) -> np.ndarray:
         """A per-value result spread to the rows."""
-        return np.asarray(per_value)[self.index] if per_value else np.zeros(len(self.index), bool)
+        return np.asarray(per_value)[self.index] if len(per_value) else np.zeros(len(self.index), bool)
 
 
 @dataclass
@@ -89,11 +89,10 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
         if name != "group_id":
             checks.append(Check(name, _empty(text[name].array), f"a {name.replace('_', ' ')}"))
     for name in DATES:
-        out[name], bad = _by_value(text[name], _date, np.datetime64("NaT", "D"))
-        out[name] = out[name].astype("datetime64[ns]")
-        outside = text[name].rows([_outside(v) for v in text[name].values]).astype(bool)
-        checks.append(Check(name, (bad | text[name].rows([v == "" for v in text[name].values])) & ~outside,
-                            DATE_HELP))
+        days, unread, outside = _dates(text[name].values)
+        out[name] = text[name].rows(days).astype("datetime64[ns]")
+        outside = text[name].rows(outside)
+        checks.append(Check(name, text[name].rows(unread), DATE_HELP))
         checks.append(Check(name, outside, f"a date from {limits().first_date} to {limits().last_date} "
                                            "(the dates carepolicy supports)"))
     before = out["session_date"] < out["birth_date"]
@@ -130,12 +129,14 @@ def duplicate_problems(claim_ids: pa.Array, rows: np.ndarray, invalid: np.ndarra
     """
     claim_ids = pa.array(claim_ids, pa.string()) if not isinstance(claim_ids, pa.Array) else claim_ids
     encoded = pc.dictionary_encode(claim_ids)
-    index = encoded.indices.to_numpy(zero_copy_only=False)
-    codes, first = np.unique(index, return_index=True)
-    first_of = np.zeros(len(encoded.dictionary), np.int64)
-    first_of[codes] = first
+    out = np.full(len(claim_ids), "", dtype=object)
+    if len(encoded.dictionary) == len(claim_ids):  # every id distinct
+        return out
+    index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # codes are numbered in order of first appearance: a row opens a new code when it exceeds every code before it
+    seen = np.maximum.accumulate(index)
+    first_of = np.flatnonzero(index > np.concatenate([[-1], seen[:-1]]))
     repeated = (first_of[index] != np.arange(len(index))) & ~_empty(claim_ids) & (invalid == "")
-    out = np.full(len(index), "", dtype=object)
     for i in np.flatnonzero(repeated):
         out[i] = (f"invalid: claim_id: expected a claim id used once, found {_shown(claim_ids[i].as_py())} "
                   f"(first on row {rows[first_of[index[i]]]})")
@@ -184,12 +185,13 @@ def string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)), offsets
 
 
-def _has_bytes(array: pa.Array, wanted: bytes) -> bool:
-    """Whether any value holds one of the `wanted` ASCII bytes (a quick look at the data buffer)."""
+def _has_bytes(array: pa.Array, wanted: bytes, below: int = 0) -> bool:
+    """Whether any value holds one of the `wanted` bytes or a byte below `below` (a quick look at the data buffer)."""
     data, offsets = string_buffers(array)
-    lookup = np.zeros(256, bool)
-    lookup[np.frombuffer(wanted, np.uint8)] = True
-    return bool(len(offsets) > 1 and lookup[data[offsets[0]: offsets[-1]]].any())
+    if len(offsets) < 2:
+        return False
+    data = data[offsets[0]: offsets[-1]]
+    return bool((below and (data < below).any()) or any((data == byte).any() for byte in wanted))
 
 
 def is_unsafe(value: str) -> bool:
@@ -206,7 +208,7 @@ def _unsafe(column: Encoded | Plain) -> np.ndarray:
     first = np.where(length > 0, data[np.minimum(offsets[:-1], len(data) - 1)] if len(data) else 0, 0)
     bad = np.isin(first, np.frombuffer(b"=+@", np.uint8))
     candidates = first == ord("-")
-    if _has_bytes(array, bytes(range(32)) + b"\x7f\xd8\xe2"):  # ASCII controls; lead bytes of U+061C, U+200E-U+2069
+    if _has_bytes(array, b"\x7f\xd8\xe2", below=32):  # ASCII controls; lead bytes of U+061C, U+200E-U+2069
         candidates |= pc.match_substring_regex(array, f"[{HIDDEN}]").to_numpy(zero_copy_only=False)
     if candidates.any():
         plain = pc.match_substring_regex(array, PLAIN_NUMBER).to_numpy(zero_copy_only=False)
@@ -224,18 +226,29 @@ def _by_value(column: Encoded, parse: Callable[[str], tuple[object, bool]], fill
     return column.rows([v for v, _ in parsed]), ~column.rows([ok for _, ok in parsed]).astype(bool)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _date(text: str) -> tuple[np.datetime64, bool]:
-    day = read_date(text)
-    if day is None or not limits().first_date <= day <= limits().last_date:
-        return np.datetime64("NaT", "D"), False
-    return np.datetime64(day, "D"), True
+def _dates(values: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(day, not a date, a date outside the supported range) of each distinct date text; NaT where no day.
 
-
-def _outside(text: str) -> bool:
-    """A valid date that the engine does not support."""
-    day = read_date(text)
-    return day is not None and not limits().first_date <= day <= limits().last_date
+    A plain ISO date in the supported range is read by Arrow (and kept only when it prints back as
+    written, so that 2023-02-30 is not rolled over); every other text goes through engine.cells.read_date.
+    """
+    first, last = np.datetime64(limits().first_date, "D"), np.datetime64(limits().last_date, "D")
+    texts = pa.array(values, pa.string())
+    parsed = pc.strptime(texts, format="%Y-%m-%d", unit="s", error_is_null=True)
+    exact = pc.and_(pc.match_substring_regex(texts, ISO_DAY), pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), texts))
+    days = parsed.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    fast = pc.fill_null(exact, False).to_numpy(zero_copy_only=False) & (days >= first) & (days <= last)
+    days[~fast] = np.datetime64("NaT", "D")
+    unread, outside = np.zeros(len(values), bool), np.zeros(len(values), bool)
+    for i in np.flatnonzero(~fast):
+        day = read_date(values[i]) if values[i] else None
+        if day is None:
+            unread[i] = True
+        elif first <= np.datetime64(day, "D") <= last:
+            days[i] = np.datetime64(day, "D")
+        else:
+            outside[i] = True
+    return days, unread, outside
 
 
 def _boolean(text: str) -> tuple[bool, bool]:

@@ -73,10 +73,17 @@ class Summary:
         self.rows += len(results)
         covered = results["covered"].to_numpy(bool)
         self.covered += int(covered.sum())
-        reasons = results.loc[~covered, "reason"].astype(str)
-        bad = reasons.str.startswith("invalid:")
-        self.invalid += int(bad.sum())
-        self.refused.update(reasons[~bad].value_counts().to_dict())
+        reason = tally.categorical(results["reason"])
+        refused = reason.codes[~covered]
+        counts = np.bincount(refused[refused >= 0], minlength=len(reason.categories))
+        if (refused < 0).any():  # a refusal without a reason would be a defect: shown, never dropped
+            self.refused["(no reason)"] += int((refused < 0).sum())
+        for code in pd.unique(refused[refused >= 0]):  # in order of first appearance, as ties are listed
+            text = str(reason.categories[code])
+            if text.startswith("invalid:"):
+                self.invalid += int(counts[code])
+            else:
+                self.refused[text] += int(counts[code])
         for name in AMOUNTS:
             self.cents[name] += int(cents(results[name]).sum())
 

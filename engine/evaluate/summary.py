@@ -66,8 +66,8 @@ class Tally:
         Rows are grouped on integer codes (month number, scheme and outcome codes); texts are made
         for the groups only, so that a million rows cost a sort and a few sums.
         """
-        reason = _categorical(results["reason"])
-        scheme = _categorical(results["scheme"])
+        reason = categorical(results["reason"])
+        scheme = categorical(results["scheme"])
         covered = results["covered"].to_numpy(bool)
         outcomes, outcome_codes = np.unique(np.array([outcome(str(c)) for c in reason.categories] + [COVERED], dtype=object),
                                             return_inverse=True)
@@ -158,7 +158,7 @@ def likely_cause(reason: str) -> str:
     return f"its {column} values are likely in another language, spelling or format"
 
 
-def _categorical(column: pd.Series) -> pd.Categorical:
+def categorical(column: pd.Series) -> pd.Categorical:
     """A text column as a categorical (results in memory already are one)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.array
