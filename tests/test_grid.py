@@ -99,3 +99,52 @@ def test_simulate_years_errors_are_one_line(capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
 
+
+
+def test_years_by_a_dimension_add_up_to_the_national_totals_per_year(policies, two_years):
+    by = simulate_years(policies, ["copay-15", "index-2pct"], years=[2026, 2027], seeds=2, regions=REGION,
+                        executor="pool", by=("age_band", "increased"))
+    assert {"age_band", "increased", "year", "seed"} <= set(by.columns) and "region" not in by.columns
+    cents = ["insurer_cost", "patient_copay", "supplements", "out_of_pocket"]
+    keys = ["year", "seed", "scenario"]
+    summed = (by.groupby(keys)[cents].sum() * 100).round()
+    national = (two_years.groupby(keys)[cents].sum() * 100).round()
+    pd.testing.assert_frame_equal(summed, national)
+    assert by.groupby(keys)["patients"].sum().equals(two_years.groupby(keys)["patients"].sum())
+
+
+def test_cli_simulate_years_by_region_sums_to_the_national_per_year(tmp_path, capsys):
+    plain, by = tmp_path / "plain.csv", tmp_path / "by.csv"
+    regions = ["-r", "luxemburg,namen", "-s", "copay-15"]
+    assert main(["simulate", "--years", "2026-2027", *regions, "-o", str(plain)]) == 0
+    assert main(["simulate", "--years", "2026-2027", *regions, "--by", "region,age_band", "-o", str(by)]) == 0
+    plain, by = pd.read_csv(plain), pd.read_csv(by)
+    sums = by.groupby(["year", "scenario", "region"])[["insurer_cost", "patients"]].sum()
+    expected = plain.set_index(["year", "scenario", "region"])[["insurer_cost", "patients"]]
+    assert ((sums.loc[expected.index] - expected).abs() < 0.005).all().all()
+    assert main(["simulate", "--years", "2026-2027", *regions, "--by", "age_band"]) == 0
+    out = capsys.readouterr().out
+    assert "Simulated 2026–2027, 2 region(s): national insurer cost (EUR)" in out
+    assert "Insurer cost (EUR) by age_band and year" in out and "24-25" in out
+
+
+def test_impact_over_years_equals_the_single_year_impact(tmp_path):
+    """`impact --years 2027-2028` gives, for 2027, the rows of `impact --year 2027` to the cent (the grid runs on a
+    local cluster of processes)."""
+    years, one = tmp_path / "years.csv", tmp_path / "one.csv"
+    args = ["-s", "copay-15,free-until-25", "-r", "luxemburg", "--by", "age_band"]
+    assert main(["impact", "--years", "2027-2028", *args, "-o", str(years)]) == 0
+    assert main(["impact", "--year", "2027", *args, "-o", str(one)]) == 0
+    years, one = pd.read_csv(years), pd.read_csv(one)
+    assert list(years.columns[:5]) == ["year", "population_basis", "uptake_basis", "scenario", "age_band"]
+    assert sorted(years["year"].unique()) == [2027, 2028]
+    same = years[years["year"] == 2027].drop(columns=["year", "population_basis", "uptake_basis"])
+    pd.testing.assert_frame_equal(same.reset_index(drop=True), one)
+    later = years[years["year"] == 2028]
+    assert later["worse_off"].sum() > 0 and later.loc[later["scenario"] == "copay-15", "better_off"].sum() == 0
+
+
+def test_impact_years_needs_a_scenario_besides_the_baseline(policies):
+    with pytest.raises(InputError, match=r"^scenario: expected a scenario other than 'baseline' to compare with it, "
+                                         r"found only 'baseline'$"):
+        simulate_years(policies, ["baseline"], years=[2027], regions=REGION, table="impact")

@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING
 
 from carepolicy import options
-from carepolicy.commands.simulate import by_help, defaults, seeds_of
+from carepolicy.commands.simulate import add_years_options, by_help, defaults, seeds_of, years_table
 from carepolicy.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def register(sub) -> None:
     options.add_scenarios(p, "a bundled scenario name or a scenario file, comma-separated or repeated "
                              "(see: carepolicy list scenarios)")
     p.add_argument("--year", type=int, help="simulated year (default: next year)")
+    add_years_options(p)
     p.add_argument("--by", metavar="DIM[,DIM...]", help=by_help().replace("the results", "the winners and losers"))
     options.add_regions(p)
     p.add_argument("--seed", type=int, help="random seed of the synthetic patients (default 1)")
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     defaults(args)
     seeds = seeds_of(args)
     dims = parse_by(args.by)
+    if args.years or args.scheduler:
+        return run_years(args, seeds, dims)
     if args.output:
         check_output(args.output)
     table = impact(load_policies(args.policy), args.scenario, year=args.year, seed=args.seed,
@@ -62,6 +65,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(table)} rows to {path}")
         return 0
     print(summary(table, dims, args.year, seeds))
+    return 0
+
+
+def run_years(args: argparse.Namespace, seeds: int, dims: tuple[str, ...]) -> int:
+    """Several years (or one on a dask scheduler): the long impact table with a year column to a file, or printed
+    year by year."""
+    from engine.io.tables import write_table
+    from engine.simulation.impact import MONEY
+
+    table, years = years_table(args, seeds, by=dims, table="impact")
+    if args.output:
+        path = write_table(table, args.output, MONEY)
+        print(f"wrote {len(table)} rows ({len(years)} years) to {path}")
+        return 0
+    bases = ("year", "population_basis", "uptake_basis")
+    for i, (year, rows) in enumerate(table.groupby("year", sort=True)):
+        basis = rows.iloc[0]
+        print(("\n" if i else "") + summary(rows.drop(columns=[c for c in bases if c in rows]), dims, year, seeds))
+        if "population_basis" in rows:
+            print(f"basis of {year} (population; uptake): {basis['population_basis']}; {basis['uptake_basis']}")
     return 0
 
 

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     seeds = seeds_of(args)
     dims = parse_by(args.by)
     if args.years or args.scheduler:
-        return run_years(args, seeds)
+        return run_years(args, seeds, dims)
     if seeds != 1:
         return run_seeds(args, seeds, dims)
     sim = run_simulation(args)
@@ -167,32 +167,52 @@ def run_seeds(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) 
     return 0
 
 
-def run_years(args: argparse.Namespace, seeds: int) -> int:
+def run_years(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) -> int:
     """Several years (or one year on a dask scheduler): the long table to a file, or national totals per year."""
-    from engine.io.tables import check_output, write_table
+    from engine.io.tables import write_table
+
+    table, years = years_table(args, seeds, by=dims)
+    if args.output:
+        path = write_table(table, args.output, euro_metrics())
+        groups = f"groups of {', '.join(dims)}" if dims else f"{table['region'].nunique()} regions"
+        print(f"wrote {len(table)} rows ({len(years)} years × {seeds} seeds × {table['scenario'].nunique()} scenarios × "
+              f"{groups}) to {path}")
+        return 0
+    if "region" in table:
+        print(years_summary(table))
+    else:
+        from engine.policy.regions import load_regions
+
+        data = load_regions(args.policy)
+        print(years_summary(table, len({data.region(r).id for r in args.region}) if args.region else len(data.names())))
+    if dims:
+        print("\n" + years_breakdown(table, dims))
+    return 0
+
+
+def years_table(args: argparse.Namespace, seeds: int, **what):
+    """The long table of the years the options ask for (--years, else --year), and those years; `what` goes to
+    simulate_years (by, table). The seed column goes when there is one seed."""
+    from engine.io.tables import check_output
     from engine.policy.policies import load_policies
     from engine.simulation.years import simulate_years, year_range
 
+    defaults(args)
     years = year_range(args.years) if args.years else [args.year]
-    if args.output:
+    if getattr(args, "output", None):
         check_output(args.output)
     label = f"simulating {years[0]}-{years[-1]}" if len(years) > 1 else f"simulating {years[0]}"
     table = simulate_years(load_policies(args.policy), args.scenario, years=years, seeds=seeds, seed=args.seed,
                            regions=args.region or None, scheduler=args.scheduler,
-                           progress=progress_bar(label, args.quiet))
-    if seeds == 1:
-        table = table.drop(columns="seed")
-    if args.output:
-        path = write_table(table, args.output, euro_metrics())
-        print(f"wrote {len(table)} rows ({len(years)} years × {seeds} seeds × {table['scenario'].nunique()} scenarios × "
-              f"{table['region'].nunique()} regions) to {path}")
-        return 0
-    print(years_summary(table))
-    return 0
+                           progress=progress_bar(label + (f", {seeds} seeds" if seeds > 1 else ""), args.quiet), **what)
+    return (table.drop(columns="seed") if seeds == 1 else table), years
 
 
-def years_summary(table) -> str:
-    """National insurer cost per year and scenario, each scenario's difference to the baseline, and each year's basis."""
+def years_summary(table, regions: int | None = None) -> str:
+    """National insurer cost per year and scenario, each scenario's difference to the baseline, and each year's basis.
+
+    `regions` is the number of regions simulated (read from the table's region column when not given)."""
+    regions = regions or table["region"].nunique()
     seeds = sorted(table["seed"].unique()) if "seed" in table else []
     keys = ["year", "seed"] if seeds else ["year"]
     nation = table.groupby([*keys, "scenario"], sort=False)["insurer_cost"].sum().unstack("scenario")
@@ -201,7 +221,7 @@ def years_summary(table) -> str:
     mean, dmean = nation.groupby(level="year").mean(), diffs.groupby(level="year").mean()
     years = list(mean.index)
     noise = f", mean over seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else ""
-    lines = [f"Simulated {years[0]}–{years[-1]}, {table['region'].nunique()} region(s): national insurer cost (EUR){noise}",
+    lines = [f"Simulated {years[0]}–{years[-1]}, {regions} region(s): national insurer cost (EUR){noise}",
              "", f"{'year':<6}" + "".join(f"{s:>17}" for s in scenarios) + "".join(f"{s + ' vs base':>26}" for s in scenarios[1:])]
     for year in years:
         cells = [f"{mean.loc[year, s]:>17,.0f}" for s in scenarios]
@@ -216,8 +236,27 @@ def years_summary(table) -> str:
         lines += ["", "Basis of each year (population; uptake):"]
         bases = table.drop_duplicates("year")
         lines += [f"  {r.year}: {r.population_basis}; {r.uptake_basis}" for r in bases.itertuples()]
-    if table["region"].nunique() > 1:
+    if regions > 1:
         lines.append(REGIONAL)
+    return "\n".join(lines)
+
+
+def years_breakdown(table, dims: tuple[str, ...]) -> str:
+    """Per scenario, the insurer cost of each group of `dims` per year (mean over the seeds), with a total line."""
+    years = sorted(table["year"].unique())
+    groups = table.groupby(["scenario", *dims, "year"], sort=False, observed=True)["insurer_cost"].sum()
+    if "seed" in table:
+        groups = groups / table["seed"].nunique()
+    labels = [" / ".join(map(str, key[1:-1])) for key in groups.index]
+    width = max(24, *(len(label) + 2 for label in labels))
+    lines = [f"Insurer cost (EUR) by {', '.join(dims)} and year" + (", mean over the seeds" if "seed" in table else "")]
+    for scenario in table["scenario"].unique():
+        wide = groups.xs(scenario, level="scenario").unstack("year").reindex(columns=years)
+        lines += ["", scenario, f"{' / '.join(dims):<{width}}" + "".join(f"{y:>15}" for y in years)]
+        for key, row in wide.iterrows():
+            label = " / ".join(map(str, key if isinstance(key, tuple) else (key,)))
+            lines.append(f"{label:<{width}}" + "".join(f"{v:>15,.0f}" for v in row.fillna(0)))
+        lines.append(f"{'total':<{width}}" + "".join(f"{v:>15,.0f}" for v in wide.sum()))
     return "\n".join(lines)
 
 

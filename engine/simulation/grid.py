@@ -20,12 +20,17 @@ import pandas as pd
 from engine.errors import InputError
 from engine.policy.policies import PolicySet, load_policies
 from engine.policy.regions import load_regions
-from engine.policy.scenarios import scenario_path
+from engine.policy.scenarios import BASELINE, scenario_path
+from engine.simulation.breakdown import parse_by
+from engine.simulation.impact import impact_of
 from engine.simulation.run import simulate
 from engine.simulation.variation import Variation
 
 KEYS = ["year", "seed", "figure", "side", "factor"]
 """The columns that name a grid point, first in the grid's table (figure, side and factor only with variations)."""
+TABLES = ("results", "impact")
+"""What a grid point returns: its results (per region, or per group of `by`), or its impact table against the
+baseline (national, or per group of `by`)."""
 
 
 @dataclass(frozen=True)
@@ -45,26 +50,30 @@ def points(years: Sequence[int], seeds: Sequence[int],
 
 
 def run_point(root: str, scenarios: tuple[str, ...], regions: tuple[str, ...] | None, point: Point,
-              workers: int | None = 1, progress: Callable[[float], None] | None = None) -> pd.DataFrame:
-    """The results of one grid point, with its keys as the first columns (the task a dask worker runs).
+              workers: int | None = 1, progress: Callable[[float], None] | None = None, by: tuple[str, ...] = (),
+              table: str = "results") -> pd.DataFrame:
+    """The `table` of one grid point (see TABLES), with its keys as the first columns (the task a dask worker runs).
 
     A dask worker runs it with `workers=1`: its processes may not start processes of their own.
     """
     policies = load_policies(root)
     data = point.variation.apply(load_regions(root)) if point.variation else None
+    impact = table == "impact"
     sim = simulate(policies, scenarios, year=point.year, regions=regions, seed=point.seed, workers=workers,
-                   progress=progress, data=data)
+                   progress=progress, data=data, by=() if impact else by, patients=impact)
+    rows = impact_of(sim, by) if impact else sim.breakdown if by else sim.results
     keys = {"year": point.year, "seed": point.seed}
     if point.side:
         varied = point.variation
         keys.update(figure=varied.name if varied else "", side=point.side, factor=varied.factor if varied else 1.0)
-    return sim.results.assign(**keys)[[*keys, *sim.results.columns]]
+    return rows.assign(**keys)[[*keys, *rows.columns]]
 
 
 def run_grid(policies: PolicySet, scenarios: Sequence[str | Path], grid: Sequence[Point], *,
              regions: Sequence[str] | None = None, scheduler: str | None = None, executor: str = "auto",
-             progress: Callable[[float], None] | None = None) -> pd.DataFrame:
-    """Run every point of `grid` and return their results in grid order.
+             progress: Callable[[float], None] | None = None, by: Sequence[str] = (),
+             table: str = "results") -> pd.DataFrame:
+    """Run every point of `grid` and return their `table` (results, per group of `by` if given, or impact) in grid order.
 
     `scheduler` is the address of a running dask scheduler (e.g. tcp://10.0.0.5:8786); its workers
     need carepolicy installed and the policy folder at the same path. Without it, `executor` decides:
@@ -76,21 +85,27 @@ def run_grid(policies: PolicySet, scenarios: Sequence[str | Path], grid: Sequenc
         raise InputError("grid: expected at least one run, found none")
     if executor not in ("auto", "dask", "pool"):
         raise InputError(f"executor: expected auto, dask or pool, found {executor!r}")
+    if table not in TABLES:
+        raise InputError(f"table: expected {' or '.join(TABLES)}, found {table!r}")
     # check the names up front, in this process, so that a mistake is one clear error and not a failed task
     names = tuple(str(scenario_path(s, policies.root).resolve()) for s in scenarios)
+    if table == "impact" and not set(names) - {str(scenario_path(BASELINE, policies.root).resolve())}:
+        raise InputError(f"scenario: expected a scenario other than {BASELINE!r} to compare with it, found "
+                         f"{'only ' + repr(BASELINE) if names else 'none'}")
     data = load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else None
     args = (str(policies.root), names, region_ids)
+    what = {"by": parse_by(by), "table": table}
     if scheduler is None and (executor == "pool" or (executor == "auto" and len(grid) == 1)):
         tables = [run_point(*args, point, workers=None, progress=None if progress is None else
-                            (lambda f, i=i: progress((i + f) / len(grid)))) for i, point in enumerate(grid)]
+                            (lambda f, i=i: progress((i + f) / len(grid))), **what) for i, point in enumerate(grid)]
     else:
-        tables = _on_dask(args, grid, scheduler, progress)
+        tables = _on_dask(args, grid, scheduler, progress, what)
     return pd.concat(tables, ignore_index=True)
 
 
-def _on_dask(args: tuple, grid: Sequence[Point], scheduler: str | None,
-             progress: Callable[[float], None] | None) -> list[pd.DataFrame]:
+def _on_dask(args: tuple, grid: Sequence[Point], scheduler: str | None, progress: Callable[[float], None] | None,
+             what: dict) -> list[pd.DataFrame]:
     import dask
     from distributed import Client, LocalCluster, as_completed
 
@@ -104,7 +119,7 @@ def _on_dask(args: tuple, grid: Sequence[Point], scheduler: str | None,
         cluster = None
     try:
         with Client(cluster if cluster is not None else scheduler, set_as_default=False) as client:
-            futures = client.map(run_point, *(([a] * len(grid)) for a in args), list(grid), pure=False)
+            futures = client.map(run_point, *(([a] * len(grid)) for a in args), list(grid), pure=False, **what)
             for done, _ in enumerate(as_completed(futures, loop=client.loop), 1):
                 if progress:
                     progress(done / len(grid))

@@ -36,8 +36,11 @@ def year_range(text: str) -> list[int]:
 
 def simulate_years(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, years: Sequence[int],
                    seeds: int = 1, seed: int = 1, regions: Sequence[str] | None = None, scheduler: str | None = None,
-                   executor: str = "auto", progress: Callable[[float], None] | None = None) -> pd.DataFrame:
-    """One row per year, seed, scenario and region: `year`, `seed`, the bases of the year, then the results."""
+                   executor: str = "auto", progress: Callable[[float], None] | None = None, by: Sequence[str] = (),
+                   table: str = "results") -> pd.DataFrame:
+    """One row per year, seed, scenario and region (or group of `by`): `year`, `seed`, the bases of the year, then
+    the results; with `table="impact"`, the winners and losers of each scenario against the baseline instead
+    (engine/simulation/impact.py), nationally or per group of `by`."""
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
     projection = load_projection(policies.root)
@@ -45,7 +48,7 @@ def simulate_years(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
         for year in (years[0], years[-1]):  # before any run starts
             projection.check_year(year)
     table = run_grid(policies, scenarios, points(years, range(seed, seed + seeds)), regions=regions,
-                     scheduler=scheduler, executor=executor, progress=progress)
+                     scheduler=scheduler, executor=executor, progress=progress, by=by, table=table)
     if projection is not None:
         bases = pd.DataFrame([{"year": y, **projection.basis(y)} for y in years])
         table = table.merge(bases, on="year", how="left", validate="many_to_one")
