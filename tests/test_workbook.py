@@ -15,15 +15,19 @@ import pytest
 from carepolicy.cli import main
 from engine.errors import InputError
 from engine.policy.policies import load_policies
+from engine.policy.scenarios import BASELINE
 from engine.simulation.band import band, simulate_seeds
 from engine.simulation.run import national, simulate
+from engine.simulation.sensitivity import Sensitivity
+from engine.simulation.years import simulate_years
 from workbooks.comparison import build_workbook, write_workbook
 
 REGIONS = ["luxemburg", "namen"]
 ODD_TITLE = "=1+1 is not a formula"
 ODD_NOTE = '=HYPERLINK("http://example.org","click")'
 CENT = 0.005
-SHEETS = ["Summary", "Read me", "Comparison", "What-if", "Scenarios", "Parameters", "Regions", "Utilisation", "Results"]
+SHEETS = ["Summary", "Read me", "Comparison", "Several years", "Sensitivity", "What-if", "Scenarios", "Parameters",
+          "Regions", "Utilisation", "Results"]
 ASSUMED_RGB, CHANGED_RGB, INPUT_RGB = "FFFCE4D6", "FFE2EFDA", "FFFFF2CC"
 
 
@@ -59,9 +63,40 @@ def seed_band(sim):
     return band(pd.concat([sim.results.assign(seed=sim.seed), table], ignore_index=True))
 
 
+def years_of(sim) -> pd.DataFrame:
+    """The simulation's scenarios over 2026-2027 (the bundled reforms start in 2027), as `compare --years` runs them."""
+    return simulate_years(load_policies(), [s.file for s in sim.scenarios[1:]], years=[2026, 2027], seed=sim.seed,
+                          regions=list(sim.region_ids), executor="pool")
+
+
+def sensitivity_of(sim) -> Sensitivity:
+    """A sensitivity run of the simulation's scenarios as engine.simulation.sensitivity gives it (hand-made tornado:
+    uptake moves the baseline most, one figure moves nothing)."""
+    base = sim.result(BASELINE, "insurer_cost")
+    rows = []
+    for name, low, high in (("uptake", 0.9, 0.95), ("sessions", 0.97, 1.02), ("fee_outside_convention", 1.0, 1.0)):
+        row = {"figure": name, "label": f"{name} (assumed)", "where": f"regions/utilisation-be.json#/figures/{name}",
+               "factor_low": 0.9, "factor_high": 1.1, "baseline_low": base * low, "baseline_high": base * high,
+               "swing": base * (high - low)}
+        for s in sim.scenarios[1:]:
+            change = sim.result(s.id, "insurer_cost") - base
+            row[f"{s.id}_low"], row[f"{s.id}_high"] = change * low, change * high
+        rows.append(row)
+    ids = tuple(s.id for s in sim.scenarios)
+    central = pd.DataFrame({"mean": [base] + [sim.result(s, "insurer_cost") - base for s in ids[1:]]}, index=ids)
+    return Sensitivity(sim.year, (sim.seed,), ids, (), pd.DataFrame(), pd.DataFrame(rows),
+                       central.assign(low=central["mean"], high=central["mean"]))
+
+
 @pytest.fixture(scope="module")
-def path(sim, seed_band, tmp_path_factory):
-    return write_workbook(sim, tmp_path_factory.mktemp("book") / "comparison.xlsx", band=seed_band, seeds=3)
+def years(sim):
+    return years_of(sim)
+
+
+@pytest.fixture(scope="module")
+def path(sim, seed_band, years, tmp_path_factory):
+    return write_workbook(sim, tmp_path_factory.mktemp("book") / "comparison.xlsx", band=seed_band, seeds=3,
+                          years=years, sensitivity=sensitivity_of(sim))
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +237,7 @@ def test_charts_sit_above_the_tables_and_overlap_nothing(book):
             charted += 1
         if boxes:
             assert min(b[0] for b in boxes) <= 3, ws.title
-    assert charted >= 2
+    assert charted >= 5  # Comparison (2), Several years (2), Sensitivity (1)
 
 
 def test_parameters_show_true_periods_and_mark_scenario_changes(book, sim):
@@ -338,3 +373,70 @@ def test_winners_and_losers_when_an_impact_table_is_given(sim, tmp_path):
     groups = table_rows(ws, "Winners")
     assert groups[2]["Group"] == "copay-15 · 26-44" and groups[2]["Worse off"] == 1200
     assert ws.tables["Winners"].ref.startswith(f"A{ws._charts[0].anchor.to.row + 2}")
+
+
+def test_cli_fills_winners_and_losers_from_the_same_patients(tmp_path):
+    """compare's Winners and losers sheet and Summary columns are the impact of the compared run, by age band."""
+    from engine.simulation.impact import impact
+
+    target = tmp_path / "cmp.xlsx"
+    assert main(["compare", "-r", "luxemburg", "-s", "copay-15,free-until-25", "--seeds", "1", "-q",
+                 "-o", str(target)]) == 0
+    expected = impact(load_policies(), ["copay-15", "free-until-25"], year=2027, regions=["luxemburg"], by="age_band")
+    values = openpyxl.load_workbook(target, data_only=True)
+    assert "Winners and losers" in values.sheetnames
+    groups = table_rows(values["Winners and losers"], "Winners")
+    assert [(g["Scenario"], g["Age band"], g["Better off"], g["Worse off"]) for g in groups] == [
+        (r.scenario, r.age_band, r.better_off, r.worse_off) for r in expected.itertuples()]
+    summary = {r["Scenario"]: r for r in table_rows(values["Summary"], "Summary")}
+    totals = expected.groupby("scenario")[["better_off", "worse_off"]].sum()
+    for scenario in ("copay-15", "free-until-25"):
+        assert (summary[scenario]["Patients better off"], summary[scenario]["Patients worse off"]) == \
+            tuple(totals.loc[scenario])
+    assert summary["copay-15"]["Patients better off"] == 0 < summary["copay-15"]["Patients worse off"]
+    assert summary["free-until-25"]["Patients worse off"] == 0 < summary["free-until-25"]["Patients better off"]
+
+
+def test_several_years_show_each_scenarios_cost_per_year_as_lines(book, values, years):
+    ws, cached = book["Several years"], values["Several years"]
+    assert [c.tagname for c in ws._charts] == ["lineChart", "lineChart"]
+    rows = table_rows(cached, "Years")
+    nation = years.groupby(["year", "scenario"])["insurer_cost"].sum()
+    assert [r["Year"] for r in rows] == ["2026", "2027"]
+    for r in rows:
+        year = int(r["Year"])
+        assert r["baseline (EUR million)"] == pytest.approx(nation[(year, "baseline")] / 1e6, abs=1e-9)
+        change = (nation[(year, "copay-15")] - nation[(year, "baseline")]) / 1e6
+        assert r["copay-15 vs baseline (EUR million)"] == pytest.approx(change, abs=1e-9)
+        assert (change == 0) == (year == 2026)  # the reform starts on 2027-01-01
+        assert r["Basis (population; uptake)"].startswith("interpolated 2025 (confirmed) - 2030 (assumed); ")
+    # the 2027 column equals the single-year simulation of 2027 to the cent
+    assert rows[1]["index-2pct (EUR million)"] * 1e6 == pytest.approx(
+        national(years[years["year"] == 2027]).set_index("scenario").loc["index-2pct", "insurer_cost"], abs=CENT)
+
+
+def test_sensitivity_tornado_sorted_by_swing(book, values, sim):
+    ws, cached = book["Sensitivity"], values["Sensitivity"]
+    (chart,) = ws._charts
+    assert chart.tagname == "barChart" and chart.barDir == "bar" and chart.overlap == 100
+    rows = table_rows(cached, "Tornado")
+    assert [r["Assumption"] for r in rows] == ["uptake (assumed)", "sessions (assumed)",
+                                               "fee_outside_convention (assumed)"]
+    base = sim.result(BASELINE, "insurer_cost") / 1e6
+    assert cached["B3"].value == pytest.approx(base)
+    assert rows[0]["Change at the low end (EUR million)"] == pytest.approx(-0.1 * base)
+    assert rows[0]["Change at the high end (EUR million)"] == pytest.approx(-0.05 * base)
+    assert [r["Swing (EUR million)"] for r in rows] == pytest.approx([0.05 * base, 0.05 * base, 0.0])
+    assert rows[2]["copay-15 vs baseline, low end (EUR million)"] == pytest.approx(
+        sim.result("copay-15", "insurer_cost") / 1e6 - base)
+
+
+def test_cli_adds_the_years_and_refuses_years_outside_the_projection(tmp_path, capsys):
+    target = tmp_path / "cmp.xlsx"
+    assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--seeds", "1", "--years", "2026-2027", "-q",
+                 "-o", str(target)]) == 0
+    rows = table_rows(openpyxl.load_workbook(target, data_only=True)["Several years"], "Years")
+    assert [r["Year"] for r in rows] == ["2026", "2027"]
+    assert main(["compare", "-r", "luxemburg", "--years", "2030-2040", "-o", str(tmp_path / "late.xlsx")]) == 2
+    assert capsys.readouterr().err.startswith("error: year: expected a year the projection covers (2022-2035, ")
+    assert not (tmp_path / "late.xlsx").exists()

@@ -7,7 +7,7 @@ import string
 
 import openpyxl
 import pytest
-from test_workbook import impact_by_age, small_simulation
+from test_workbook import impact_by_age, sensitivity_of, small_simulation, years_of
 
 from workbooks import labels
 from workbooks.comparison import build_workbook
@@ -21,7 +21,7 @@ def sim(tmp_path_factory):
 
 def test_every_label_used_has_all_three_languages(sim):
     labels.USED.clear()
-    build_workbook(sim, impact=impact_by_age(sim))
+    build_workbook(sim, impact=impact_by_age(sim), years=years_of(sim), sensitivity=sensitivity_of(sim))
     assert len(labels.USED) > 150
     missing = [text for text in sorted(labels.USED)
                if not all(table().get(text, {}).get(lang, "").strip() for lang in LANGUAGES if lang != "en")]

@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 from libreoffice import recalculate, soffice
-from test_workbook import ODD_TITLE, small_simulation, table_rows
+from test_workbook import ODD_TITLE, impact_by_age, sensitivity_of, small_simulation, table_rows, years_of
 
 from engine.simulation.run import national
 from workbooks.comparison import write_workbook
@@ -32,7 +32,8 @@ def sim(tmp_path_factory):
 def written(sim, tmp_path_factory):
     """(the workbook as written, its cached values, the same recalculated by LibreOffice (values only), its path)."""
     folder = tmp_path_factory.mktemp("lo")
-    path = write_workbook(sim, folder / "comparison.xlsx")
+    path = write_workbook(sim, folder / "comparison.xlsx", impact=impact_by_age(sim), years=years_of(sim),
+                          sensitivity=sensitivity_of(sim))
     return (openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True),
             openpyxl.load_workbook(recalculate(path, folder / "recalculated"), data_only=True), path)
 

@@ -1,7 +1,8 @@
 """The comparison workbook as a budget note: scenarios against the baseline, per region, with their sources.
 
-Sheets, in order: Summary, Read me, Comparison, What-if, Scenarios, Parameters, Regions, Utilisation,
-Results. Results holds the engine's figures to the cent; Summary, Comparison and What-if are native
+Sheets, in order: Summary, Read me, Comparison, [Winners and losers], [Several years], [Sensitivity],
+What-if, Scenarios, Parameters, Regions, Utilisation, Results (the bracketed ones when their table is
+given). Results holds the engine's figures to the cent; Summary, Comparison and What-if are native
 formulas over them, each stored with its computed value, so the workbook reads the same in a file
 preview, pandas or openpyxl, and keeps working in Excel or LibreOffice without Python.
 """
@@ -17,6 +18,7 @@ import pandas as pd
 from engine.io.atomic import atomic_path
 from engine.policy.scenarios import BASELINE
 from engine.simulation.run import Simulation, national
+from engine.simulation.sensitivity import Sensitivity
 from workbooks.context import Context
 from workbooks.differences import comparison_sheet
 from workbooks.inputs import parameters_sheet, regions_sheet, scenarios_sheet, utilisation_sheet
@@ -25,22 +27,27 @@ from workbooks.readme import readme_sheet
 from workbooks.results import ResultsLayout, quoted, results_sheet
 from workbooks.styles import Book
 from workbooks.summary import summary_sheet
+from workbooks.tornado import tornado_sheet
 from workbooks.whatif import whatif_sheet
 from workbooks.winners import winners_sheet
+from workbooks.years import years_sheet
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 DEFAULT_PATH = GENERATED / "comparison.xlsx"
-ORDER = ("Summary", "Read me", "Comparison", "Winners and losers", "What-if", "Scenarios", "Parameters", "Regions",
-         "Utilisation", "Results")
+ORDER = ("Summary", "Read me", "Comparison", "Winners and losers", "Several years", "Sensitivity", "What-if",
+         "Scenarios", "Parameters", "Regions", "Utilisation", "Results")
 
 
 def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, band: pd.DataFrame | None = None,
-                   seeds: int = 1, lang: str = "en", impact: pd.DataFrame | None = None) -> bytes:
+                   seeds: int = 1, lang: str = "en", impact: pd.DataFrame | None = None,
+                   years: pd.DataFrame | None = None, sensitivity: Sensitivity | None = None) -> bytes:
     """The comparison workbook of a simulation, as the bytes of an .xlsx file.
 
     `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given; `impact`, an
     impact table by age band (scenario, age_band, patients, better_off, worse_off, ...), adds the Winners
-    and losers sheet and the patients better and worse off on Summary.
+    and losers sheet and the patients better and worse off on Summary. `years`, the long table of
+    engine.simulation.years.simulate_years, adds the Several years sheet; `sensitivity`, a run of
+    engine.simulation.sensitivity, the Sensitivity sheet with its tornado.
     """
     buffer = io.BytesIO()
     labels = Labels(lang)
@@ -49,10 +56,15 @@ def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, ban
     ctx = Context(book, sim, labels, generated, band=band, seeds=seeds, impact=impact)
     layout = _layout(ctx)
     summary_sheet(ctx, layout)
-    readme_sheet(ctx, [labels(name) for name in ORDER if impact is not None or name != "Winners and losers"])
+    given = {"Winners and losers": impact, "Several years": years, "Sensitivity": sensitivity}
+    readme_sheet(ctx, [labels(name) for name in ORDER if given.get(name, True) is not None])
     comparison_sheet(ctx, layout)
     if impact is not None:
         winners_sheet(ctx, impact)
+    if years is not None:
+        years_sheet(ctx, years)
+    if sensitivity is not None:
+        tornado_sheet(ctx, sensitivity)
     whatif_sheet(ctx, layout)
     scenarios_sheet(ctx)
     parameters_sheet(ctx)
@@ -73,9 +85,11 @@ def _layout(ctx: Context) -> ResultsLayout:
 
 def write_workbook(sim: Simulation, path: Path | str = DEFAULT_PATH, generated: dt.datetime | None = None, *,
                    band: pd.DataFrame | None = None, seeds: int = 1, lang: str = "en",
-                   impact: pd.DataFrame | None = None) -> Path:
+                   impact: pd.DataFrame | None = None, years: pd.DataFrame | None = None,
+                   sensitivity: Sensitivity | None = None) -> Path:
     """Build and write the workbook atomically: the target is replaced only by a complete file."""
-    data = build_workbook(sim, generated, band=band, seeds=seeds, lang=lang, impact=impact)
+    data = build_workbook(sim, generated, band=band, seeds=seeds, lang=lang, impact=impact, years=years,
+                          sensitivity=sensitivity)
     path = Path(path)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data)

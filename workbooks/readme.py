@@ -19,6 +19,10 @@ SHEETS = {
                   "differences, as formulas over Results",
     "Winners and losers": "per scenario and age band, the patients better and worse off than under the baseline, "
                           "with a chart",
+    "Several years": "the national insurer cost of every scenario per year, and each change against the baseline, as "
+                     "lines, with the basis of each year",
+    "Sensitivity": "how far the baseline's insurer cost moves when each assumed figure moves over its range (a "
+                   "tornado), and each scenario's difference at both ends",
     "What-if": "a scenario's budget as a formula model: change an amount or an uptake factor and see the budget move",
     "Scenarios": "each scenario's changes to dated policy values and to utilisation assumptions, with the value each "
                  "change results in and its source",

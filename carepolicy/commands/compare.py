@@ -23,6 +23,15 @@ def register(sub) -> None:
     p.add_argument("--seeds", default=str(DEFAULT_SEEDS), metavar="N",
                    help=f"show the band of each change over N seeds (--seed, --seed + 1, ...) on Summary "
                         f"(default {DEFAULT_SEEDS}; 1 for none, which is faster)")
+    p.add_argument("--years", metavar="FIRST-LAST",
+                   help="add the Several years sheet: the insurer cost of every scenario per year of the range, e.g. "
+                        "2025-2030, as lines (the other sheets show --year)")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="add the Sensitivity sheet: every assumed figure of the region data varied over its range, "
+                        "as a tornado of the baseline's insurer cost (as carepolicy sensitivity; takes minutes)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the runs of --years and --sensitivity on a running dask scheduler (e.g. "
+                        "tcp://10.0.0.5:8786); default: a local cluster of processes")
     p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of the sheet labels and region names: en, fr or nl (default en)")
     p.add_argument("-o", "--output", type=options.output_file,
@@ -33,7 +42,11 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.errors import InputError
     from engine.policy.files import display
+    from engine.policy.policies import load_policies
     from engine.policy.scenarios import BASELINE, list_scenarios
+    from engine.simulation.impact import impact_of
+    from engine.simulation.sensitivity import sensitivity
+    from engine.simulation.years import check_years, simulate_years, year_range
     from workbooks.comparison import DEFAULT_PATH, write_workbook
 
     target = args.output or DEFAULT_PATH
@@ -47,9 +60,22 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {args.seeds!r}")
     if not args.scenario:
         args.scenario = [s.name for s in list_scenarios(args.policy) if s.name != BASELINE]
-    sim = run_simulation(args)  # fills in the default year and seed
+    years = year_range(args.years) if args.years else None
+    policies = load_policies(args.policy)
+    if years:
+        check_years(policies, years)  # before any run starts
+    sim = run_simulation(args, patients=True)  # fills in the default year and seed
+    # winners and losers from the same synthetic patients as the comparison (common random numbers)
+    winners = impact_of(sim, ["age_band"]) if len(sim.scenarios) > 1 else None
     seed_band = _band(sim, args, seeds) if seeds > 1 else None
-    path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang)
+    by_year = simulate_years(policies, args.scenario, years=years, seed=args.seed, regions=args.region or None,
+                             scheduler=args.scheduler,
+                             progress=progress_bar(f"simulating {years[0]}-{years[-1]}", args.quiet)) if years else None
+    varied = sensitivity(policies, args.scenario, year=args.year, seed=args.seed, regions=args.region or None,
+                         scheduler=args.scheduler, progress=progress_bar(f"sensitivity of {args.year}", args.quiet)) \
+        if args.sensitivity else None
+    path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang, impact=winners, years=by_year,
+                          sensitivity=varied)
     print(summary(sim, seed_band))
     print(f"wrote {display(path)}")
     return 0

@@ -67,8 +67,9 @@ def defaults(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def run_simulation(args: argparse.Namespace):
-    """Run the simulation the common options ask for (shared by simulate and compare): an engine Simulation."""
+def run_simulation(args: argparse.Namespace, patients: bool = False):
+    """Run the simulation the common options ask for (shared by simulate and compare): an engine Simulation,
+    with its per-patient tables if `patients`."""
     from engine.io.tables import check_output
     from engine.policy.policies import load_policies
     from engine.simulation.breakdown import parse_by
@@ -79,7 +80,8 @@ def run_simulation(args: argparse.Namespace):
         check_output(args.output)
     policies = load_policies(args.policy)
     return simulate(policies, args.scenario, year=args.year, regions=args.region or None, seed=args.seed,
-                    progress=progress_bar(f"simulating {args.year}", args.quiet), by=parse_by(getattr(args, "by", None)))
+                    progress=progress_bar(f"simulating {args.year}", args.quiet), by=parse_by(getattr(args, "by", None)),
+                    patients=patients)
 
 
 def seeds_of(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from engine.errors import InputError
 from engine.policy.policies import PolicySet
-from engine.policy.projection import load_projection
+from engine.policy.projection import Projection, load_projection
 from engine.simulation.grid import points, run_grid
 
 _RANGE = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?$")
@@ -34,6 +34,15 @@ def year_range(text: str) -> list[int]:
     return list(range(first, last + 1))
 
 
+def check_years(policies: PolicySet, years: Sequence[int]) -> Projection | None:
+    """Refuse years the policy folder's projection does not cover (before any run starts); the projection."""
+    projection = load_projection(policies.root)
+    if projection is not None:
+        for year in (years[0], years[-1]):
+            projection.check_year(year)
+    return projection
+
+
 def simulate_years(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, years: Sequence[int],
                    seeds: int = 1, seed: int = 1, regions: Sequence[str] | None = None, scheduler: str | None = None,
                    executor: str = "auto", progress: Callable[[float], None] | None = None, by: Sequence[str] = (),
@@ -43,10 +52,7 @@ def simulate_years(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
     (engine/simulation/impact.py), nationally or per group of `by`."""
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
-    projection = load_projection(policies.root)
-    if projection is not None:
-        for year in (years[0], years[-1]):  # before any run starts
-            projection.check_year(year)
+    projection = check_years(policies, years)
     table = run_grid(policies, scenarios, points(years, range(seed, seed + seeds)), regions=regions,
                      scheduler=scheduler, executor=executor, progress=progress, by=by, table=table)
     if projection is not None:
