@@ -17,7 +17,7 @@ import pytest
 REQUIRE = "CAREPOLICY_REQUIRE_LIBREOFFICE"
 TIMEOUT = 180
 
-# Tools > Options > Calc > Formula > Recalculation on file load: 0 = always (for Excel 2007+ and ODF files).
+# Tools > Options > Calc > Formula > Recalculation on file load: 0 = always, 1 = never (for Excel 2007+ and ODF files).
 _PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -38,13 +38,15 @@ def soffice() -> str:
     pytest.skip(message)
 
 
-def convert(source: Path, target_format: str, outdir: Path) -> Path:
-    """Open `source` in headless LibreOffice (recalculating it) and save it as `target_format` in `outdir`."""
+def convert(source: Path, target_format: str, outdir: Path, recalculate_all: bool = True) -> Path:
+    """Open `source` in headless LibreOffice (recalculating every formula, or as an analyst's LibreOffice set to never
+    recalculate on load) and save it as `target_format` in `outdir`."""
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="carepolicy-lo-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+        profile_text = _PROFILE if recalculate_all else _PROFILE.replace("<value>0</value>", "<value>1</value>")
+        (user / "registrymodifications.xcu").write_text(profile_text, encoding="utf-8")
         command = [soffice(), f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                    "--convert-to", target_format, "--outdir", str(outdir), str(source)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)

@@ -7,7 +7,8 @@ called here, in Python, on the same inputs), so the workbook reads sensibly befo
 installed. Table functions are written as array formulas over the range their result fills, because
 a plain formula in a file written without Excel would open as `=@CP_…`, showing only the first cell.
 In Excel 365 an analyst may replace one by a plain formula, which spills. Recalculating without the
-add-in shows #NAME? (xl_addin/README.md says how to import the functions).
+add-in shows #NAME? (xl_addin/README.md says how to import the functions). LibreOffice recalculates
+array formulas on load whatever its settings, so it shows #NAME? for the tables (the Read me says so).
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ def _read_me(sheet: Sheet) -> None:
         ("4. on the xlwings tab, click Import Functions; then Ctrl+Alt+F9 recalculates everything.", None),
         ("A mistake in an input shows as one line in the cell, starting with 'CP error:'.", NOTE),
         ("Table results are array formulas over a fixed range; in Excel 365 a plain formula spills by itself.", NOTE),
+        ("LibreOffice cannot run these functions. It shows the stored result of every single-value formula, but it "
+         "recalculates array formulas whenever it opens a file (whatever its Recalculation on File Load setting), so "
+         "the tables show #NAME? there.", NOTE),
     ]
     for i, (text, style) in enumerate(lines):
         sheet.text(i, 0, text, style, WRAP)
