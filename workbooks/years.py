@@ -7,6 +7,8 @@ against the baseline, where effects of a few per cent stay visible. Figures in E
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from engine.policy.scenarios import BASELINE
@@ -54,9 +56,10 @@ def years_sheet(ctx: Context, table: pd.DataFrame) -> None:
                    if "population_basis" in bases else "")
         rows.append(row)
     first, last = sheet.table("Years", columns, rows, top=head, style="Table Style Light 9")
+    lowest = float(nation.min().min()) / 1e6
     insert(sheet, _lines(ctx, sheet, scenarios, 1, first, last,
                          L("National insurer cost per scenario ({first}–{last}, EUR million)",
-                           first=years[0], last=years[-1])), levels, CHART_HEIGHT)
+                           first=years[0], last=years[-1]), floor=_floor(lowest)), levels, CHART_HEIGHT)
     insert(sheet, _lines(ctx, sheet, others, 1 + len(scenarios), first, last,
                          L("Change in insurer cost against the baseline ({first}–{last}, EUR million)",
                            first=years[0], last=years[-1]), SERIES_COLOURS[1:]), changes, CHART_HEIGHT)
@@ -65,9 +68,18 @@ def years_sheet(ctx: Context, table: pd.DataFrame) -> None:
     sheet.printable()
 
 
+def _floor(lowest: float) -> float:
+    """A round lower bound of the value axis below the lowest level, so that lines a few per cent apart stay apart."""
+    if lowest <= 0:
+        return 0.0
+    step = 10 ** math.floor(math.log10(lowest))
+    return math.floor(lowest * 0.9 / step) * step
+
+
 def _lines(ctx: Context, sheet, names: list[str], col: int, first: int, last: int, title: str,
-           colours=SERIES_COLOURS):
-    """A line chart of columns col, col + 1, ... (one series per name) over the years in column A."""
+           colours=SERIES_COLOURS, floor: float | None = None):
+    """A line chart of columns col, col + 1, ... (one series per name) over the years in column A; the value axis
+    starts at `floor` when given."""
     L = ctx.labels
     chart = ctx.book.chart({"type": "line"})
     for j, name in enumerate(names):
@@ -80,6 +92,7 @@ def _lines(ctx: Context, sheet, names: list[str], col: int, first: int, last: in
     chart.set_title({"name": title, "name_font": chart_font(12, True)})
     chart.set_x_axis({"label_position": "low", "num_font": chart_font()})
     chart.set_y_axis({"num_format": "#,##0.0", "num_font": chart_font(), "name": L("EUR million"),
-                      "name_font": chart_font(9), "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+                      "name_font": chart_font(9), "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      **({"min": floor} if floor else {})})
     chart.set_legend({"position": "bottom", "font": chart_font()})
     return chart

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from carepolicy import options
-from carepolicy.commands.simulate import add_simulation_options, run_simulation
+from carepolicy.commands.simulate import add_simulation_options, add_years_options, run_simulation
 from carepolicy.progress import progress_bar
 from workbooks.labels import LANGUAGES
 
@@ -23,15 +23,11 @@ def register(sub) -> None:
     p.add_argument("--seeds", default=str(DEFAULT_SEEDS), metavar="N",
                    help=f"show the band of each change over N seeds (--seed, --seed + 1, ...) on Summary "
                         f"(default {DEFAULT_SEEDS}; 1 for none, which is faster)")
-    p.add_argument("--years", metavar="FIRST-LAST",
-                   help="add the Several years sheet: the insurer cost of every scenario per year of the range, e.g. "
-                        "2025-2030, as lines (the other sheets show --year)")
+    add_years_options(p, "add the Several years sheet: the insurer cost of every scenario per year of the range, e.g. "
+                         "2025-2030, as lines (the other sheets show --year)", "run the runs of --years and --sensitivity")
     p.add_argument("--sensitivity", action="store_true",
                    help="add the Sensitivity sheet: every assumed figure of the region data varied over its range, "
                         "as a tornado of the baseline's insurer cost (as carepolicy sensitivity; takes minutes)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the runs of --years and --sensitivity on a running dask scheduler (e.g. "
-                        "tcp://10.0.0.5:8786); default: a local cluster of processes")
     p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of the sheet labels and region names: en, fr or nl (default en)")
     p.add_argument("-o", "--output", type=options.output_file,

@@ -48,13 +48,13 @@ def add_simulation_options(p: argparse.ArgumentParser, scenario_help: str) -> No
     options.add_quiet(p)
 
 
-def add_years_options(p) -> None:
+def add_years_options(p, years_help: str = "simulate every year of a range, e.g. 2025-2030, each priced by the "
+                      "policies in force on its dates; adds a year column (instead of --year)",
+                      scheduler_help: str = "run the simulations") -> None:
     """--years and --scheduler, shared by the commands that run grids of simulations."""
-    p.add_argument("--years", metavar="FIRST-LAST",
-                   help="simulate every year of a range, e.g. 2025-2030, each priced by the policies in force on "
-                        "its dates; adds a year column (instead of --year)")
+    p.add_argument("--years", metavar="FIRST-LAST", help=years_help)
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the simulations on a running dask scheduler (e.g. tcp://10.0.0.5:8786); "
+                   help=f"{scheduler_help} on a running dask scheduler (e.g. tcp://10.0.0.5:8786); "
                         "default: a local cluster of processes, or this process for a single run")
 
 

@@ -45,14 +45,16 @@ def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
         people = pd.concat([people, other.loc[new, _PERSON]], ignore_index=True).sort_values("patient_id",
                                                                                             ignore_index=True)
     ids = people["patient_id"].to_numpy()
+    at_base = np.arange(len(known)) if not new.any() else np.searchsorted(ids, known)
+    at_other = np.searchsorted(ids, drawn)  # each table's rows in `people`, found once for every column
 
-    def spread(table: pd.DataFrame, column: str) -> np.ndarray:
+    def spread(table: pd.DataFrame, rows: np.ndarray, column: str) -> np.ndarray:
         out = np.zeros(len(ids), np.int64)
-        out[np.searchsorted(ids, table["patient_id"].to_numpy())] = table[column].to_numpy()
+        out[rows] = table[column].to_numpy()
         return out
 
     for column in CHANGES:
-        people[column] = spread(other, column) - spread(base, column)
+        people[column] = spread(other, at_other, column) - spread(base, at_base, column)
     return people
 
 
