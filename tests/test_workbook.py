@@ -440,3 +440,24 @@ def test_cli_adds_the_years_and_refuses_years_outside_the_projection(tmp_path, c
     assert main(["compare", "-r", "luxemburg", "--years", "2030-2040", "-o", str(tmp_path / "late.xlsx")]) == 2
     assert capsys.readouterr().err.startswith("error: year: expected a year the projection covers (2022-2035, ")
     assert not (tmp_path / "late.xlsx").exists()
+
+
+def test_cli_sensitivity_runs_the_grid_of_the_compared_year_scenarios_and_regions(tmp_path, monkeypatch):
+    """compare --sensitivity asks engine.simulation.sensitivity for the workbook's own year, scenarios, regions and
+    seed (the grid itself is tested in test_sensitivity.py) and adds the Sensitivity sheet."""
+    import engine.simulation.sensitivity as module
+
+    asked = {}
+
+    def fake(policies, scenarios, **options):
+        asked.update(options, scenarios=list(scenarios))
+        return sensitivity_of(simulate(policies, scenarios, year=options["year"], regions=options["regions"],
+                                       seed=options["seed"]))
+
+    monkeypatch.setattr(module, "sensitivity", fake)
+    target = tmp_path / "cmp.xlsx"
+    assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--year", "2028", "--seed", "4", "--seeds", "1",
+                 "--sensitivity", "-q", "-o", str(target)]) == 0
+    assert (asked["scenarios"], asked["year"], asked["regions"], asked["seed"]) == (["copay-15"], 2028, ["luxemburg"], 4)
+    rows = table_rows(openpyxl.load_workbook(target, data_only=True)["Sensitivity"], "Tornado")
+    assert [r["Assumption"] for r in rows][0] == "uptake (assumed)"
