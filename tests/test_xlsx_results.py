@@ -204,3 +204,18 @@ def test_libreoffice_opens_the_results_and_reads_the_same_values(tmp_path, polic
 def test_text_xml_cannot_hold_is_written_as_excel_writes_it():
     assert xlsx.xstring("a<b&c>\x07\r\ufffe_x0041_") == "a&lt;b&amp;c&gt;_x0007__x000D__xFFFE__x005F_x0041_"
     assert xlsx.xstring("tab\tline\n é 🙂") == "tab\tline\n é 🙂"
+
+
+def test_more_columns_than_a_sheet_holds_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    from carepolicy.cli import main
+    from engine.claims.write import write_claims
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(xlsx, "MAX_COLUMNS", 25)  # a sheet of 25 columns; the claims file has 15
+    write_claims(generate_claims(20, seed=8), tmp_path / "c.csv")
+    (tmp_path / "r.xlsx").write_bytes(b"previous")
+    assert main(["evaluate", "c.csv", "-o", "r.xlsx", "--keep-input"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: r.xlsx: expected at most 25 columns, the most a sheet holds, found {len(OUTPUT_COLUMNS) + 15} with the "
+        "input's; write .csv or .parquet instead")
+    assert (tmp_path / "r.xlsx").read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "r.xlsx"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +36,6 @@ INPUT_BATCH = 100_000
 CSV_DIALECTS = {"excel": (",", "."), "excel-be": (";", ",")}
 """CSV field separator and decimal mark per dialect: `excel-be` is what a Belgian (Dutch or French) Excel opens."""
 CLAIM_COLUMNS = [*REQUIRED, *OPTIONAL]
-CSV_SLICE = 1 << 16
-"""Rows of a CSV result encoded at a time by each of two threads."""
 
 
 def _decimal(values: np.ndarray) -> pa.Array:
@@ -180,7 +177,7 @@ class _CsvSink(_ArrowSink):
         self.separator, self.decimal_mark = CSV_DIALECTS[dialect]
 
     def _open(self, schema: pa.Schema):
-        return _CsvFile(self.tmp, schema, self.separator)
+        return pacsv.CSVWriter(self.tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed", delimiter=self.separator))
 
     def _table(self, results: pd.DataFrame) -> pa.Table:
         table = super()._table(results)
@@ -189,30 +186,6 @@ class _CsvSink(_ArrowSink):
                 marked = pc.replace_substring(table.column(name).cast(pa.string()), ".", self.decimal_mark)
                 table = table.set_column(table.schema.get_field_index(name), name, marked)
         return table
-
-
-class _CsvFile:
-    """A CSV file written as Arrow's CSV writer writes it, with slices of rows encoded in two threads at once (the
-    encoding, decimals to text above all, releases the GIL) and written in order."""
-
-    def __init__(self, path: Path, schema: pa.Schema, separator: str):
-        self.separator = separator
-        self.file = open(path, "wb")  # noqa: SIM115 (closed by close(), also after a failure)
-        self.pool = ThreadPoolExecutor(2, thread_name_prefix="csv-encode")
-        self.file.write(self._encoded(schema.empty_table(), header=True))
-
-    def _encoded(self, table: pa.Table, header: bool = False) -> pa.Buffer:
-        out = pa.BufferOutputStream()
-        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=header, quoting_style="needed", delimiter=self.separator))
-        return out.getvalue()
-
-    def write_table(self, table: pa.Table) -> None:
-        for piece in self.pool.map(self._encoded, [table.slice(i, CSV_SLICE) for i in range(0, table.num_rows, CSV_SLICE)]):
-            self.file.write(piece)
-
-    def close(self) -> None:
-        self.pool.shutdown()
-        self.file.close()
 
 
 class _ParquetSink(_ArrowSink):
@@ -228,11 +201,14 @@ class _XlsxSink:
     (add_sheet) follow the results, each an Excel table of its own."""
 
     def __init__(self, tmp: Path, target: Path, extra: list[str]):
-        from engine.io.xlsx import StreamingWorkbook
+        from engine.io import xlsx
 
         self.target = target
         self.columns = [*OUTPUT_COLUMNS, *extra]
-        self.book = StreamingWorkbook(tmp)
+        if len(self.columns) > xlsx.MAX_COLUMNS:
+            raise InputError(f"{display(target)}: expected at most {xlsx.MAX_COLUMNS:,} columns, the most a sheet holds, "
+                             f"found {len(self.columns):,} with the input's; write .csv or .parquet instead")
+        self.book = xlsx.StreamingWorkbook(tmp)
         self.book.start_sheet("results", self.columns, ["euro" if c in AMOUNTS else None for c in self.columns])
         self.rows = 0
         self.extra: list[tuple[str, pd.DataFrame, list[str]]] = []
