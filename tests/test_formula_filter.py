@@ -25,7 +25,8 @@ def claims_csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 @pytest.mark.parametrize("value", ["-2+3+cmd|' /C calc'!A0", "-1+1", "p\tq", "p\nq", "p\rq", "\t=1+1", "=1+1\t",
-                                   "abc\u202edcba", "x\u2066y", "\u200fp", "-", "+5", "@x", "=5", "-5-5", "-1e3"])
+                                   "abc\u202edcba", "x\u2066y", "\u200fp", "-", "+5", "@x", "=5", "-5-5", "-1e3",
+                                   "5\n", "-5\n", "-75,50\n"])  # a number is plain only up to its last character
 def test_refused(value):
     assert is_unsafe(value)
 

@@ -65,7 +65,10 @@ class Encoded:
 
     def rows(self, per_value: list) -> np.ndarray:
         """A per-value result spread to the rows."""
-        return np.asarray(per_value)[self.index] if len(per_value) else np.zeros(len(self.index), bool)
+        values = np.asarray(per_value)
+        if not len(values) or (values.dtype == bool and not values.any()):  # nothing to spread (a check no row fails)
+            return np.zeros(len(self.index), bool)
+        return values[self.index]
 
 
 @dataclass
@@ -196,7 +199,7 @@ def _has_bytes(array: pa.Array, wanted: bytes, below: int = 0) -> bool:
 
 def is_unsafe(value: str) -> bool:
     """Whether a trimmed value is neither a plain number nor free of formula triggers and hidden characters."""
-    return UNSAFE_RE.search(value) is not None and PLAIN_NUMBER_RE.match(value) is None
+    return UNSAFE_RE.search(value) is not None and PLAIN_NUMBER_RE.fullmatch(value) is None
 
 
 def _unsafe(column: Encoded | Plain) -> np.ndarray:
