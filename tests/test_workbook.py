@@ -375,13 +375,14 @@ def test_winners_and_losers_when_an_impact_table_is_given(sim, tmp_path):
     assert ws.tables["Winners"].ref.startswith(f"A{ws._charts[0].anchor.to.row + 2}")
 
 
-def test_cli_fills_winners_and_losers_from_the_same_patients(tmp_path):
+def test_cli_fills_winners_and_losers_from_the_same_patients(tmp_path, capsys):
     """compare's Winners and losers sheet and Summary columns are the impact of the compared run, by age band."""
     from engine.simulation.impact import impact
 
     target = tmp_path / "cmp.xlsx"
     assert main(["compare", "-r", "luxemburg", "-s", "copay-15,free-until-25", "--seeds", "1", "-q",
                  "-o", str(target)]) == 0
+    printed = capsys.readouterr().out.splitlines()
     expected = impact(load_policies(), ["copay-15", "free-until-25"], year=2027, regions=["luxemburg"], by="age_band")
     values = openpyxl.load_workbook(target, data_only=True)
     assert "Winners and losers" in values.sheetnames
@@ -395,6 +396,9 @@ def test_cli_fills_winners_and_losers_from_the_same_patients(tmp_path):
             tuple(totals.loc[scenario])
     assert summary["copay-15"]["Patients better off"] == 0 < summary["copay-15"]["Patients worse off"]
     assert summary["free-until-25"]["Patients worse off"] == 0 < summary["free-until-25"]["Patients better off"]
+    assert printed[1].endswith("  better off   worse off")
+    copay = next(line for line in printed if line.startswith("copay-15 "))
+    assert copay.endswith(f"{0:>12,}{totals.loc['copay-15', 'worse_off']:>12,}")
 
 
 def test_several_years_show_each_scenarios_cost_per_year_as_lines(book, values, years):

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if args.sensitivity else None
     path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang, impact=winners, years=by_year,
                           sensitivity=varied)
-    print(summary(sim, seed_band))
+    print(summary(sim, seed_band, winners))
     print(f"wrote {display(path)}")
     return 0
 
@@ -90,21 +90,28 @@ def _band(sim, args: argparse.Namespace, seeds: int):
     return band(pd.concat([sim.results.assign(seed=args.seed), more], ignore_index=True))
 
 
-def summary(sim, seed_band=None) -> str:
-    """National insurer cost and co-payments per scenario, with the difference to the baseline (and its band)."""
+def summary(sim, seed_band=None, winners=None) -> str:
+    """National insurer cost and co-payments per scenario, with the difference to the baseline (and its band), and the
+    patients better and worse off when an impact table is given."""
     from engine.policy.scenarios import BASELINE
     from workbooks.comparison import national_totals
+    from workbooks.winners import national_winners
 
     totals = national_totals(sim)
     regions = "all regions" if len(sim.region_ids) == len(sim.regions.regions) else ", ".join(sim.region_ids)
     lines = [f"Compared {len(totals)} scenario(s), {sim.year}, {regions} (EUR)",
              f"{'scenario':<24}{'insurer cost':>17}{'vs baseline':>15}{'co-payments':>15}{'vs baseline':>15}"
+             + (f"{'better off':>12}{'worse off':>12}" if winners is not None else "")
              + (f"{'band of the change over the seeds':>40}" if seed_band is not None else "")]
+    counts = national_winners(winners) if winners is not None else {}
     ranges = {} if seed_band is None else {
         r.scenario: (r.low, r.high) for r in seed_band[seed_band["metric"] == "insurer_cost_vs_baseline"].itertuples()}
     for scenario, row in totals.iterrows():
         line = (f"{scenario:<24}{row['insurer_cost']:>17,.2f}{row['insurer_cost_vs_baseline']:>+15,.2f}"
                 f"{row['patient_copay']:>15,.2f}{row['patient_copay_vs_baseline']:>+15,.2f}")
+        if winners is not None:
+            better, worse = counts.get(scenario, (0, 0))
+            line += f"{better:>12,}{worse:>12,}"
         if scenario in ranges and scenario != BASELINE:
             low, high = ranges[scenario]
             line += f"{f'{low:+,.0f} to {high:+,.0f}':>40}"
