@@ -44,6 +44,11 @@ def until_2023(rows: list) -> None:
                                                             {"field": "session_date", "op": ">", "value": "2023-01-01"}]}})
 
 
+def age_from_2022(rows: list) -> None:
+    rows[0]["when"]["all"].append({"field": "age", "op": ">=", "value": {"unit": "years", "history": [
+        {"from": "2022-01-01", "value": 0, "source": "seed-002", "status": "assumed"}]}})
+
+
 @pytest.fixture
 def folder(policy_copy: Path, monkeypatch) -> Path:
     monkeypatch.chdir(policy_copy.parent)
@@ -54,7 +59,8 @@ def folder(policy_copy: Path, monkeypatch) -> Path:
     (no_other_leader, "kind group, leader other on 2021-09-01"),
     (adults_only, "age 0, kind individual, leader psychologist on 2021-09-01"),
     (until_2023, "kind individual, leader psychologist on 2023-01-01"),
-], ids=["no-row-for-a-co-lead", "no-row-for-children", "a-day-between-two-rows"])
+    (age_from_2022, "age 0, kind individual, leader psychologist on 2021-09-01"),
+], ids=["no-row-for-a-co-lead", "no-row-for-children", "a-day-between-two-rows", "a-threshold-not-yet-in-force"])
 def test_validate_refuses_tariff_rows_that_leave_a_covered_session_unpriced(folder, capsys, change, gap):
     edit_rows(folder, change)
     assert main(["validate", "policy"]) == 2

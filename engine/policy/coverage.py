@@ -44,8 +44,16 @@ def uncovered(policies: PolicySet, conv: Convention) -> Iterator[tuple[dict, dt.
     """(field values, date) of each session the convention may cover that no tariff row prices."""
     for day in _dates(policies, conv):
         for session in _sessions(policies, conv, _read(conv), day):
-            if not any(holds(row.when, session, policies, day) for row in conv.tariff):
+            if not any(_holds(row.when, session, policies, day) for row in conv.tariff):
                 yield session, day
+
+
+def _holds(condition, session: dict, policies: PolicySet, day: dt.date) -> bool:
+    """Whether a row's condition holds; a dated threshold with no value on the day holds for no session."""
+    try:
+        return holds(condition, session, policies, day)
+    except ResolveError:
+        return False
 
 
 def _read(conv: Convention) -> list[str]:
