@@ -227,6 +227,12 @@ def test_cli_prints_the_schedule_and_its_total(capsys):
     assert f"{DOC}.payment.day_of_month = the 24th" in out
 
 
+def test_cli_reads_a_day_first_application_date_as_the_iso_one(capsys):
+    iso = run(capsys, *BASE, "--score", "13")
+    assert run(capsys, *[("1/8/2023" if a == "2023-08-01" else a) for a in BASE], "--score", "13") == iso
+    assert iso[0] == 0
+
+
 def test_cli_ineligible_exits_0_with_the_reason_and_no_rows(capsys, tmp_path):
     code, out, _ = run(capsys, *BASE, "--score", "12")
     assert code == 0
@@ -255,6 +261,8 @@ def test_cli_writes_month_amount_payment_date(capsys, tmp_path, suffix):
     ({"--setting": "hom"}, "error: setting: expected one of home, residential, found 'hom' — did you mean 'home'?"),
     ({"--score": "abc"}, "error: score: expected a number of at least 0, found 'abc'"),
     ({"--months": "-3"}, "error: months: expected a whole number of at least 1, found '-3'"),
+    ({"--application-date": "31/02/2023"},
+     "error: --application-date: expected a date YYYY-MM-DD or DD/MM/YYYY, found '31/02/2023'"),
     ({"-o": "out.txt"}, "error: out.txt: expected a schedule file ending in .csv, .parquet, .xlsx, found '.txt'"),
 ])
 def test_cli_user_errors_exit_2_with_one_line(capsys, option, message):

@@ -120,11 +120,17 @@ def test_impact_command_prints_and_writes(tmp_path, capsys):
     assert main(["impact", "-s", "copay-15", "-r", "luxemburg", "--year", "2027", "--by", "increased"]) == 0
     out = capsys.readouterr().out
     assert "Impact in 2027 against the baseline, by increased" in out and "\ntotal" in out
+    assert main(["impact", "-s", "copay-15", "-r", "luxemburg", "--year", "2027"]) == 0
+    national_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("national"))
+    total_line = next(line for line in out.splitlines() if line.startswith("total"))
+    assert total_line.split()[1:] == national_line.split()[1:]  # the total of the groups is the national line, to the cent
     target = tmp_path / "impact.csv"
     assert main(["impact", "-s", "free-until-25", "-r", "luxemburg", "-o", str(target)]) == 0
     table = pd.read_csv(target)
     assert list(table.columns) == ["scenario", *IMPACT_METRICS]
     assert table.loc[0, "worse_off"] == 0 and table.loc[0, "better_off"] > 0
+    text = pd.read_csv(target, dtype=str).loc[0]
+    assert all(len(text[c].split(".")[1]) == 2 for c in ["out_of_pocket_change", "mean_change_better_off"])
 
 
 def test_impact_mistakes_are_one_line(capsys):

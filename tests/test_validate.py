@@ -117,7 +117,7 @@ def test_empty_file(folder, capsys):
     (lambda d: fee_history(d)[0].update(status="maybe"),
      '/tariff/rows/0/fee/history/0/status: expected one of "confirmed", "assumed", found a string "maybe"'),
     (lambda d: fee_history(d, 1)[0].update(value="200"),
-     '/tariff/rows/1/fee/history/0/value: expected number, found a string "200"'),
+     '/tariff/rows/1/fee/history/0/value: expected number, found a string "200": write 200 without quotes'),
     (lambda d: d["quota"]["period"].update(anchor="sometimes"),
      '/quota/period/anchor: expected one of "first_covered_session", "rolling", found a string "sometimes"'),
     (lambda d: d["copayment"]["rules"][0]["when"]["all"][0].update(op="=~"),
@@ -276,3 +276,17 @@ def test_a_scenario_checked_alone_names_the_region_data_it_cannot_load(folder, c
     assert capsys.readouterr().err.splitlines()[0] == (
         "policy/scenarios/free-until-25-uptake.json: /utilisation: expected region data in policy that loads, to check "
         "the changes against, found problems in policy/regions/utilisation-be.json (carepolicy validate policy lists them)")
+
+
+def test_a_fee_written_with_a_decimal_comma_is_named_with_the_fix(folder, capsys):
+    tariff = folder / "riziv-psy-2021.json"
+    text = tariff.read_text(encoding="utf-8")
+    tariff.write_text(text.replace('"value": 81.74', '"value": "81,74"', 1), encoding="utf-8")
+    assert main(["validate", "policy"]) == 2
+    assert ('policy/riziv-psy-2021.json: /tariff/rows/0/fee/history/1/value: expected number, found a string "81,74": '
+            "write 81.74 without quotes, with a decimal point") in capsys.readouterr().err.splitlines()
+    tariff.write_text(text.replace('"value": 81.74', '"value": 81,74', 1), encoding="utf-8")
+    assert main(["validate", "policy"]) == 2
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if '"value": 81.74' in t)
+    assert (f"policy/riziv-psy-2021.json: line {line} column 27: expected a number with a decimal point, found '81,74': "
+            "write 81.74") in capsys.readouterr().err.splitlines()

@@ -13,7 +13,7 @@ def register(sub) -> None:
                        description="The Flemish care budget for people with a high need of care, for one person: "
                                    "eligibility, the first entitled month, and per month the amount and payment date, "
                                    "with the source of every value.")
-    p.add_argument("--application-date", required=True, metavar="D", help="date of the application, YYYY-MM-DD")
+    p.add_argument("--application-date", required=True, metavar="D", help="date of the application, YYYY-MM-DD or DD/MM/YYYY")
     p.add_argument("--setting", required=True, help="home or residential (the policy's payment settings)")
     p.add_argument("--proof", required=True, metavar="KIND",
                    help="belrai, adl_iadl, medico_social, child_support, palliative, residence (the policy's proofs)")
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output is not None:
         claims_format(args.output, "schedule")
-    budget = schedule(load_policies(args.policy), args.application_date, args.setting, args.proof,
+    applied = options.day_value(args.application_date, "--application-date")
+    budget = schedule(load_policies(args.policy), applied, args.setting, args.proof,
                       args.score, args.months, first_application=not args.renewal, allowance=args.allowance)
     if not budget.eligible:
         print(f"not eligible: {budget.reason}")

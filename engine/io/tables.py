@@ -6,6 +6,7 @@ euro columns get a euro number format in xlsx.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,17 +30,25 @@ def check_output(path: Path | str) -> Path:
 
 
 def write_table(frame: pd.DataFrame, path: Path | str, euro_columns: Iterable[str] = (), sheet: str = "results") -> Path:
-    """Write `frame` to `path` (format from the extension); the file appears whole or not at all."""
+    """Write `frame` to `path` (format from the extension); the file appears whole or not at all.
+
+    `euro_columns` are amounts in euros: rounded to the cent, written with two decimals in CSV and
+    with a euro format in xlsx."""
     path = check_output(path)
     suffix = path.suffix.lower()
+    money = [c for c in euro_columns if c in frame.columns]
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
+            frame.assign(**{c: frame[c].astype(float).map(_two_decimals) for c in money}).to_csv(tmp, index=False)
         elif suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
+            frame.assign(**{c: frame[c].astype(float).round(2) for c in money}).to_parquet(tmp, index=False)
         else:
-            _write_xlsx(frame, tmp, set(euro_columns), sheet)
+            _write_xlsx(frame, tmp, set(money), sheet)
     return path
+
+
+def _two_decimals(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.2f}"
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, euros: set[str], sheet: str) -> None:

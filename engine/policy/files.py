@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -179,6 +180,10 @@ def _json_problem(name: str, text: str, exc: json.JSONDecodeError) -> Problem:
         line, column = text.count("\n", 0, comma) + 1, comma - text.rfind("\n", 0, comma)
         return Problem(name, f"line {line} column {column}", f"expected a value after the comma, found "
                        f"{text[exc.pos]!r}: remove the trailing comma")
+    whole, decimals = re.search(r"(-?\d+),\s*$", text[:exc.pos]), re.match(r"\d+", text[exc.pos:])
+    if whole and decimals:  # 81,74 written with a decimal comma
+        return Problem(name, f"line {exc.lineno} column {exc.colno}", f"expected a number with a decimal point, "
+                       f"found '{whole.group(1)},{decimals.group()}': write {whole.group(1)}.{decimals.group()}")
     at_end = not text[exc.pos:].strip()
     found = "the end of the file" if at_end else "something else there"
     return Problem(name, f"line {exc.lineno} column {exc.colno}", f"expected valid JSON ({exc.msg}), found {found}")

@@ -7,6 +7,7 @@ import json
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
+from engine.cells import read_decimal
 from engine.errors import did_you_mean
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
@@ -38,7 +39,10 @@ def describe(error: ValidationError) -> tuple[str, str]:
     v, inst, arg = error.validator, error.instance, error.validator_value
     if v == "type":
         types = arg if isinstance(arg, list) else [arg]
-        return where, f"expected {' or '.join(types)}, found {found(inst)}"
+        number = {"number", "integer"} & set(types) and isinstance(inst, str) and read_decimal(inst) is not None
+        comma = ", with a decimal point" if number and "," in inst else ""
+        hint = f": write {read_decimal(inst):g} without quotes{comma}" if number else ""
+        return where, f"expected {' or '.join(types)}, found {found(inst)}{hint}"
     if v == "required":
         missing = error.message.split("'")[1]
         return where, f"expected the key '{missing}', found it missing"

@@ -88,7 +88,7 @@ def impact_table(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: S
             side = "better" if column.endswith("better_off") else "worse"
             count = values[f"{side}_off"].to_numpy(float)
             total = values[f"{side}_sum"].to_numpy(float)
-            table[column] = np.round(np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0) / 100, 2)
+            table[column] = np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0) / 100
         else:
             column_values = values[column].to_numpy()
             table[column] = column_values / 100 if column in MONEY else column_values
