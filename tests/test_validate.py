@@ -290,3 +290,13 @@ def test_a_fee_written_with_a_decimal_comma_is_named_with_the_fix(folder, capsys
     line = next(n for n, t in enumerate(text.splitlines(), 1) if '"value": 81.74' in t)
     assert (f"policy/riziv-psy-2021.json: line {line} column 27: expected a number with a decimal point, found '81,74': "
             "write 81.74") in capsys.readouterr().err.splitlines()
+
+
+def test_a_scenario_file_gets_all_its_problems_at_once(folder, capsys):
+    scenario = folder / "scenarios" / "copay-15.json"
+    edit(scenario, lambda d: (d.update(id="copay-13"), d["changes"][0].update(path=d["changes"][0]["path"] + "x")))
+    assert main(["validate", "policy/scenarios/copay-15.json"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "policy/scenarios/copay-15.json: /id: expected 'copay-15' (the file name), found 'copay-13'"
+    assert lines[1].startswith("policy/scenarios/copay-15.json: /changes/0/path: expected the path of a dated value")
+    assert lines[2] == "2 problem(s) in 1 of 1 file(s)"

@@ -18,7 +18,7 @@ from engine.dates import parse_date
 from engine.errors import InputError, PolicyError, Problem, ResolveError, did_you_mean
 from engine.money import rounded
 from engine.policy.dated import DAY, DatedValue, Entry
-from engine.policy.files import check_file, default_policy_dir, display, read_json, schema_errors
+from engine.policy.files import check_file, default_policy_dir, display, read_json, schema_errors, schema_problems
 from engine.policy.policies import PolicySet, dated_nodes
 from engine.policy.provenance import Provenance, provenance
 from engine.policy.regions import Regions, load_regions
@@ -148,11 +148,11 @@ def load_scenario(name_or_path: str | Path, policies: PolicySet) -> Scenario:
     path = scenario_path(name_or_path, policies.root)
     name = display(path)
     data, problems = check_file(path, set(policies.sources))
-    if problems:
-        raise PolicyError(problems)
+    if problems and (not isinstance(data, dict) or schema_problems(path, data)):
+        raise PolicyError(problems)  # the changes cannot be read; otherwise their problems are told with the file's
     if data.get("kind") != "scenario":
-        raise PolicyError([Problem(name, "/$schema", f"expected a scenario file (scenario-1.0.schema.json), "
-                                   f"found a file of kind {found(data.get('kind'))}")])
+        raise PolicyError([*problems, Problem(name, "/$schema", f"expected a scenario file (scenario-1.0.schema.json), "
+                                              f"found a file of kind {found(data.get('kind'))}")])
     changes = tuple(_change(i, c) for i, c in enumerate(data["changes"]))
     problems += change_problems(name, changes, policies)
     if not problems:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import PolicyError, Problem
-from engine.policy.files import BUNDLED_SCHEMAS, check_file, display, policy_root, read_json, source_keys_for
+from engine.policy.files import BUNDLED_SCHEMAS, check_file, display, policy_root, read_json, schema_problems, source_keys_for
 from engine.policy.projection import projection_problems
 from engine.policy.schema_messages import pointer
 
@@ -77,8 +77,9 @@ def validate(targets: list[Path]) -> list[FileReport]:
                                       "registry of the sources that values cite, found none")]))
         for path in paths:
             data, problems = check_file(path, keys)
-            if not problems and isinstance(data, dict) and data.get("kind") == "scenario":
-                problems = _scenario_problems(path, root, {display(p) for p in [*paths, registry]})
+            if isinstance(data, dict) and data.get("kind") == "scenario" and not (problems and schema_problems(path, data)):
+                checked = {display(p) for p in [*paths, registry]}  # with the file's own problems, all at once
+                problems += [p for p in _scenario_problems(path, root, checked) if p not in problems]
             if not problems and isinstance(data, dict) and data.get("kind") == "projection":
                 problems = projection_problems(path, data, root)
             if not problems and isinstance(data, dict) and data.get("kind") in ("population", "utilisation"):
