@@ -300,3 +300,14 @@ def test_a_scenario_file_gets_all_its_problems_at_once(folder, capsys):
     assert lines[0] == "policy/scenarios/copay-15.json: /id: expected 'copay-15' (the file name), found 'copay-13'"
     assert lines[1].startswith("policy/scenarios/copay-15.json: /changes/0/path: expected the path of a dated value")
     assert lines[2] == "2 problem(s) in 1 of 1 file(s)"
+
+
+def test_a_broken_convention_is_the_only_problem_evaluate_names(folder, capsys, tmp_path):
+    """The override that applies to the broken convention is not blamed for it."""
+    edit(folder / TARIFF.removeprefix("policy/"), lambda d: fee_history(d, 0)[0].update(value="75"))
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim_id,patient_id,birth_date,session_date,kind\nc1,p1,1990-01-01,2024-03-01,individual\n")
+    assert main(["evaluate", str(claims), "-o", str(tmp_path / "out.csv"), "--policy", "policy"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        'policy/riziv-psy-2021.json: /tariff/rows/0/fee/history/0/value: expected number, found a string "75": '
+        "write 75 without quotes"]

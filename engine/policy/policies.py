@@ -126,6 +126,8 @@ def _load(folder: Path, signature: tuple) -> PolicySet:
     if keys is None:
         problems.append(Problem(display(folder / "sources.json"), "/sources",
                                 "expected a readable registry of sources, found none"))
+    if problems:  # what an override applies to is checked once every file reads
+        raise PolicyError(problems)
     conventions = sorted(i for i, d in docs.items() if d["kind"] == "convention")
     for doc_id, doc in docs.items():
         target = doc.get("applies_to")
