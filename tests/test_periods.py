@@ -38,6 +38,17 @@ def test_a_factor_leaves_the_past_and_keeps_one_value_in_force(capsys):
     assert "= EUR 83.37 [from 2027-01-01, source scenario-hypothesis (assumed)]" in capsys.readouterr().out
 
 
+def test_value_names_the_indexed_fee_a_simulation_of_the_year_prices_with(capsys):
+    """The projection indexes fees for simulated years (2 % a year from 2026): value says so beside the policy's own."""
+    assert main(["value", FEE, "2027-06-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{FEE} = EUR 81.74 [from 2023-01-01")
+    assert lines[-1] == ("  simulate, impact and compare use EUR 85.04 on this date: the projection projection-be indexes "
+                         "fees by 2.0% a year from 2026 (assumed, source project-reading)")
+    assert main(["value", FEE, "2025-06-01"]) == 0
+    assert "simulate" not in capsys.readouterr().out  # before the indexation starts: the policy's own value
+
+
 def _in_force(dated: DatedValue, day: dt.date) -> list:
     return [e for e in dated.entries if e.start <= day and (e.end is None or day <= e.end)]
 

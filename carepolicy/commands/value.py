@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 
 from carepolicy import options
+from engine.quantities import quantity
 
 
 def register(sub) -> None:
@@ -20,10 +21,13 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from carepolicy.commands.evaluate import policies_for
+    from engine.policy.policies import load_policies
+    from engine.policy.scenarios import with_scenario
 
     day = options.day_value(args.date, "DATE") if args.date else dt.date.today()
-    policies = policies_for(args.policy, options.one_scenario(args))
+    scenario = options.one_scenario(args)
+    base = load_policies(args.policy)
+    policies = with_scenario(base, scenario)
     resolved = policies.value_at(args.path, day)
     print(resolved.describe())
     source = policies.sources.get(resolved.source, {})
@@ -31,4 +35,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"  source {resolved.source}: {source['title']} ({source['publisher']})")
     if resolved.note:
         print(f"  note: {resolved.note}")
+    simulated = _simulated(base, scenario, args.path, day, resolved)
+    if simulated:
+        print(simulated)
     return 0
+
+
+def _simulated(base, scenario: str | None, path: str, day: dt.date, resolved) -> str:
+    """The value a simulation of the date's year prices with, when the folder's projection indexes it ("" if not)."""
+    from engine.policy.projection import load_projection
+    from engine.policy.scenarios import with_scenario
+    from engine.simulation.projection import indexed
+
+    projection = load_projection(base.root)
+    if projection is None or path not in projection.fee_paths:
+        return ""
+    value = with_scenario(indexed(base, projection), scenario).value_at(path, day)
+    if value.value == resolved.value:
+        return ""
+    rate = projection.fee_rate
+    return (f"  simulate, impact and compare use {quantity(value.value, value.unit)} on this date: the projection "
+            f"{projection.id} indexes fees by {rate.value:.1%} a year from {projection.fee_from} ({rate.status}, "
+            f"source {rate.source})")
