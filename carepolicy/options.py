@@ -57,6 +57,11 @@ def one_scenario(args: argparse.Namespace) -> str | None:
     return args.scenario[0] if args.scenario else None
 
 
+def workbook_file(text: str) -> Path:
+    """An argparse type: the workbook to write (.xlsx); an existing folder is refused as such."""
+    return output_file(text, "comparison.xlsx")
+
+
 def day_value(text: str, name: str) -> dt.date:
     """A date argument YYYY-MM-DD or DD/MM/YYYY; `name: expected …, found …` otherwise."""
     from engine.errors import InputError
@@ -67,10 +72,10 @@ def day_value(text: str, name: str) -> dt.date:
     return value
 
 
-def output_file(text: str) -> Path:
+def output_file(text: str, example: str = "results.csv") -> Path:
     """An argparse type: a file to write; an existing folder is refused as such."""
     path = Path(text)
     if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: expected a file to write, such as {Path(text) / 'results.csv'}, "
+        raise argparse.ArgumentTypeError(f"{text}: expected a file to write, such as {Path(text) / example}, "
                                          f"found an existing folder")
     return path

@@ -80,7 +80,8 @@ def test_a_mistyped_region_gets_did_you_mean_in_every_command(capsys, tmp_path, 
 def test_an_output_that_is_a_folder_is_named_as_such(capsys, claims, tmp_path, argv):
     code, _, err = run(capsys, [a.format(claims=claims, tmp=tmp_path) for a in argv])
     assert code == 2
-    assert err == (f"error: argument -o/--output: {tmp_path}: expected a file to write, such as {tmp_path}/results.csv, "
+    example = "comparison.xlsx" if argv[0] == "compare" else "results.csv"
+    assert err == (f"error: argument -o/--output: {tmp_path}: expected a file to write, such as {tmp_path}/{example}, "
                    f"found an existing folder (see: carepolicy {argv[0]} --help)\n")
 
 

@@ -30,7 +30,7 @@ def register(sub) -> None:
                         "as a tornado of the baseline's insurer cost (as carepolicy sensitivity; takes minutes)")
     p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of the sheet labels and region names: en, fr or nl (default en)")
-    p.add_argument("-o", "--output", type=options.output_file,
+    p.add_argument("-o", "--output", type=options.workbook_file,
                    help="the workbook to write (default: workbooks/generated/comparison.xlsx in the repository)")
     p.set_defaults(run=run)
 

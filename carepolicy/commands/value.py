@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 
 from carepolicy import options
-from engine.quantities import quantity
 
 
 def register(sub) -> None:
@@ -45,6 +44,7 @@ def _simulated(base, scenario: str | None, path: str, day: dt.date, resolved) ->
     """The value a simulation of the date's year prices with, when the folder's projection indexes it ("" if not)."""
     from engine.policy.projection import load_projection
     from engine.policy.scenarios import with_scenario
+    from engine.quantities import quantity
     from engine.simulation.projection import indexed
 
     projection = load_projection(base.root)
