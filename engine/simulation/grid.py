@@ -111,8 +111,10 @@ def _on_dask(args: tuple, grid: Sequence[Point], scheduler: str | None, progress
 
     if scheduler is None:
         workers = min(len(grid), os.cpu_count() or 1)
-        # forked workers start in a fraction of a second where spawned ones re-import everything (seconds each)
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # a fork server starts each worker from a clean process in a fraction of a second; a plain fork would copy
+        # this process's threads' locks (the evaluator's thread pool, a caller's threads) and can hang, and
+        # spawned workers re-import everything (seconds each)
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         with dask.config.set({"distributed.worker.multiprocessing-method": method}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     else:
