@@ -248,7 +248,7 @@ def test_scenario_alone_is_not_passed_when_its_policies_do_not_load(folder, caps
     edit(folder / "riziv-psy-2021.json", lambda d: fee_history(d)[1].update({"from": "2024-13-01"}))
     assert problems(capsys, "policy/scenarios/copay-15.json") == [
         "policy/scenarios/copay-15.json: /changes: expected policies in policy that load, to check the changes against, "
-        "found problems in policy/clb-collaboration.json, policy/riziv-psy-2021.json (carepolicy validate policy lists them)"]
+        "found problems in policy/riziv-psy-2021.json (carepolicy validate policy lists them)"]
 
 
 def test_broken_policy_is_reported_once_when_the_whole_folder_is_checked(folder, capsys):
