@@ -3,6 +3,7 @@ that stays text, formulas stored with the values Python computed, charts that ov
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from itertools import pairwise
@@ -21,6 +22,9 @@ from engine.simulation.run import national, simulate
 from engine.simulation.sensitivity import Sensitivity
 from engine.simulation.years import simulate_years
 from workbooks.comparison import build_workbook, write_workbook
+from workbooks.context import Context
+from workbooks.labels import Labels
+from workbooks.summary import scope_note
 
 REGIONS = ["luxemburg", "namen"]
 ODD_TITLE = "=1+1 is not a formula"
@@ -205,17 +209,24 @@ def test_summary_headlines_band_and_scope(values, sim, seed_band):
     rows = {r["Scenario"]: r for r in table_rows(ws, "Summary")}
     copay = rows["copay-15"]
     assert copay["Change in insurer cost (EUR million)"] < 0 < copay["Change in co-payments (EUR million)"]
-    low, high = copay["Seed band of the change, low (EUR million)"], copay["Seed band of the change, high (EUR million)"]
+    low, high = copay["Seed band of the change, low (EUR thousand)"], copay["Seed band of the change, high (EUR thousand)"]
     assert low <= high < 0
     expected = seed_band[(seed_band["scenario"] == "copay-15") & (seed_band["metric"] == "insurer_cost_vs_baseline")]
-    assert low == pytest.approx(expected["low"].iloc[0] / 1e6) and high == pytest.approx(expected["high"].iloc[0] / 1e6)
+    assert low == pytest.approx(expected["low"].iloc[0] / 1e3) and high == pytest.approx(expected["high"].iloc[0] / 1e3)
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     sentence = next(t for t in texts if t.startswith("Adult co-payment EUR 15: the insurer cost falls by EUR "))
     change = -copay["Change in insurer cost (EUR million)"]
     assert f"falls by EUR {change:.1f} million" in sentence and "Patients pay EUR" in sentence and "Over 3 seeds" in sentence
-    published = next(t for t in texts if t.startswith("Published budget: "))
-    assert "EUR 165.0 million" in published and "EUR 54.0 million" in published and "EUR 219.0 million" in published
+    assert "The published budget is national; the simulation covers 2 of the 11 regions, so it is not compared with " \
+           "it." in texts and not any(t.startswith("Published budget: ") for t in texts)
     assert any(t.startswith("Excludes: ") for t in texts) and any(t.startswith("Includes: ") for t in texts)
+
+
+def test_a_simulation_of_every_region_is_set_against_the_published_budget(sim):
+    whole = dataclasses.replace(sim, region_ids=tuple(sim.regions.regions))
+    ctx = Context(None, whole, Labels("en"), dt.datetime(2027, 1, 1))
+    published = next(t for t in scope_note(ctx, None) if t.startswith("Published budget: "))
+    assert "EUR 165.0 million" in published and "EUR 54.0 million" in published and "EUR 219.0 million" in published
 
 
 def test_charts_sit_above_the_tables_and_overlap_nothing(book):

@@ -60,3 +60,13 @@ def test_region_names_in_three_languages(sim):
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language: expected one of en, fr, nl, found 'de'"):
         Labels("de")
+
+
+def test_no_label_is_written_twice():
+    """A repeated key in labels.json would silently keep only its last translations."""
+    import json
+
+    keys: list[str] = []
+    json.loads(labels.FILE.read_text(encoding="utf-8"), object_pairs_hook=lambda pairs: keys.extend(
+        k for k, v in pairs if isinstance(v, dict)) or dict(pairs))
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

@@ -12,7 +12,7 @@ from engine.policy.scenarios import BASELINE
 from workbooks.context import Context
 from workbooks.inputs import source_title
 from workbooks.results import ResultsLayout
-from workbooks.styles import BOLD, COUNT, HEADING, MILLION, NOTE, SIGNED_MILLION, SIGNED_PERCENT, TITLE, Column, Formula
+from workbooks.styles import BOLD, COUNT, HEADING, MILLION, NOTE, SIGNED_MILLION, SIGNED_PERCENT, SIGNED_THOUSAND, TITLE, Column, Formula
 from workbooks.winners import national_winners
 
 PUBLISHED_BUDGET = ("budget-2023", "budget-youth-2024")
@@ -45,8 +45,8 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
                Column(L("Change in insurer cost (EUR million)"), SIGNED_MILLION, width=13),
                Column(L("Change in insurer cost (%)"), SIGNED_PERCENT, width=12)]
     if band is not None:
-        columns += [Column(L("Seed band of the change, low (EUR million)"), SIGNED_MILLION, width=13),
-                    Column(L("Seed band of the change, high (EUR million)"), SIGNED_MILLION, width=13)]
+        columns += [Column(L("Seed band of the change, low (EUR thousand)"), SIGNED_THOUSAND, width=13),
+                    Column(L("Seed band of the change, high (EUR thousand)"), SIGNED_THOUSAND, width=13)]
     columns += [Column(L("Change in co-payments (EUR million)"), SIGNED_MILLION, width=13),
                 Column(L("Change in mutuality supplements (EUR million)"), SIGNED_MILLION, width=13)]
     winners = national_winners(ctx.impact) if ctx.impact is not None else {}
@@ -68,7 +68,7 @@ def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
                              change / base_level if base_level else 0.0)]
         if band is not None:
             low, high = band.get(scenario, (0.0, 0.0))
-            row += [low / 1e6, high / 1e6]
+            row += [low / 1e3, high / 1e3]  # a band spans tens of thousands: in millions both ends would read alike
         row += [_change(layout, "patient_copay", ref, base, ctx.change(scenario, "patient_copay")),
                 _change(layout, "supplements", ref, base, ctx.change(scenario, "supplements"))]
         if winners:
@@ -136,8 +136,8 @@ def headline(ctx: Context, scenario: str, band: dict[str, tuple[float, float]] |
                         better=number(better, 0, lang), worse=number(worse, 0, lang))
     if band is not None and scenario in band:
         low, high = band[scenario]
-        text += " " + L("Over {seeds} seeds the change lies between EUR {low} and {high} million.", seeds=ctx.seeds,
-                        low=number(low / 1e6, 1, lang, signed=True), high=number(high / 1e6, 1, lang, signed=True))
+        text += " " + L("Over {seeds} seeds the change lies between EUR {low} and {high} thousand.", seeds=ctx.seeds,
+                        low=number(low / 1e3, 0, lang, signed=True), high=number(high / 1e3, 0, lang, signed=True))
     return text
 
 
@@ -150,7 +150,10 @@ def scope_note(ctx: Context, band: dict | None) -> list[str]:
                "consultations, administration, and the mutualities' supplements outside the convention (shown apart: the "
                "mutuality pays them, not the compulsory insurance).")]
     targets = [ctx.sim.regions.targets[t] for t in PUBLISHED_BUDGET if t in ctx.sim.regions.targets]
-    if targets:
+    if targets and len(ctx.sim.region_ids) < len(ctx.sim.regions.regions):
+        lines.append(L("The published budget is national; the simulation covers {count} of the {total} regions, so "
+                       "it is not compared with it.", count=len(ctx.sim.region_ids), total=len(ctx.sim.regions.regions)))
+    elif targets:
         total = sum(t.value for t in targets)
         base = ctx.nation.loc[BASELINE, "insurer_cost"]
         sources = "; ".join(dict.fromkeys(source_title(ctx, t.source) or t.source for t in targets))
