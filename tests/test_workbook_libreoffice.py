@@ -158,7 +158,7 @@ def test_whatif_cannot_be_broken_quietly(written, sim, tmp_path):
     ws = values["What-if"]
     engine = sim.result("baseline", "insurer_cost")
     assert ws["B8"].value == pytest.approx(engine, abs=CENT) and ws["B10"].value == pytest.approx(0, abs=CENT)
-    assert ws["C6"].value == 4
+    assert ws["G6"].value == 4
     assert ws["B6"].value == "Inputs not used (empty, text or below zero): the engine's value is used for them."
     status = {r["Path"]: r["Input"] for r in table_rows(ws, "WhatIf_Inputs")}
     assert status[fee] == "not a number: engine value used"

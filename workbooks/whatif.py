@@ -48,6 +48,7 @@ SIGN = {"fee": 1, "copay": -1, "care_path_fee": 1}
 UPTAKE_NAME = "WhatIf_Uptake"
 TOTAL_NAME = "WhatIf_InsurerCost"
 SCENARIO_ROW, UPTAKE_ROW, CHECK_ROW, COST_ROW = 3, 4, 5, 7
+CHECK_COUNT_COL = 6  # the count of inputs not used; the message spans the columns before its caption
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
     hidden = 7
     columns = [Column(L("Amount"), wrap=True, width=46), Column(L("Your value (EUR)"), EUR, width=14),
                Column(L("Value used (EUR)"), EUR, width=14), Column(L("Engine value (EUR)"), EUR, width=14),
-               Column(L("Input"), width=30), Column(L("Status")), Column(L("Path"), width=30),
+               Column(L("Input"), width=30), Column(L("Status")), Column(L("Path"), width=50),
                *[Column(f"{s} (EUR)", EUR) for s in scenarios], *[Column(f"{s} ({L('status')})") for s in scenarios],
                Column(L("Not used"), COUNT)]
     rows = []
@@ -218,24 +219,27 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
     count = "+".join([f"SUM({f})" for f in flags] + [uptake_flag.text[1:]])
     sheet.text(CHECK_ROW, 0, L("Check"), BOLD)
     ok, bad = L("All inputs are used."), L("Inputs not used (empty, text or below zero): the engine's value is used for them.")
-    sheet.formula(CHECK_ROW, 2, Formula(f"={count}", 0), COUNT, BOLD)
-    sheet.formula(CHECK_ROW, 1, Formula(f'=IF({cell(CHECK_ROW, 2)}=0,"{ok}","{bad}")', ok), None, CHECK_OK)
-    sheet.ws.conditional_format(CHECK_ROW, 1, CHECK_ROW, 2, {
-        "type": "formula", "criteria": f"={cell(CHECK_ROW, 2, absolute=True)}>0", "format": ctx.book.format(CHECK_BAD)})
+    counted = CHECK_COUNT_COL
+    sheet.text(CHECK_ROW, counted - 1, L("Not used"), BOLD)
+    sheet.formula(CHECK_ROW, counted, Formula(f"={count}", 0), COUNT, BOLD)
+    sheet.ws.merge_range(CHECK_ROW, 1, CHECK_ROW, counted - 2, "", ctx.book.format(CHECK_OK))  # room for the message
+    sheet.formula(CHECK_ROW, 1, Formula(f'=IF({cell(CHECK_ROW, counted)}=0,"{ok}","{bad}")', ok), None, CHECK_OK)
+    sheet.ws.conditional_format(CHECK_ROW, 1, CHECK_ROW, counted, {
+        "type": "formula", "criteria": f"={cell(CHECK_ROW, counted, absolute=True)}>0", "format": ctx.book.format(CHECK_BAD)})
 
     # The lines: amount = value used × count × uptake, for the chosen scenario only.
     sheet.text(line_head, 0, L("Lines: amount = value used × count × uptake (for the chosen scenario)"), HEADING)
-    columns = [Column(L("Scenario")), Column(L("Region id")), Column(L("Line")), Column(L("Kind")),
+    columns = [Column(L("Line")), Column(L("Region id")), Column(L("Scenario")), Column(L("Kind")),  # the line where it is wide
                Column(L("Count"), COUNT), Column(L("Value (EUR)"), EUR), Column(L("Uptake"), FACTOR),
                Column(L("Amount (EUR)"), EUR)]
     rows = []
     for r, line in enumerate(drivers.itertuples(index=False), start=line_head + 1):
         key = keys[line.scenario][(line.path, line.value)]
         amount = float(line.amount) if line.scenario == BASELINE else 0.0
-        rows.append([line.scenario, line.region, line.line, L(KINDS[line.kind]), int(line.count),
+        rows.append([line.line, line.region, line.scenario, L(KINDS[line.kind]), int(line.count),
                      Formula(f"=$C${input_row[key] + 1}", used[key]),
                      Formula(f"={UPTAKE_NAME}*$C${region_row[line.region] + 1}", 1.0),
-                     Formula(f"=IF($A{r + 1}={chosen},F{r + 1}*E{r + 1}*G{r + 1},0)", amount)])
+                     Formula(f"=IF($C{r + 1}={chosen},F{r + 1}*E{r + 1}*G{r + 1},0)", amount)])
     sheet.table("WhatIf_Lines", columns, rows, top=line_head, style="Table Style Light 1")
     sheet.set_width(0, 46)
     sheet.set_width(2, 14)
