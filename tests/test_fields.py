@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -132,3 +133,20 @@ def test_a_benefit_on_provider_evaluates_and_explains(policy_copy, tmp_path, cap
     assert main(["explain", str(claims), "s1", "--policy", str(policy_copy)]) == 0
     assert "benefit rule 'youth'" in capsys.readouterr().out
     assert main(["evaluate", str(claims), "-o", str(tmp_path / "r.csv"), "--policy", str(policy_copy)]) == 0
+
+
+def test_who_leads_is_read_from_the_convention(policy_copy):
+    """A group's lead is the convention's tariff.lead: set to other, the lead's fee comes from the row for other."""
+    group = [{"claim_id": f"c{i}", "patient_id": f"p{i}", "birth_date": "1990-01-01", "session_date": "2024-06-03",
+              "kind": "group", "network": "adults", "care": "first_line", "group_id": "g", "co_lead": "psychologist"}
+             for i in (1, 2)]
+    before = evaluate_reference(claims_frame(group), load_policies(policy_copy))[0]
+    path = policy_copy / "riziv-psy-2021.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["tariff"]["lead"] = "other"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    policies = load_policies(policy_copy)
+    assert lookups.convention_on(policies, dt.date(2024, 6, 3)).lead == "other"
+    after, _ = evaluate_reference(claims_frame(group), policies)
+    assert list(before["tariff_row"]) == ["group_clinical"] * 2 and list(after["tariff_row"]) == ["group_other"] * 2
+    same(after, evaluate_vectorized(claims_frame(group), policies))

@@ -135,14 +135,15 @@ def CP_SOURCE(path: Any, on_date: Any = None, scenario: Any = None) -> Any:
 
 @xw.func(category=CATEGORY)
 @xw.arg("kind", doc="Session kind: individual or group.")
-@xw.arg("leader", doc="Who leads (for group sessions): psychologist, doctor or other. Empty: psychologist.")
+@xw.arg("leader", doc="Who leads (for group sessions): psychologist, doctor or other. Empty: the convention's lead.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @cell_function
 def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
     """The convention's provider fee (EUR) for one session of a kind and leader on a date."""
     policies = SESSION.policies()
-    leader_text = convert.text(leader, "leader", "psychologist")
-    return lookups.fee(policies, convert.text(kind, "kind"), leader_text, _on(on_date)).value
+    day = _on(on_date)
+    leader_text = convert.text(leader, "leader", "") or lookups.convention_on(policies, day).lead
+    return lookups.fee(policies, convert.text(kind, "kind"), leader_text, day).value
 
 
 @xw.func(category=CATEGORY)

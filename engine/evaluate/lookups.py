@@ -10,7 +10,7 @@ from typing import Any
 from engine.claims.contract import CHOICES
 from engine.errors import InputError, ResolveError, did_you_mean
 from engine.policy.conditions import holds, leaves
-from engine.policy.fields import LEAD, RULE_KINDS, question_context
+from engine.policy.fields import RULE_KINDS, question_context
 from engine.policy.policies import PolicySet
 from engine.policy.provenance import Provenance
 from engine.policy.rules import Convention, Priced, rules_of
@@ -87,7 +87,7 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
              "first_session": bool(first_session) and kind == "individual", "on_date": day,
              "network": choice("network", network) if network else None, "care": choice("care", care) if care else None}
     conv = convention_on(policies, day)
-    fee_answer = fee(policies, kind, LEAD, day, given)
+    fee_answer = fee(policies, kind, conv.lead, day, given)
     rule = _first(conv.copayment, "copayment_rule", conv, given, policies, day)
     if rule is None:
         raise ResolveError(f"{conv.id}: no co-payment rule applies to a {kind} session")

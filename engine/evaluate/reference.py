@@ -21,7 +21,7 @@ from engine.money import cents, percent_of, share
 from engine.policy.conditions import holds
 from engine.policy.coverage import no_tariff_row
 from engine.policy.dated import Resolved
-from engine.policy.fields import LEAD, context
+from engine.policy.fields import context
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
 from engine.quantities import euro_cents
@@ -140,8 +140,8 @@ class Evaluation:
         state.counts = counts
         state.covered_days.add(day)
         column = functools.partial(getattr, claim)
-        derived = {"age": age, "first_individual_of_period": first_individual, "leader": LEAD}
-        lead_role = "" if claim.kind == "individual" else "lead (psychologist): "
+        derived = {"age": age, "first_individual_of_period": first_individual, "leader": conv.lead}
+        lead_role = "" if claim.kind == "individual" else f"lead ({conv.lead}): "
         out.tariff_row, lead = self.tariff(out, conv, context("tariff_row", column, derived), day, lead_role)
         if claim.kind == "individual":
             out.fee = lead

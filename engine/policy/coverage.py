@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from engine.errors import Problem, ResolveError
 from engine.policy.conditions import holds, leaves
-from engine.policy.fields import FIELDS, LEAD
+from engine.policy.fields import FIELDS
 from engine.policy.files import display
 from engine.policy.policies import PolicySet
 from engine.policy.rules import CATEGORIES, Convention, rules_of
@@ -69,7 +69,7 @@ def _sessions(policies: PolicySet, conv: Convention, read: list[str], day: dt.da
         for care, kind in (c.rsplit("_", 1) for c in CATEGORIES):
             if not _allowed(policies, conv, network, f"{care}_{kind}", day):
                 continue
-            leaders = [LEAD, *FIELDS["leader"].choices] if kind == "group" and "leader" in read else [LEAD]
+            leaders = [conv.lead, *FIELDS["leader"].choices] if kind == "group" and "leader" in read else [conv.lead]
             firsts = [False, True] if kind == "individual" and "first_individual_of_period" in read else [False]
             others = {name: _choices(name) if name in read else _choices(name)[:1]
                       for name in ("setting", "increased_reimbursement")}

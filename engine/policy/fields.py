@@ -33,9 +33,6 @@ class Field:
     choices: tuple[str, ...] = ()  # the allowed texts, when fixed by the claims contract
 
 
-LEAD = "psychologist"
-"""The `leader` of an individual session and of a group's lead (a group's co-lead is its co_lead column)."""
-
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("kind", "text", "the session kind", column="kind", question="kind", choices=CHOICES["kind"]),
     Field("network", "text", "the network type of a convention session", column="network", question="network",
@@ -51,8 +48,9 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("provider", "text", "the kind of provider outside the convention", column="provider"),
     Field("age", "number", "the patient's age in whole years on the session date",
           derived="from birth_date on session_date", question="age"),
-    Field("leader", "text", "who leads the session: psychologist for an individual session and a group's "
-          "lead, the co_lead column for a group's co-lead", derived="psychologist for the lead, co_lead for the co-lead",
+    Field("leader", "text", "who leads the session: the convention's tariff.lead for an individual session and a "
+          "group's lead, the co_lead column for a group's co-lead",
+          derived="the convention's tariff.lead for the lead, co_lead for the co-lead",
           question="leader", choices=CHOICES["co_lead"]),
     Field("first_individual_of_period", "flag", "whether the session is the first covered individual session "
           "of its period", derived="from the patient's covered sessions in the period", question="first_session"),

@@ -45,6 +45,7 @@ class Convention:
     one_session_per_day: bool
     one_network_type_per_period: bool
     tariff: tuple[Priced, ...]
+    lead: str  # who leads an individual session and a group's lead, for the rows' `leader` condition
     copayment: tuple[Priced, ...]
     period_anchor: str
     period_months: str
@@ -140,7 +141,7 @@ def _convention(doc: dict, overrides: list[dict]) -> Convention:
              for net, band in elig["age_bands"].items()}
     return Convention(
         cid, doc["version"], *_validity(doc), bands, elig["one_session_per_day"]["value"],
-        elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"),
+        elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"), doc["tariff"]["lead"],
         copay, quota["period"]["anchor"], f"{cid}.quota.period.months", bundles, averages,
         f"{cid}.premiums.care_path_fee.amount")
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from engine.evaluate.lookups import tariff_row
 from engine.money import cents
-from engine.policy.fields import LEAD
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
@@ -172,11 +171,11 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
         day = max(conv.start, draw.first.astype(dt.date))  # a day of the year on which the version is in force
         covered = f.covered & version
         individual = np.flatnonzero(covered & f.is_("kind", "individual"))
-        _fee_lines(lines, individual, tariff_row(policies, "individual", LEAD, day), policies)
+        _fee_lines(lines, individual, tariff_row(policies, "individual", conv.lead, day), policies)
         sessions = np.flatnonzero(covered & f.is_("kind", "group"))
         _, first = np.unique(f.text["group_id"].codes[sessions], return_index=True)
         groups = sessions[first]
-        _fee_lines(lines, groups, tariff_row(policies, "group", LEAD, day), policies, "lead")
+        _fee_lines(lines, groups, tariff_row(policies, "group", conv.lead, day), policies, "lead")
         codes, co_leads = f.codes("co_lead", groups)
         for code, co_lead in enumerate(co_leads):
             if co_lead and (codes == code).any():

@@ -12,7 +12,6 @@ from engine.evaluate.vectorized.output import Output, R
 from engine.evaluate.vectorized.pricing import settle
 from engine.evaluate.vectorized.quota import caps_of, quota_moves, walk
 from engine.policy.conditions import Coded
-from engine.policy.fields import LEAD
 from engine.policy.rules import CATEGORIES, Convention
 
 
@@ -71,5 +70,5 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
     column = columns(c, rows, text, day)
     derived = {"age": age, "first_individual_of_period": first_individual,
-               "leader": Coded(np.zeros(n, np.int8), np.array([LEAD], object))}
+               "leader": Coded(np.zeros(n, np.int8), np.array([conv.lead], object))}
     settle(c, lay, conv, dated, column, derived, covered, opens, out)
