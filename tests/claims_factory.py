@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.claims.contract import OPTIONAL, REQUIRED
-from engine.claims.normalize import mark_duplicates, normalize
+from engine.evaluate.pipeline import normalized
+from engine.policy.policies import PolicySet
 
 COLUMNS = REQUIRED + OPTIONAL
 SAMPLE_CSV = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,co_lead,"
@@ -40,10 +41,11 @@ def as_text(value) -> str:
     return str(value)
 
 
-def claims_frame(rows: list[dict]) -> pd.DataFrame:
-    """A normalized frame of the rows (row numbers from 1), with every malformed value marked invalid."""
+def claims_frame(rows: list[dict], policies: PolicySet | None = None) -> pd.DataFrame:
+    """A normalized frame of the rows (row numbers from 1), with every malformed value marked invalid; the care
+    types are those of `policies` (default: the bundled folder)."""
     unknown = sorted({k for row in rows for k in row} - set(COLUMNS))
     if unknown:
         raise KeyError(f"unknown claims columns {unknown}")
     table = pa.table({name: pa.array([as_text(row.get(name)) for row in rows], pa.string()) for name in COLUMNS})
-    return mark_duplicates(normalize(table))
+    return normalized(table, policies)

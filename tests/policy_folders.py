@@ -77,3 +77,31 @@ def add_mutuality(folder: Path, mutuality: str, lifetime_cap: int, gap_months: i
                                      "member_share": {"value": 0.01, "source": "scenario-hypothesis", "status": "assumed"}}
     _write(folder / UTILISATION, use)
     return doc["id"]
+
+
+def add_care_type(folder: Path, care: str, cap: int) -> str:
+    """A third care type with one category (its individual sessions): a bundle of its own in each network type,
+    and room in the first bundle beside the first-line sessions; its first session of a period is free like the
+    other individual sessions. Returns the category's id."""
+    doc = _read(folder / CONVENTION)
+    category = f"{care}_individual"
+    doc["care_types"].append({"id": care, "label": f"care type {care}", "source": "scenario-hypothesis", "status": "assumed"})
+    doc["quota"]["categories"].append({"id": category, "care": care, "kind": "individual", "label": f"{care} individual",
+                                       "source": "scenario-hypothesis", "status": "assumed"})
+    doc["quota"]["first_individual_of_period"]["categories"].append(category)
+    for spec in doc["quota"]["networks"].values():
+        sessions = {"unit": "sessions", "history": history(("2021-09-01", cap))}
+        spec["bundles"][0]["caps"][category] = json.loads(json.dumps(sessions))
+        spec["bundles"].append({"id": care, "label": f"{care} only", "caps": {category: sessions}})
+    _write(folder / CONVENTION, doc)
+    return category
+
+
+def rename_care_type(folder: Path, old: str, new: str) -> None:
+    """A care type under another name: in care_types and in the categories of that care type."""
+    doc = _read(folder / CONVENTION)
+    for item in [*doc["care_types"], *doc["quota"]["categories"]]:
+        for key in ("id", "care"):
+            if item.get(key) == old and (key == "care" or "care" not in item):
+                item[key] = new
+    _write(folder / CONVENTION, doc)

@@ -11,10 +11,11 @@ START = dt.date(2021, 6, 1)
 
 
 MUTUALITIES = ("cm", "cm", "other")
+CARES = ("first_line", "specialised")
 
 
 @st.composite
-def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES) -> list[dict]:
+def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES, cares: tuple[str, ...] = CARES) -> list[dict]:
     """One patient's claims: convention sessions (both network types) and mutuality sessions."""
     birth = START - dt.timedelta(days=draw(st.integers(10 * 365, 40 * 365)))
     n = draw(st.integers(1, 30))
@@ -35,7 +36,7 @@ def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES) -
                     "earlier_sessions": draw(st.sampled_from([0, 0, 10, 23, 24]))}
         else:
             row |= {"network": draw(st.sampled_from(["children", "adults"])),
-                    "care": draw(st.sampled_from(["first_line", "specialised"]))}
+                    "care": draw(st.sampled_from(cares))}
             if row["kind"] == "group":
                 row |= {"group_id": f"G{day.isoformat()}-{draw(st.integers(0, 2))}",
                         "co_lead": draw(st.sampled_from(["", "psychologist", "doctor", "other"]))}
@@ -44,15 +45,17 @@ def patient_claims(draw, pid: str, mutualities: tuple[str, ...] = MUTUALITIES) -
 
 
 @st.composite
-def claims_frames(draw, max_patients: int = 12, mutualities: tuple[str, ...] = MUTUALITIES):
-    """A normalized claims frame of several patients; group rows of one group agree on co_lead."""
+def claims_frames(draw, max_patients: int = 12, mutualities: tuple[str, ...] = MUTUALITIES, cares: tuple[str, ...] = CARES,
+                  policies=None):
+    """A normalized claims frame of several patients (care types `cares`, checked against `policies`, default the
+    bundled folder); group rows of one group agree on co_lead."""
     n = draw(st.integers(1, max_patients))
-    rows = [r for i in range(n) for r in draw(patient_claims(f"p{i}", mutualities))]
+    rows = [r for i in range(n) for r in draw(patient_claims(f"p{i}", mutualities, cares))]
     co_lead: dict[str, str] = {}
     for r in rows:
         if r.get("group_id"):
             r["co_lead"] = co_lead.setdefault(r["group_id"], r["co_lead"])
-    return claims_frame(rows)
+    return claims_frame(rows, policies)
 
 
 @st.composite

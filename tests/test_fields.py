@@ -79,7 +79,8 @@ def test_validate_refuses_a_youth_condition_on_a_session_field(policy_copy, caps
 
 
 @pytest.mark.parametrize(("field", "op", "value", "message"), [
-    ("care", "==", "first", "expected one of first_line, specialised for care, found 'first' — did you mean 'first_line'?"),
+    ("care", "==", "first", "expected one of first_line, specialised (the care_types the file declares) for care, found "
+     "'first' — did you mean 'first_line'?"),
     ("age", "<=", "23", "expected a number for age, found '23'"),
     ("increased_reimbursement", "==", "yes", "expected a flag for increased_reimbursement, found 'yes'"),
     ("session_date", ">=", "2024-13-01", "expected a date YYYY-MM-DD for session_date, found '2024-13-01'"),

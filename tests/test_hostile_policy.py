@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from carepolicy.cli import main
-from engine.claims.normalize import normalize
 from engine.claims.read import read_claims_table
+from engine.evaluate.pipeline import normalized
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_claim_amounts_and_dates_beyond_the_limits_are_invalid_rows(tmp_path):
                     "b,p2,1990-01-01,2023-03-01,individual,12345678901234567\n"
                     "c,p3,1990-01-01,2023-03-01,individual,9007199254740993\n"
                     "d,p4,1990-01-01,2023-03-01,individual,100000.00\n", encoding="utf-8")
-    frame = normalize(read_claims_table(path))
+    frame = normalized(read_claims_table(path))
     limit = "invalid: fee_charged: expected an amount of at most 100,000 (the largest amount carepolicy takes), found"
     assert list(frame["invalid"]) == [
         "invalid: birth_date: expected a date from 1900-01-01 to 2199-12-31 (the dates carepolicy supports), "

@@ -154,7 +154,8 @@ def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
 @xw.arg("network", doc="Network type (children or adults), for rules that depend on it. Empty: none given.")
-@xw.arg("care", doc="Care type (first_line or specialised), for rules that depend on it. Empty: none given.")
+@xw.arg("care", doc="Care type, one the convention in force declares (its care_types), for rules that depend on it. "
+        "Empty: none given.")
 @cell_function
 def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_session: Any = None,
              on_date: Any = None, setting: Any = None, network: Any = None, care: Any = None) -> Any:
@@ -169,12 +170,12 @@ def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_ses
 
 @xw.func(category=CATEGORY)
 @xw.arg("network", doc="Network type: children or adults.")
-@xw.arg("care", doc="Care type: first_line or specialised.")
+@xw.arg("care", doc="Care type: one the convention in force declares (its care_types).")
 @xw.arg("kind", doc="Session kind: individual or group.")
 @xw.arg("on_date", doc="Date the quota must be in force on. Empty: today.")
 @cell_function
 def CP_QUOTA(network: Any, care: Any, kind: Any, on_date: Any = None) -> list:
-    """The quota per 12-month period of one session category in each bundle (spills: bundle, cap)."""
+    """The quota per period of one session category (care type and kind) in each bundle (spills: bundle, cap)."""
     caps = lookups.quota(SESSION.policies(), convert.text(network, "network"), convert.text(care, "care"),
                          convert.text(kind, "kind"), _on(on_date))
     return [["bundle", "cap"], *([bundle, "not allowed" if cap is None else cap] for bundle, cap in caps)]
@@ -219,7 +220,7 @@ def CP_EVALUATE(claims: Any, scenario: Any = None) -> Any:
     if not columns[names[0]]:
         raise InputError("claims: expected at least one claim row under the header, found none")
     text = pa.table([convert.text_column(columns[n], n in DATES) for n in names], names=names)
-    return convert.spill(evaluate_frame(normalized(text), policies)[CLAIM_RESULTS])
+    return convert.spill(evaluate_frame(normalized(text, policies), policies)[CLAIM_RESULTS])
 
 
 # -- the care budget ---------------------------------------------------------------------------------

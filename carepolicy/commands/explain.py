@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.evaluate.pipeline import read_normalized
     from engine.policy.files import display
 
-    claims = read_normalized(args.claims)
     policies = policies_for(args.policy, options.one_scenario(args))
+    claims = read_normalized(args.claims, policies)
     try:
         account = explain(claims, args.claim_id.strip(), policies)
     except InputError as exc:

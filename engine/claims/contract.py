@@ -11,7 +11,7 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 | birth_date, session_date | datetime64[ns] | NaT only on invalid rows |
 | kind | object | `individual` or `group` |
 | network | object | `children`, `adults`, or "" (outside the convention) |
-| care | object | `first_line`, `specialised`, or "" |
+| care | object | a care type some convention declares (its file's `care_types`), or "" |
 | increased_reimbursement | bool | default False |
 | group_id, co_lead, mutuality, provider | object | "" when empty |
 | setting | object | default `standard` |
@@ -28,10 +28,17 @@ OPTIONAL = ["network", "care", "increased_reimbursement", "group_id", "co_lead",
 CHOICES = {
     "kind": ("individual", "group"),
     "network": ("children", "adults"),
-    "care": ("first_line", "specialised"),
     "co_lead": ("psychologist", "doctor", "other"),
     "setting": ("standard", "clb_location", "clb_employed"),
 }
+"""The allowed values of the coded columns the contract fixes; `care` takes the care types the policies declare."""
+
+
+def choices(care_types: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The allowed values of every coded column, given the care types of the policies in use."""
+    return {**CHOICES, "care": care_types}
+
+
 DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_sessions": 0}
 RENAMED = {"earlier_cm_sessions": "earlier_sessions"}
 """Former column names, still read under their new name (with a note on the console)."""
@@ -51,7 +58,7 @@ REASONS = {
     "network_switch": "the patient already uses the other network type in this period",
     "quota_exhausted": "the bundles that allow the period's sessions with this one have no room left",
     "combination_not_allowed": "no bundle allows this session's category together with the period's sessions",
-    "care_missing": "a convention session needs its care type (first_line or specialised)",
+    "care_missing": "a convention session needs its care type (one the convention in force declares)",
     "not_in_force": "no convention is in force on the session date",
     "no_scheme": "outside the convention and no supplementary benefit of the patient's mutuality",
     "provider_not_recognised": "the mutuality does not recognise this kind of provider on that date",
@@ -59,5 +66,6 @@ REASONS = {
     "lifetime_cap_reached": "the mutuality's lifetime cap of reimbursed sessions is reached",
     "no_benefit_rule": "no benefit rule of the mutuality applies",
     "year_cap_reached": "the benefit rule's limit of sessions or euros in the calendar year is reached",
+    "no_category": "the convention in force has no quota category for the session's care type and kind",
 }
 """Stable reason codes; `invalid: …` reasons are added for malformed rows."""

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.cells import DATE_HELP, DECIMAL, FLAG_HELP, read_date, read_flag
-from engine.claims.contract import CHOICES, DEFAULTS, OPTIONAL, REQUIRED
+from engine.claims.contract import DEFAULTS, OPTIONAL, REQUIRED, choices
 from engine.claims.read import IDENTIFIERS as IDS
 from engine.limits import limits
 from engine.money import cents
@@ -81,8 +81,10 @@ class Plain:
         return self.array[row].as_py()
 
 
-def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
-    """The normalized frame of a text table (canonical column names); `row` counts from `first_row`."""
+def normalize(table: pa.Table, care_types: tuple[str, ...], first_row: int = 1) -> pd.DataFrame:
+    """The normalized frame of a text table (canonical column names); `row` counts from `first_row`.
+
+    `care_types` are the care column's allowed values: those the policies in use declare."""
     n = table.num_rows
     text = {name: _plain(table, name, n) if name in IDS else _encoded(table, name, n) for name in REQUIRED + OPTIONAL}
     checks = [Check(name, _unsafe(column), UNSAFE_TEXT) for name, column in text.items()]
@@ -101,9 +103,9 @@ def normalize(table: pa.Table, first_row: int = 1) -> pd.DataFrame:
     before = out["session_date"] < out["birth_date"]
     birth = out["birth_date"]
     checks.append(Check("session_date", before, lambda i: f"a date on or after birth_date {str(birth[i])[:10]}"))
-    for name, choices in CHOICES.items():
-        out[name], bad = _choice(text[name], choices, name)
-        allowed = "|".join(choices) + ("" if name == "kind" else " or empty")
+    for name, allowed_values in choices(care_types).items():
+        out[name], bad = _choice(text[name], allowed_values, name)
+        allowed = "|".join(allowed_values) + ("" if name == "kind" else " or empty")
         checks.append(Check(name, bad, allowed))
     for name in CODES:
         out[name] = _code(text[name])

@@ -85,8 +85,9 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
     kind = choice("kind", kind)
     given = {"age": age, "kind": kind, "increased": bool(increased), "setting": choice("setting", setting),
              "first_session": bool(first_session) and kind == "individual", "on_date": day,
-             "network": choice("network", network) if network else None, "care": choice("care", care) if care else None}
+             "network": choice("network", network) if network else None}
     conv = convention_on(policies, day)
+    given["care"] = choice("care", care, conv.care_types) if care else None
     fee_answer = fee(policies, kind, conv.lead, day, given)
     rule = _first(conv.copayment, "copayment_rule", conv, given, policies, day)
     if rule is None:
@@ -98,10 +99,14 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
 def quota(policies: PolicySet, network: str, care: str, kind: str, day: dt.date) -> list[tuple[str, float | None]]:
     """Each bundle of a network type with its cap for one category (None: not allowed in that bundle)."""
     network = choice("network", network)
-    category = f"{choice('care', care)}_{choice('kind', kind)}"
     conv = convention_on(policies, day)
+    care, kind = choice("care", care, conv.care_types), choice("kind", kind)
+    category = conv.category(care, kind)
+    if category is None:
+        raise ResolveError(f"{conv.id}: no quota category of {care} {kind} sessions (its categories: "
+                           f"{', '.join(c.id for c in conv.categories)})")
     out = []
     for bundle in conv.bundles[network]:
-        path = bundle.caps.get(category)
+        path = bundle.caps.get(category.id)
         out.append((bundle.id, policies.value_at(path, day).value if path else None))
     return out

@@ -41,7 +41,8 @@ from engine.io.atomic import temporary_folder
 from engine.io.spill import Streams
 from engine.money import cents
 from engine.policy.files import display
-from engine.policy.policies import PolicySet
+from engine.policy.policies import PolicySet, load_policies
+from engine.policy.rules import rules_of
 
 BYTES_PER_ROW = 1000
 """Peak memory of an in-memory run per claim row (about 650 MiB for a million rows, benchmarks/bench_cli.py)."""
@@ -124,14 +125,21 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
     return _chunked(claims, out, policies, chunk_rows, keep_input, csv_dialect, progress)
 
 
-def read_normalized(claims: Path) -> pd.DataFrame:
-    """A whole claims file as the normalized frame, repeated claim ids marked."""
-    return normalized(read_claims_table(Path(claims)))
+def read_normalized(claims: Path, policies: PolicySet | None = None) -> pd.DataFrame:
+    """A whole claims file as the normalized frame, repeated claim ids marked; `care` is checked against the
+    care types of `policies` (default: the bundled folder)."""
+    return normalized(read_claims_table(Path(claims)), policies)
 
 
-def normalized(table: pa.Table) -> pd.DataFrame:
-    """A whole claims table (text columns with canonical names) as the normalized frame, repeated claim ids marked."""
-    return mark_duplicates(normalize(table))
+def normalized(table: pa.Table, policies: PolicySet | None = None) -> pd.DataFrame:
+    """A whole claims table (text columns with canonical names) as the normalized frame, repeated claim ids marked;
+    `care` is checked against the care types of `policies` (default: the bundled folder)."""
+    return mark_duplicates(normalize(table, care_types(policies)))
+
+
+def care_types(policies: PolicySet | None) -> tuple[str, ...]:
+    """The care types a claim may name under `policies` (default: the bundled folder)."""
+    return rules_of(policies if policies is not None else load_policies()).care_types
 
 
 def evaluate_frame(frame: pd.DataFrame, policies: PolicySet, rows: int | None = None) -> pd.DataFrame:
@@ -150,7 +158,7 @@ def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, c
     table = read_claims_table(claims)
     clock.lap("read")
     clock.tell("normalizing", 0.3)
-    frame = normalized(table)
+    frame = normalized(table, policies)
     del table
     clock.lap("normalize")
     clock.tell("evaluating", 0.45)
@@ -243,7 +251,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
         for table in claims_batches(claims, chunk_rows):
             clock.lap("read")
             clock.tell("reading", 0.3 * n / max(1, expected))
-            frame = normalize(table, first_row=n + 1)
+            frame = normalize(table, care_types(policies), first_row=n + 1)
             n += len(frame)
             claim_hashes.append(string_hashes(table_ids(frame, "claim_id")))
             patient = string_hashes(table_ids(frame, "patient_id"))

@@ -23,7 +23,7 @@ from engine.policy.coverage import no_tariff_row
 from engine.policy.dated import Resolved
 from engine.policy.fields import context
 from engine.policy.policies import PolicySet
-from engine.policy.rules import CATEGORIES, Convention, Rules, Supplementary, rules_of
+from engine.policy.rules import Convention, Rules, Supplementary, rules_of
 from engine.quantities import euro_cents
 
 
@@ -61,7 +61,7 @@ class ConventionState:
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     network: str = ""
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    counts: dict[str, int] = field(default_factory=dict)  # covered sessions in the period, by category
     covered_days: set = field(default_factory=set)
 
 
@@ -101,6 +101,13 @@ class Evaluation:
         out.scheme, out.version = conv.id, conv.version
         if claim.care == "":
             out.reason = "care_missing"
+            out.steps.append(f"the convention's care types: {', '.join(conv.care_types)}")
+            return out
+        category = conv.category(claim.care, claim.kind)
+        if category is None:
+            out.reason = "no_category"
+            out.steps.append(f"{conv.id} has no quota category of {claim.care} {claim.kind} sessions (its categories: "
+                             f"{', '.join(c.id for c in conv.categories)})")
             return out
         age = age_on(claim.birth_date, day)
         if not self.age_eligible(out, conv, claim.network, age, day):
@@ -119,16 +126,14 @@ class Evaluation:
                 out.reason = "network_switch"
                 out.steps.append(f"this period is under the {state.network} network type")
                 return out
-        before = dict(state.counts) if in_period else dict.fromkeys(CATEGORIES, 0)
-        category = f"{claim.care}_{claim.kind}"
-        counts = {**before, category: before[category] + 1}
-        bundle, refusal = self.fitting_bundle(out, conv, claim.network, before, category, day)
+        before = dict(state.counts) if in_period else dict.fromkeys((c.id for c in conv.categories), 0)
+        counts = {**before, category.id: before[category.id] + 1}
+        bundle, refusal = self.fitting_bundle(out, conv, claim.network, before, category.id, day)
         if not bundle:
             out.reason = refusal
             return out
         out.covered, out.bundle = True, bundle
-        first_individual = claim.kind == "individual" and (
-            counts["first_line_individual"] + counts["specialised_individual"] == 1)
+        first_individual = category.id in conv.first_individual and sum(counts[c] for c in conv.first_individual) == 1
         if not in_period:
             months = int(self.value(out, conv.period_months, day))
             state.convention, state.network = conv.id, claim.network
@@ -179,7 +184,7 @@ class Evaluation:
         do but all are full, the quota is exhausted.
         """
         counts = {**before, category: before[category] + 1}
-        used = [c for c in CATEGORIES if counts[c]]
+        used = [c for c in counts if counts[c]]
         full, earlier = [], []
         for bundle in conv.bundles[network]:
             caps = {c: self.value(out, p, day) for c, p in bundle.caps.items()}
@@ -188,7 +193,7 @@ class Evaluation:
             def allows(categories, caps=caps) -> bool:
                 return all((caps.get(c) or 0) >= 1 for c in categories)
 
-            if allows(c for c in CATEGORIES if before[c]):
+            if allows(c for c in before if before[c]):
                 earlier.append(f"'{bundle.id}' ({bundle.label})")
             if not allows(used):
                 continue

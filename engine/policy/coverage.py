@@ -18,7 +18,7 @@ from engine.policy.conditions import holds, leaves
 from engine.policy.fields import FIELDS
 from engine.policy.files import display
 from engine.policy.policies import PolicySet
-from engine.policy.rules import CATEGORIES, Convention, rules_of
+from engine.policy.rules import Convention, rules_of
 
 DAY = dt.timedelta(days=1)
 
@@ -66,11 +66,12 @@ def _sessions(policies: PolicySet, conv: Convention, read: list[str], day: dt.da
     for network in [n for n in FIELDS["network"].choices if n in conv.bundles]:
         low, high = (_value(policies, conv.age_bands.get(network, {}).get(key), day) for key in ("min_age", "max_age"))
         ages = _ages(policies, conv, day, low, high) if "age" in read else [low or 0]
-        for care, kind in (c.rsplit("_", 1) for c in CATEGORIES):
-            if not _allowed(policies, conv, network, f"{care}_{kind}", day):
+        for category in conv.categories:
+            if not _allowed(policies, conv, network, category.id, day):
                 continue
+            care, kind = category.care, category.kind
             leaders = [conv.lead, *FIELDS["leader"].choices] if kind == "group" and "leader" in read else [conv.lead]
-            firsts = [False, True] if kind == "individual" and "first_individual_of_period" in read else [False]
+            firsts = [False, True] if category.id in conv.first_individual and "first_individual_of_period" in read else [False]
             others = {name: _choices(name) if name in read else _choices(name)[:1]
                       for name in ("setting", "increased_reimbursement")}
             for age, leader, first, setting, increased in itertools.product(

@@ -31,6 +31,7 @@ class Field:
     derived: str = ""  # how the evaluator derives it, when not read from a column
     question: str = ""  # the argument of a single-session question that gives it; "" when none does
     choices: tuple[str, ...] = ()  # the allowed texts, when fixed by the claims contract
+    declared: str = ""  # the key of a convention file's list that declares the allowed texts, when the file does
 
 
 FIELDS: dict[str, Field] = {f.name: f for f in (
@@ -38,7 +39,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("network", "text", "the network type of a convention session", column="network", question="network",
           choices=CHOICES["network"]),
     Field("care", "text", "the care type of a convention session", column="care", question="care",
-          choices=CHOICES["care"]),
+          declared="care_types"),
     Field("setting", "text", "where the session takes place", column="setting", question="setting",
           choices=CHOICES["setting"]),
     Field("increased_reimbursement", "flag", "whether the patient has increased reimbursement",
@@ -53,7 +54,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
           derived="the convention's tariff.lead for the lead, co_lead for the co-lead",
           question="leader", choices=CHOICES["co_lead"]),
     Field("first_individual_of_period", "flag", "whether the session is the first covered individual session "
-          "of its period", derived="from the patient's covered sessions in the period", question="first_session"),
+          "of its period (the first in the categories the convention's quota.first_individual_of_period names)",
+          derived="from the patient's covered sessions in the period", question="first_session"),
     Field("youth", "flag", "whether the treatment the session belongs to started under the youth condition",
           derived="the youth condition at the treatment's first session"),
     Field("age_at_treatment_start", "number", "the patient's age in whole years at the first session of the treatment",
@@ -123,12 +125,14 @@ _TYPES = {"text": (str,), "number": (int, float), "flag": (bool,), "date": (str,
 def condition_problems(file: str, data: dict) -> list[Problem]:
     """Conditions on fields their rule kind does not provide, or with a value of the wrong type."""
     problems = []
+    declared = {spec.name: tuple(item["id"] for item in data[spec.declared]) for spec in FIELDS.values()
+                if spec.declared and isinstance(data.get(spec.declared), list)}
     for kind in RULE_KINDS.values():
         for doc_kind, keys in kind.places:
             if data.get("kind") != doc_kind:
                 continue
             for parts, node in _at(data, keys, []):
-                problems += _leaf_problems(file, kind, node, parts)
+                problems += _leaf_problems(file, kind, node, parts, declared)
     return problems
 
 
@@ -142,21 +146,22 @@ def _at(node: Any, keys: tuple[str, ...], parts: list) -> Iterator[tuple[list, A
         yield from _at(node[keys[0]], keys[1:], [*parts, keys[0]])
 
 
-def _leaf_problems(file: str, kind: RuleKind, node: Any, parts: list) -> list[Problem]:
+def _leaf_problems(file: str, kind: RuleKind, node: Any, parts: list, declared: Mapping[str, tuple]) -> list[Problem]:
     if not isinstance(node, dict):
         return []
     if "field" not in node:
         return [p for mode in ("all", "any") for i, child in enumerate(node.get(mode, []))
-                for p in _leaf_problems(file, kind, child, [*parts, mode, i])]
+                for p in _leaf_problems(file, kind, child, [*parts, mode, i], declared)]
     name = node["field"]
     if name not in kind.fields:
         allowed = ", ".join(kind.fields)
         return [Problem(file, pointer([*parts, "field"]), f"expected a field that a {kind.label} provides "
                         f"({allowed}), found {name!r}{did_you_mean(name, list(kind.fields))}")]
-    return _value_problems(file, FIELDS[name], node, parts)
+    return _value_problems(file, FIELDS[name], node, parts, declared.get(name, FIELDS[name].choices))
 
 
-def _value_problems(file: str, spec: Field, node: dict, parts: list) -> list[Problem]:
+def _value_problems(file: str, spec: Field, node: dict, parts: list, choices: tuple[str, ...]) -> list[Problem]:
+    """A value of the wrong type, or a text outside `choices` (the contract's, or those the file declares)."""
     value, where = node.get("value"), pointer([*parts, "value"])
     if isinstance(value, dict):  # a dated value: numbers only
         if spec.type != "number":
@@ -171,9 +176,10 @@ def _value_problems(file: str, spec: Field, node: dict, parts: list) -> list[Pro
             continue  # null: the rule is not in force
         if not isinstance(item, _TYPES[spec.type]) or (spec.type == "number" and isinstance(item, bool)):
             return [Problem(file, where, f"expected a {spec.type} for {spec.name}, found {item!r}")]
-        if spec.choices and item not in spec.choices:
-            return [Problem(file, where, f"expected one of {', '.join(spec.choices)} for {spec.name}, found {item!r}"
-                            f"{did_you_mean(item, list(spec.choices))}")]
+        if choices and item not in choices:
+            declared = f" (the {spec.declared} the file declares)" if spec.declared else ""
+            return [Problem(file, where, f"expected one of {', '.join(choices)}{declared} for {spec.name}, found "
+                            f"{item!r}{did_you_mean(item, list(choices))}")]
         if spec.type == "date" and not _is_date(item):
             return [Problem(file, where, f"expected a date YYYY-MM-DD for {spec.name}, found {item!r}")]
         if spec.type in ("text", "flag") and node.get("op") in ("<", "<=", ">", ">="):

@@ -18,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from engine.dates import parse_date
 from engine.errors import Problem
 from engine.limits import limits
+from engine.policy.categories import category_problems
 from engine.policy.fields import condition_problems
 from engine.policy.schema_messages import describe, found, pointer
 
@@ -242,7 +243,7 @@ def semantic_problems(path: Path, data: dict, source_keys: set[str] | None) -> l
                                                 f"expected a unique id, found {item['id']!r} again "
                                                 f"(first at {pointer([*parts, seen[item['id']]])})"))
                     seen.setdefault(item["id"], i)
-    return problems + condition_problems(name, data)
+    return problems + condition_problems(name, data) + category_problems(name, data)
 
 
 def _operand_problems(name: str, parts: list, leaf: dict) -> list[Problem]:

@@ -10,10 +10,9 @@ import weakref
 from dataclasses import dataclass, replace
 
 from engine.dates import parse_date
+from engine.policy.categories import Category, care_types_of, categories_of
 from engine.policy.conditions import Condition, compile_condition
 from engine.policy.policies import PolicySet
-
-CATEGORIES = ("first_line_individual", "first_line_group", "specialised_individual", "specialised_group")
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,9 @@ class Convention:
     start: dt.date
     end: dt.date | None
     age_bands: dict[str, dict[str, str]]  # network -> {"min_age"/"max_age": path}
+    care_types: tuple[str, ...]
+    categories: tuple[Category, ...]
+    first_individual: frozenset[str]  # the categories that count for first_individual_of_period
     one_session_per_day: bool
     one_network_type_per_period: bool
     tariff: tuple[Priced, ...]
@@ -55,6 +57,10 @@ class Convention:
 
     def in_force(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
+
+    def category(self, care: str, kind: str) -> Category | None:
+        """The quota category of a care type and session kind; None when the convention declares none."""
+        return next((c for c in self.categories if c.care == care and c.kind == kind), None)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,11 @@ class Rules:
     def supplementary_on(self, mutuality: str, day: dt.date) -> Supplementary | None:
         return next((s for s in self.supplementary.get(mutuality, ()) if s.in_force(day)), None)
 
+    @property
+    def care_types(self) -> tuple[str, ...]:
+        """The care types a claim may name: those of every convention, in the order they are declared."""
+        return tuple(dict.fromkeys(t for c in self.conventions for t in c.care_types))
+
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -140,7 +151,8 @@ def _convention(doc: dict, overrides: list[dict]) -> Convention:
     bands = {net: {k: f"{cid}.eligibility.age_bands.{net}.{k}" for k in ("min_age", "max_age") if k in band}
              for net, band in elig["age_bands"].items()}
     return Convention(
-        cid, doc["version"], *_validity(doc), bands, elig["one_session_per_day"]["value"],
+        cid, doc["version"], *_validity(doc), bands, care_types_of(doc), categories_of(doc),
+        frozenset(quota["first_individual_of_period"]["categories"]), elig["one_session_per_day"]["value"],
         elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"), doc["tariff"]["lead"],
         copay, quota["period"]["anchor"], f"{cid}.quota.period.months", bundles, averages,
         f"{cid}.premiums.care_path_fee.amount")

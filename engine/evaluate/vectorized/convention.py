@@ -12,7 +12,7 @@ from engine.evaluate.vectorized.output import Output, R
 from engine.evaluate.vectorized.pricing import settle
 from engine.evaluate.vectorized.quota import caps_of, quota_moves, walk
 from engine.policy.conditions import Coded
-from engine.policy.rules import CATEGORIES, Convention
+from engine.policy.rules import Convention
 
 
 def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Output) -> None:
@@ -23,13 +23,7 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     age = ages(c.birth[rows], day)
     nets = list(conv.bundles)
     net = text["network"].lookup({x: i for i, x in enumerate(nets)}, -1, np.int8)
-    cares, kinds = (list(dict.fromkeys(name.rsplit("_", 1)[i] for name in CATEGORIES)) for i in (0, 1))
-    by_parts = np.full((len(cares) + 1, len(kinds) + 1), -1, np.int8)  # last row and column: other values
-    for k, name in enumerate(CATEGORIES):
-        care, kind = name.rsplit("_", 1)
-        by_parts[cares.index(care), kinds.index(kind)] = k
-    category = by_parts[text["care"].lookup({x: i for i, x in enumerate(cares)}, -1, np.int8),
-                        text["kind"].lookup({x: i for i, x in enumerate(kinds)}, -1, np.int8)]
+    category, care_named = _categories(conv, text["care"], text["kind"])
     # regimes: (network type, epoch) -> age band, caps of each bundle
     n_epochs = len(epochs.first)
     regime = net.astype(np.int32) * n_epochs + dated.epoch
@@ -37,13 +31,14 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     high = np.concatenate([param(dated, conv.age_bands[x].get("max_age"), np.inf) for x in nets])
     low, high = (np.clip(np.ceil(low), -9999, 9999).astype(np.int16), np.clip(np.floor(high), -9999, 9999).astype(np.int16))
     age_ok = (age >= low[regime]) & (age <= high[regime])  # whole ages: a band's bounds as whole numbers
-    static = np.where(category < 0, R["care_missing"], np.where(~age_ok, R["age_not_eligible"], 0)).astype(np.int32)
+    static = np.select([~care_named, category < 0, ~age_ok], [R["care_missing"], R["no_category"], R["age_not_eligible"]],
+                       0).astype(np.int32)
     limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
     caps, totals = caps_of(conv, nets, dated, limit)
     vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
     n_states = len(vectors)
     move, fitting, allowed = move.ravel(), fitting.ravel(), allowed.ravel()
-    cats = len(CATEGORIES)
+    cats = len(conv.categories)
     at = (regime * n_states) * cats + np.maximum(category, 0)
     months = np.nan_to_num(dated.per_epoch(conv.period_months)).astype(np.int64)
     distinct = np.unique(months[dated.used])
@@ -57,9 +52,9 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     reached = ~same_day & (static == 0)
     opens = covered & ~in_period
     period_start = np.where(opens, day, np.where(reached & in_period, start, NO_DAY))
-    individual = np.array([c.endswith("_individual") for c in CATEGORIES])
-    no_individual = (vectors[:, individual].sum(axis=1) == 0)
-    first_individual = covered & text["kind"].equals("individual") & no_individual[state_before]
+    counted = np.array([c.id in conv.first_individual for c in conv.categories])
+    none_counted = (vectors[:, counted].sum(axis=1) == 0)
+    first_individual = covered & counted[np.maximum(category, 0)] & none_counted[state_before]
     out.scheme[rows] = out.schemes.code(conv.id)
     out.covered[rows] = covered
     out.reason[rows] = np.where(covered, 0, why)
@@ -72,3 +67,14 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     derived = {"age": age, "first_individual_of_period": first_individual,
                "leader": Coded(np.zeros(n, np.int8), np.array([conv.lead], object))}
     settle(c, lay, conv, dated, column, derived, covered, opens, out)
+
+
+def _categories(conv: Convention, care: Coded, kind: Coded) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index in the convention's categories (-1: none for its care type and kind), and whether it names a care type."""
+    cares, kinds = (list(dict.fromkeys(getattr(c, part) for c in conv.categories)) for part in ("care", "kind"))
+    by_parts = np.full((len(cares) + 1, len(kinds) + 1), -1, np.int16)  # last row and column: other values
+    for k, cat in enumerate(conv.categories):
+        by_parts[cares.index(cat.care), kinds.index(cat.kind)] = k
+    category = by_parts[care.lookup({x: i for i, x in enumerate(cares)}, -1, np.int16),
+                        kind.lookup({x: i for i, x in enumerate(kinds)}, -1, np.int16)]
+    return category, care.lookup({x: x != "" for x in care.categories}, False, bool)

@@ -9,21 +9,22 @@ import numpy as np
 from engine.evaluate.vectorized.days import NO_DAY
 from engine.evaluate.vectorized.epochs import Dated, param
 from engine.evaluate.vectorized.layout import Layout
-from engine.policy.rules import CATEGORIES, Convention
+from engine.policy.rules import Convention
 
 
 def caps_of(conv: Convention, nets: list[str], dated: Dated, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Caps [regime, bundle, category] and totals [regime, bundle] of every (network type, epoch), at most `limit`."""
     n_epochs = len(dated.epochs.first)
     width = max(len(conv.bundles[x]) for x in nets)
-    caps = np.zeros((len(nets), n_epochs, width, len(CATEGORIES)))
+    ids = [c.id for c in conv.categories]
+    caps = np.zeros((len(nets), n_epochs, width, len(ids)))
     totals = np.zeros((len(nets), n_epochs, width))  # a missing bundle (padding) admits nothing
     for i, name in enumerate(nets):
         for b, bundle in enumerate(conv.bundles[name]):
             for cat, path in bundle.caps.items():
-                caps[i, :, b, CATEGORIES.index(cat)] = param(dated, path, 0)
+                caps[i, :, b, ids.index(cat)] = param(dated, path, 0)
             totals[i, :, b] = param(dated, bundle.total, np.inf)
-    caps = np.minimum(caps, limit).astype(np.int32).reshape(-1, width, len(CATEGORIES))
+    caps = np.minimum(caps, limit).astype(np.int32).reshape(-1, width, len(ids))
     return caps, np.minimum(totals, limit).astype(np.int32).reshape(-1, width)
 
 
