@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from claims_factory import claims_frame
 from conftest import POLICY_DIR
@@ -172,3 +173,47 @@ def test_lookups_name_the_care_types_of_the_convention(third_care):
                                         r"first_line_individual, first_line_group, specialised_individual, "
                                         r"specialised_group, crisis_individual\)$"):
         lookups.quota(third_care, "adults", "crisis", "group", day)
+
+
+def test_validate_refuses_an_override_condition_on_a_care_type_its_convention_does_not_declare(policy_copy, capsys,
+                                                                                            monkeypatch):
+    monkeypatch.chdir(policy_copy.parent)
+    edit(policy_copy / "clb-collaboration.json",
+         lambda d: d["rules"][0]["when"]["all"].append({"field": "care", "op": "==", "value": "crisis"}))
+    code, lines = validate_lines(Path("policy"), capsys)
+    assert code == 2
+    assert lines == ["policy/clb-collaboration.json: /rules/0/when/all/1/value: expected one of first_line, specialised "
+                     "(the care_types the file declares) for care, found 'crisis'"]
+    add_care_type(policy_copy, "crisis", cap=4)
+    assert validate_lines(Path("policy"), capsys)[0] == 0
+
+
+@pytest.mark.parametrize("chunks", [[], ["--chunk-rows", "2"]])
+def test_carepolicy_evaluate_prices_the_new_care_type(third_care, tmp_path, capsys, chunks):
+    claims, out = tmp_path / "claims.csv", tmp_path / "results.csv"
+    claims.write_text("claim_id,patient_id,birth_date,session_date,kind,network,care\n"
+                      "c1,p1,1990-01-01,2024-06-01,individual,adults,crisis\n"
+                      "c2,p1,1990-01-01,2024-06-08,individual,adults,Crisis\n"
+                      "c3,p2,1990-01-01,2024-06-08,individual,adults,crises\n", encoding="utf-8")
+    folder = third_care.files["riziv-psy-2021"].parent
+    code = main(["evaluate", str(claims), "--out", str(out), "--policy", str(folder), *chunks])
+    assert code == 3 and "Traceback" not in capsys.readouterr().err
+    results = pd.read_csv(out, keep_default_na=False)
+    assert list(results["covered"]) == [True, True, False]
+    assert list(results["provider_fee"]) == [81.74, 81.74, 0]
+    assert list(results["patient_copay"]) == [0, 11, 0]
+    assert results["reason"][2] == "invalid: care: expected first_line|specialised|crisis or empty, found 'crises'"
+
+
+def test_explain_names_the_care_types_and_categories_of_the_convention(third_care, tmp_path, capsys):
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim_id,patient_id,birth_date,session_date,kind,network,care,group_id\n"
+                      "c1,p1,1990-01-01,2024-06-01,group,adults,crisis,g1\n"
+                      "c2,p2,1990-01-01,2024-06-01,individual,adults,,\n", encoding="utf-8")
+    folder = str(third_care.files["riziv-psy-2021"].parent)
+    main(["explain", str(claims), "c1", "--policy", folder])
+    main(["explain", str(claims), "c2", "--policy", folder])
+    lines = capsys.readouterr().out.splitlines()
+    assert "  - riziv-psy-2021 has no quota category of crisis group sessions (its categories: first_line_individual, " \
+           "first_line_group, specialised_individual, specialised_group, crisis_individual)" in lines
+    assert "  - the claim names no care type; riziv-psy-2021 declares first_line, specialised, crisis" in lines

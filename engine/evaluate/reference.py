@@ -101,7 +101,7 @@ class Evaluation:
         out.scheme, out.version = conv.id, conv.version
         if claim.care == "":
             out.reason = "care_missing"
-            out.steps.append(f"the convention's care types: {', '.join(conv.care_types)}")
+            out.steps.append(f"the claim names no care type; {conv.id} declares {', '.join(conv.care_types)}")
             return out
         category = conv.category(claim.care, claim.kind)
         if category is None:

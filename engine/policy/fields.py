@@ -122,11 +122,13 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TYPES = {"text": (str,), "number": (int, float), "flag": (bool,), "date": (str,)}
 
 
-def condition_problems(file: str, data: dict) -> list[Problem]:
-    """Conditions on fields their rule kind does not provide, or with a value of the wrong type."""
+def condition_problems(file: str, data: dict, declared: Mapping[str, tuple[str, ...]] | None = None) -> list[Problem]:
+    """Conditions on fields their rule kind does not provide, or with a value of the wrong type.
+
+    The texts a field allows are the contract's, or those `declared` gives (default: the lists the file itself
+    declares, such as a convention's care_types)."""
     problems = []
-    declared = {spec.name: tuple(item["id"] for item in data[spec.declared]) for spec in FIELDS.values()
-                if spec.declared and isinstance(data.get(spec.declared), list)}
+    declared = declared_texts(data) if declared is None else declared
     for kind in RULE_KINDS.values():
         for doc_kind, keys in kind.places:
             if data.get("kind") != doc_kind:
@@ -134,6 +136,12 @@ def condition_problems(file: str, data: dict) -> list[Problem]:
             for parts, node in _at(data, keys, []):
                 problems += _leaf_problems(file, kind, node, parts, declared)
     return problems
+
+
+def declared_texts(doc: dict) -> dict[str, tuple[str, ...]]:
+    """The texts a document declares for fields whose allowed values are data (a convention's care_types), by field."""
+    return {spec.name: tuple(item["id"] for item in doc[spec.declared]) for spec in FIELDS.values()
+            if spec.declared and isinstance(doc.get(spec.declared), list)}
 
 
 def _at(node: Any, keys: tuple[str, ...], parts: list) -> Iterator[tuple[list, Any]]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import PolicyError, Problem
+from engine.policy.fields import condition_problems, declared_texts
 from engine.policy.files import BUNDLED_SCHEMAS, check_file, display, policy_root, read_json, schema_problems, source_keys_for
 from engine.policy.projection import projection_problems
 from engine.policy.schema_messages import pointer
+
+if TYPE_CHECKING:
+    from engine.policy.policies import PolicySet
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,24 @@ def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
     if not any(r.path.resolve() in mine for r in reports) or any(r.problems for r in reports):
         return reports
     try:
-        problems = tariff_gaps(load_policies(root))
+        policies = load_policies(root)
+        problems = tariff_gaps(policies) + _override_problems(policies)
     except PolicyError as exc:
         problems = exc.problems
     by_file: dict[str, list[Problem]] = {}
     for problem in problems:
         by_file.setdefault(problem.file, []).append(problem)
     return [FileReport(r.path, "", by_file[display(r.path)]) if display(r.path) in by_file else r for r in reports]
+
+
+def _override_problems(policies: PolicySet) -> list[Problem]:
+    """Conditions of a co-payment override on a text its convention declares (a care type) that the convention
+    does not declare."""
+    problems = []
+    for doc in policies.of_kind("copayment_override"):
+        declared = declared_texts(policies.doc(doc["applies_to"]))
+        problems += condition_problems(display(policies.files[doc["id"]]), doc, declared)
+    return problems
 
 
 def _schema_copy_problems(root: Path) -> list[FileReport]:
