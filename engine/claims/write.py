@@ -23,6 +23,7 @@ from engine.claims.contract import OPTIONAL, REQUIRED, RESULT_COLUMNS
 from engine.claims.read import claims_format
 from engine.errors import InputError
 from engine.io.atomic import atomic_path
+from engine.io.csv_rows import csv_header, csv_lines
 from engine.money import cents
 from engine.policy.files import display
 
@@ -177,15 +178,33 @@ class _CsvSink(_ArrowSink):
         self.separator, self.decimal_mark = CSV_DIALECTS[dialect]
 
     def _open(self, schema: pa.Schema):
-        return pacsv.CSVWriter(self.tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed", delimiter=self.separator))
+        return _CsvFile(self.tmp, schema, self.separator)
 
     def _table(self, results: pd.DataFrame) -> pa.Table:
-        table = super()._table(results)
+        table = results_table(results, exact=True, extra=self.extra, categories=True)
         if self.decimal_mark != ".":
-            for name in AMOUNTS:
-                marked = pc.replace_substring(table.column(name).cast(pa.string()), ".", self.decimal_mark)
-                table = table.set_column(table.schema.get_field_index(name), name, marked)
+            for name in AMOUNTS:  # each distinct amount is written with the decimal mark once
+                amounts = pc.dictionary_encode(table.column(name).combine_chunks())
+                marked = pc.replace_substring(amounts.dictionary.cast(pa.string()), ".", self.decimal_mark)
+                table = table.set_column(table.schema.get_field_index(name), name,
+                                         pa.DictionaryArray.from_arrays(amounts.indices, marked))
         return table
+
+
+class _CsvFile:
+    """A CSV file with the text Arrow's CSV writer would write (quoting "needed"), made by engine.io.csv_rows."""
+
+    def __init__(self, path: Path, schema: pa.Schema, separator: str):
+        self.separator = separator
+        self.file = open(path, "wb")  # noqa: SIM115 (closed by close(), also after a failure)
+        self.file.write(csv_header(schema.names, separator))
+
+    def write_table(self, table: pa.Table) -> None:
+        for text in csv_lines(table, self.separator):
+            self.file.write(text)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class _ParquetSink(_ArrowSink):
