@@ -48,19 +48,23 @@ def policies_for(policy: str | None, scenario: str | None):
 
 def run(args: argparse.Namespace) -> int:
     from engine.errors import InputError
+    from engine.evaluate.plan import read_ahead
+
+    if args.memory is not None and args.memory < 1:
+        raise InputError(f"--memory: expected a number of MiB of 1 or more, found {args.memory}")
+    memory = args.memory * (1 << 20) if args.memory is not None else None
+    ahead = read_ahead(args.claims, args.chunk_rows, memory)  # reads while the engine is imported and the policies load
+
     from engine.evaluate.pipeline import evaluate_file
     from engine.evaluate.summary import in_euros
     from engine.io.tables import check_output, write_table
 
-    if args.memory is not None and args.memory < 1:
-        raise InputError(f"--memory: expected a number of MiB of 1 or more, found {args.memory}")
     if args.summary is not None:
         check_output(args.summary)
     policies = policies_for(args.policy, options.one_scenario(args))
-    memory = args.memory * (1 << 20) if args.memory is not None else None
     summary = evaluate_file(args.claims, args.output, policies, chunk_rows=args.chunk_rows, memory=memory,
                             keep_input=args.keep_input, csv_dialect=args.csv_dialect,
-                            progress=stage_bar("evaluate", args.quiet))
+                            progress=stage_bar("evaluate", args.quiet), ahead=ahead)
     table = summary.tally.table()
     print(report(summary, table, args.claims, args.output, policies.scenario, args.summary is None))
     if args.summary is not None:

@@ -35,6 +35,7 @@ from engine.claims.write import AMOUNTS, ResultsWriter
 from engine.errors import InputError
 from engine.evaluate import summary as tally
 from engine.evaluate.groups import group_problems
+from engine.evaluate.plan import ReadAhead, chunk_rows_for
 from engine.evaluate.summary import Tally
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.io.atomic import temporary_folder
@@ -44,10 +45,6 @@ from engine.policy.files import display
 from engine.policy.policies import PolicySet, load_policies
 from engine.policy.rules import rules_of
 
-BYTES_PER_ROW = 1000
-"""Peak memory of an in-memory run per claim row (about 650 MiB for a million rows, benchmarks/bench_cli.py)."""
-GUEST_ALLOWANCE = 5
-"""A chunk grows by the claims of its patients' group partners: up to about 5 times on the generated mix."""
 GROUP_COLUMNS = ["row", "kind", "group_id", "session_date", "co_lead", "invalid"]
 WRITE_ROWS = {".xlsx": 1 << 16, ".csv": 1 << 17, ".parquet": 1 << 17}
 """Results are written in slices of this many rows, so that a long write shows its progress."""
@@ -89,26 +86,15 @@ class Summary:
             self.cents[name] += int(cents(results[name]).sum())
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (MemAvailable), or 4 GiB when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 4 << 30
-
-
 def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int | None = None,
                   memory: int | None = None, keep_input: bool = False, csv_dialect: str = "excel",
-                  progress: Progress | None = None) -> Summary:
+                  progress: Progress | None = None, ahead: ReadAhead | None = None) -> Summary:
     """Evaluate a claims file and write its results; in chunks of about `chunk_rows` rows when given,
     or when the file would not fit in `memory` bytes (default: half the available memory).
     `keep_input` adds the input's columns to the results. A CSV output uses `csv_dialect`
     (engine.claims.write.CSV_DIALECTS). `progress(stage, fraction)` is told the stage under way and
-    the fraction of the run done, for a progress bar."""
+    the fraction of the run done, for a progress bar. `ahead`: the same claims file already being read
+    (engine.evaluate.plan.read_ahead, which found that the run is in memory)."""
     claims, out = Path(claims), Path(out)
     suffix = check_input(claims)
     claims_format(out, "results")
@@ -116,12 +102,12 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
         raise InputError(f"{display(out)}: expected a results file other than the claims file, found the same path")
     if chunk_rows is not None and chunk_rows < 1:
         raise InputError(f"--chunk-rows: expected a number of rows of 1 or more, found {chunk_rows}")
-    if chunk_rows is None and suffix != ".xlsx":
-        budget = memory if memory is not None else available_memory() // 2
-        if estimated_rows(claims) * BYTES_PER_ROW > budget:
-            chunk_rows = max(1, budget // (BYTES_PER_ROW * GUEST_ALLOWANCE))
-    if chunk_rows is None or suffix == ".xlsx":
-        return _in_memory(claims, out, policies, keep_input, csv_dialect, progress)
+    if ahead is not None and ahead.claims != claims:
+        raise ValueError(f"read ahead {ahead.claims}, asked to evaluate {claims}")
+    if ahead is None:
+        chunk_rows = chunk_rows_for(claims, suffix, chunk_rows, memory)
+    if ahead is not None or chunk_rows is None or suffix == ".xlsx":
+        return _in_memory(claims, out, policies, keep_input, csv_dialect, progress, ahead)
     return _chunked(claims, out, policies, chunk_rows, keep_input, csv_dialect, progress)
 
 
@@ -151,11 +137,11 @@ def evaluate_frame(frame: pd.DataFrame, policies: PolicySet, rows: int | None = 
 
 
 def _in_memory(claims: Path, out: Path, policies: PolicySet, keep_input: bool, csv_dialect: str,
-               progress: Progress | None) -> Summary:
+               progress: Progress | None, ahead: ReadAhead | None = None) -> Summary:
     summary = Summary()
     clock = _Clock(summary, progress)
     clock.tell("reading", 0)
-    table = read_claims_table(claims)
+    table = ahead.table() if ahead is not None else read_claims_table(claims)  # read ahead: what is left of it
     clock.lap("read")
     clock.tell("normalizing", 0.3)
     frame = normalized(table, policies)
