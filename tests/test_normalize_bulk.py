@@ -4,6 +4,7 @@ with the one reader, engine.cells.read_date; repeated claim ids with a scan from
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,3 +61,10 @@ def test_a_repeated_claim_id_is_named_on_every_later_row_with_its_first(rows):
         want.append(f"invalid: claim_id: expected a claim id used once, found '{claim_id}' (first on row {seen})"
                     if repeated else "")
     assert duplicate_problems(ids, numbers, invalid).tolist() == want
+
+
+@pytest.mark.parametrize("ids, repeated", [(["C1", "C2", "C3"], []), (["C1", "C2", "C2"], [2]), (["", ""], []),
+                                           (["C2", "C1", "C2"], [2]), (["C10", "C9", "C10"], [2])])
+def test_ids_in_increasing_order_are_known_distinct_and_others_are_compared(ids, repeated):
+    problems = duplicate_problems(ids, np.arange(1, len(ids) + 1), np.full(len(ids), "", dtype=object))
+    assert [i for i, p in enumerate(problems) if p] == repeated

@@ -31,10 +31,8 @@ CODES = ("mutuality", "provider")
 DATES = ("birth_date", "session_date")
 HIDDEN = "\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 """Control characters (TAB, LF and CR too) and the marks that reverse or isolate text direction (U+202E and kin)."""
-UNSAFE = f"^[=+@-]|[{HIDDEN}]"
-"""A formula trigger at the start, or a hidden character anywhere: unsafe unless the value is a PLAIN_NUMBER."""
 PLAIN_NUMBER = r"^-?[0-9]+([.,][0-9]+)?$"
-UNSAFE_RE, PLAIN_NUMBER_RE = re.compile(UNSAFE), re.compile(PLAIN_NUMBER)
+"""A value that may start with '-' and is still safe (no other trigger or hidden character can be in it)."""
 UNSAFE_TEXT = ("a plain number or text that is not a formula (no leading =, +, @ or -) and has no control or "
                "text-direction characters")
 SPACE = " "
@@ -55,10 +53,12 @@ class Check:
 
 @dataclass
 class Encoded:
-    """A low-cardinality text column: its distinct trimmed values and each row's position among them."""
+    """A low-cardinality text column: its distinct trimmed values (as text and as an Arrow array) and each row's
+    position among them."""
 
     index: np.ndarray
     values: list[str]
+    distinct: pa.Array
 
     def text(self, row: int) -> str:
         return self.values[self.index[row]]
@@ -133,8 +133,10 @@ def duplicate_problems(claim_ids: pa.Array, rows: np.ndarray, invalid: np.ndarra
     is never the duplicate.
     """
     claim_ids = pa.array(claim_ids, pa.string()) if not isinstance(claim_ids, pa.Array) else claim_ids
-    encoded = pc.dictionary_encode(claim_ids)
     out = np.full(len(claim_ids), "", dtype=object)
+    if _increasing(claim_ids):  # every id distinct, seen at a glance (files are often in claim id order)
+        return out
+    encoded = pc.dictionary_encode(claim_ids)
     if len(encoded.dictionary) == len(claim_ids):  # every id distinct
         return out
     index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -146,6 +148,13 @@ def duplicate_problems(claim_ids: pa.Array, rows: np.ndarray, invalid: np.ndarra
         out[i] = (f"invalid: claim_id: expected a claim id used once, found {_shown(claim_ids[i].as_py())} "
                   f"(first on row {rows[first_of[index[i]]]})")
     return out
+
+
+def _increasing(texts: pa.Array) -> bool:
+    """Whether every text is greater than the one before it (compared as bytes)."""
+    if len(texts) < 2 or texts.null_count:
+        return len(texts) < 2
+    return bool(pc.all(pc.greater(texts.slice(1), texts.slice(0, len(texts) - 1))).as_py())
 
 
 def mark_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -162,14 +171,17 @@ def mark_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _encoded(table: pa.Table, name: str, n: int) -> Encoded:
     if name not in table.column_names:
-        return Encoded(np.zeros(n, np.int32), [""])
+        return Encoded(np.zeros(n, np.int32), [""], pa.array([""], pa.string()))
     column = table.column(name)
     if not pa.types.is_dictionary(column.type):
         column = column.dictionary_encode()
     column = column.unify_dictionaries().combine_chunks() if column.num_chunks else column.combine_chunks()
     if not isinstance(column, pa.DictionaryArray):
         column = column.dictionary_encode()
-    return Encoded(column.indices.to_numpy(zero_copy_only=False), [v.strip(SPACE) for v in column.dictionary.to_pylist()])
+    distinct = column.dictionary.cast(pa.string())
+    if _has_bytes(distinct, SPACE.encode()):
+        distinct = pc.utf8_trim(distinct, SPACE)
+    return Encoded(column.indices.to_numpy(zero_copy_only=False), distinct.to_pylist(), distinct)
 
 
 def _plain(table: pa.Table, name: str, n: int) -> Plain:
@@ -201,13 +213,18 @@ def _has_bytes(array: pa.Array, wanted: bytes, below: int = 0) -> bool:
 
 def is_unsafe(value: str) -> bool:
     """Whether a trimmed value is neither a plain number nor free of formula triggers and hidden characters."""
-    return UNSAFE_RE.search(value) is not None and PLAIN_NUMBER_RE.fullmatch(value) is None
+    return bool(_unsafe_texts(pa.array([value], pa.string()))[0])
 
 
 def _unsafe(column: Encoded | Plain) -> np.ndarray:
     if isinstance(column, Encoded):
-        return column.rows([is_unsafe(v) for v in column.values]).astype(bool)
-    array = column.array
+        return column.rows(_unsafe_texts(column.distinct))
+    return _unsafe_texts(column.array)
+
+
+def _unsafe_texts(array: pa.Array) -> np.ndarray:
+    """is_unsafe of each text of an Arrow string array, by a look at the first bytes and, where needed, Arrow's
+    regular expressions."""
     data, offsets = string_buffers(array)
     length = np.diff(offsets)
     first = np.where(length > 0, data[np.minimum(offsets[:-1], len(data) - 1)] if len(data) else 0, 0)
