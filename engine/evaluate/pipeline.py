@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from engine.claims.normalize import duplicate_problems, mark_duplicates, normalize, string_buffers
 from engine.claims.read import check_input, claims_batches, claims_format, estimated_rows, read_claims_table
-from engine.claims.write import AMOUNTS, ResultsWriter
+from engine.claims.write import ResultsWriter
 from engine.errors import InputError
 from engine.evaluate import summary as tally
 from engine.evaluate.groups import group_problems
@@ -40,7 +40,6 @@ from engine.evaluate.summary import Tally
 from engine.evaluate.vectorized import evaluate_vectorized
 from engine.io.atomic import temporary_folder
 from engine.io.spill import Streams
-from engine.money import cents
 from engine.policy.files import display
 from engine.policy.policies import PolicySet, load_policies
 from engine.policy.rules import rules_of
@@ -53,13 +52,12 @@ Progress = Callable[[str, float], None]
 
 @dataclass
 class Summary:
-    """Counts and totals of an evaluation, for the command's report."""
+    """Counts of an evaluation and its tally (rows and amounts by month, scheme and outcome), for the command's report."""
 
     rows: int = 0
     covered: int = 0
     invalid: int = 0
     refused: Counter = field(default_factory=Counter)
-    cents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
     chunks: int = 1
     largest_chunk: int = 0
     seconds: dict[str, float] = field(default_factory=Counter)
@@ -82,8 +80,6 @@ class Summary:
                 self.invalid += int(counts[code])
             else:
                 self.refused[text] += int(counts[code])
-        for name in AMOUNTS:
-            self.cents[name] += int(cents(results[name]).sum())
 
 
 def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int | None = None,
