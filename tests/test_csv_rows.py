@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.claims.write import AMOUNTS, CSV_DIALECTS, OUTPUT_COLUMNS, ResultsWriter, results_table
+from engine.errors import InputError
 from engine.io import csv_rows
 from engine.io.csv_rows import csv_header, csv_lines
 
@@ -143,3 +144,24 @@ def test_results_csv_is_what_the_previous_writer_wrote(tmp_path, dialect, monkey
     assert now == (tmp_path / "before.csv").read_bytes()
     mark = CSV_DIALECTS[dialect][1]
     assert f"0{mark}01".encode() in now and f"-12{mark}34".encode() in now and b'"=SUM(A1:A9)' in now
+
+
+def test_a_failure_making_the_text_keeps_the_previous_file(tmp_path, monkeypatch):
+    from engine.claims import write
+
+    made = []
+
+    def failing(table, delimiter):
+        made.append(table.num_rows)
+        if len(made) == 3:
+            raise OSError(28, "No space left on device")
+        return csv_lines(table, delimiter)
+
+    monkeypatch.setattr(write, "csv_lines", failing)
+    (tmp_path / "r.csv").write_bytes(b"previous")
+    results = results_frame(100)
+    with pytest.raises(InputError, match="r.csv: expected a file that can be written, found no space left on the device"), \
+            ResultsWriter(tmp_path / "r.csv") as writer:
+        for start in range(0, 100, 10):
+            writer.write(results.iloc[start: start + 10])
+    assert (tmp_path / "r.csv").read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["r.csv"]
