@@ -4,15 +4,21 @@ One row per synthetic patient with a session in the year. The descriptive column
 network, care, increased, mutuality) are the breakdown dimensions; the others are counts and whole
 cents that add up to the region totals exactly, so any grouping of the patients sums to the national
 figures to the cent, and two scenarios can be compared patient by patient (common random numbers).
+
+Who the patients are depends on the draw only: a `Cohort` indexes it once, and every scenario
+evaluated on the same draw adds its counts and cents to it from the evaluator's arrays.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from engine.dates import ages_on
-from engine.money import cents
+from engine.evaluate.vectorized.claims import Claims
+from engine.evaluate.vectorized.output import Output, R
 from engine.policy.regions import Regions
 from engine.simulation.synthetic import Draw
 
@@ -96,26 +102,83 @@ def _category(claims: pd.DataFrame, category: str) -> np.ndarray:
     return out
 
 
-def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray, region_ids: tuple[str, ...],
-                  draw: Draw, data: Regions, network_caps: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+@dataclass(eq=False)
+class Cohort:
+    """The sessions of one draw indexed by patient: the same for every scenario evaluated on the draw.
+
+    `claims` is the evaluator's view of the claims frame, prepared once; `people` holds the
+    descriptive columns of the patients with a session in the year (`keep`), by patient id.
+    """
+
+    frame: pd.DataFrame
+    region: np.ndarray
+    draw: Draw
+    claims: Claims
+    patient: np.ndarray
+    n: int
+    day: np.ndarray
+    in_year: np.ndarray
+    outside: np.ndarray
+    keep: np.ndarray
+    people: pd.DataFrame
+    _masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, claims: pd.DataFrame, region: np.ndarray, region_ids: tuple[str, ...], draw: Draw,
+           data: Regions) -> Cohort:
+        """Index a drawn claims frame (and each claim's region index into `region_ids`)."""
+        patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy(), sort=True)
+        n = len(patient_ids)
+        day = claims["session_date"].to_numpy().astype("datetime64[D]")
+        in_year = (day >= draw.first) & (day <= draw.last)
+        outside = _is(claims["network"], "")
+        keep = np.bincount(patient[in_year], minlength=n) > 0
+        earliest = _Earliest(patient, day, n)
+        first, first_convention = earliest.of(in_year), earliest.of(in_year & ~outside)
+        first_member = earliest.of(in_year & ~_is(claims["mutuality"], ""))
+        birth = claims["birth_date"].to_numpy().astype("datetime64[D]")
+        reference = np.datetime64(draw.reference_day, "D")
+        age = ages_on(birth[first[keep]], np.full(int(keep.sum()), reference)).clip(0, data.max_age)
+        increased = claims["increased_reimbursement"].to_numpy(bool)[first[keep]]
+        people = pd.DataFrame({
+            "patient_id": patient_ids[keep],
+            "region": pd.Categorical.from_codes(region.astype(np.int64)[first[keep]], categories=list(region_ids)),
+            "age": age.astype(np.int16),
+            "network": _label(claims["network"], first_convention[keep]),
+            "care": _label(claims["care"], first_convention[keep]),
+            "increased": pd.Categorical.from_codes(increased.astype(np.int8), categories=list(YES_NO)),
+            "mutuality": _label(claims["mutuality"], first_member[keep]),
+        })
+        return cls(claims, region, draw, Claims(claims), patient, n, day, in_year, outside, keep, people)
+
+    def rows(self, column: str, value: str) -> np.ndarray:
+        """Sessions whose text column equals `value` (kept: every scenario asks the same)."""
+        if (column, value) not in self._masks:
+            self._masks[column, value] = _is(self.frame[column], value)
+        return self._masks[column, value]
+
+    def category(self, category: str) -> np.ndarray:
+        """Sessions of a quota category: its name is the care type and the session kind joined by '_'."""
+        if ("category", category) not in self._masks:
+            self._masks["category", category] = _category(self.frame, category)
+        return self._masks["category", category]
+
+
+def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
     """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
-    `network_caps` names the (network type, quota category) pairs whose average number of sessions per
-    care path is capped: their inputs are kept per patient so that any group can compute its average.
+    `out` is the evaluation of the cohort's claims under one scenario. `network_caps` names the
+    (network type, quota category) pairs whose average number of sessions per care path is capped:
+    their inputs are kept per patient so that any group can compute its average.
     """
-    patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy(), sort=True)
-    n = len(patient_ids)
-    day = claims["session_date"].to_numpy().astype("datetime64[D]")
-    in_year = (day >= draw.first) & (day <= draw.last)
-    outside = _is(claims["network"], "")
-    convention = in_year & ~outside
-    ok = evaluated["covered"].to_numpy(bool)
+    c, patient, n = cohort, cohort.patient, cohort.n
+    first, last = c.draw.first.astype(np.int64), c.draw.last.astype(np.int64)
+    convention = c.in_year & ~c.outside
+    ok = out.covered
     covered = convention & ok
-    period = evaluated["period_start"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    opened = (period >= draw.first.astype(np.int64)) & (period <= draw.last.astype(np.int64)) & ~outside & ok
-    supplement = cents(evaluated["supplement_amount"])
-    benefit = in_year & outside & (supplement > 0)
-    kind, care = claims["kind"], claims["care"]
+    period = out.period_start.astype(np.int64)
+    opened = (period >= first) & (period <= last) & ~c.outside & ok
+    benefit = c.in_year & c.outside & (out.supplement > 0)
 
     def count(rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], minlength=n)
@@ -123,49 +186,30 @@ def patient_table(claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndar
     def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
 
-    reason_quota = _is(evaluated["reason"], "quota_exhausted")
-    copay, fee = cents(evaluated["patient_copay"]), cents(evaluated["provider_fee"])
-    care_path = cents(evaluated["care_path_fee"])
+    reason_quota = out.reason == R["quota_exhausted"]
+    care_path = per_patient(out.care_path, convention)
     columns: dict[str, np.ndarray] = {
         "patients": (count(covered) > 0).astype(np.int64),
         "sessions": count(covered),
-        "sessions_individual": count(covered & _is(kind, "individual")),
-        "sessions_group": count(covered & _is(kind, "group")),
-        "sessions_first_line": count(covered & _is(care, "first_line")),
-        "sessions_specialised": count(covered & _is(care, "specialised")),
+        "sessions_individual": count(covered & c.rows("kind", "individual")),
+        "sessions_group": count(covered & c.rows("kind", "group")),
+        "sessions_first_line": count(covered & c.rows("care", "first_line")),
+        "sessions_specialised": count(covered & c.rows("care", "specialised")),
         "care_paths": _pairs(patient[opened], period[opened], n),
         "path_sessions": count(opened),
         "refused_quota": count(convention & reason_quota),
         "refused_other": count(convention & ~ok & ~reason_quota),
         "supplement_patients": (count(benefit) > 0).astype(np.int64),
         "supplement_sessions": count(benefit),
-        "insurer_cost": per_patient(cents(evaluated["insurer_amount"]), covered) + per_patient(care_path, convention),
-        "care_path_fees": per_patient(care_path, convention),
-        "patient_copay": per_patient(copay, covered),
-        "provider_income": per_patient(fee, covered),
-        "supplements": per_patient(supplement, in_year & outside),
-        "out_of_pocket": per_patient(cents(evaluated["patient_pays"]), covered | (in_year & outside)),
+        "insurer_cost": per_patient(out.insurer, covered) + care_path,
+        "care_path_fees": care_path,
+        "patient_copay": per_patient(out.copay, covered),
+        "provider_income": per_patient(out.fee, covered),
+        "supplements": per_patient(out.supplement, c.in_year & c.outside),
+        "out_of_pocket": per_patient(out.copay - out.supplement, covered | (c.in_year & c.outside)),
     }
     for network, category in network_caps:
-        rows = opened & _category(claims, category) & _is(claims["network"], network)
+        rows = opened & c.category(category) & c.rows("network", network)
         columns[f"{AVERAGE_SESSIONS}:{network}:{category}"] = count(rows)
         columns[f"{AVERAGE_PATHS}:{network}:{category}"] = _pairs(patient[rows], period[rows], n)
-    keep = count(in_year) > 0
-    earliest = _Earliest(patient, day, n)
-    first, first_convention = earliest.of(in_year), earliest.of(convention)
-    first_member = earliest.of(in_year & ~_is(claims["mutuality"], ""))
-    birth = claims["birth_date"].to_numpy().astype("datetime64[D]")
-    reference = np.datetime64(draw.reference_day, "D")
-    age = ages_on(birth[first[keep]], np.full(int(keep.sum()), reference)).clip(0, data.max_age)
-    increased = claims["increased_reimbursement"].to_numpy(bool)[first[keep]]
-    table = pd.DataFrame({
-        "patient_id": patient_ids[keep],
-        "region": pd.Categorical.from_codes(region.astype(np.int64)[first[keep]], categories=list(region_ids)),
-        "age": age.astype(np.int16),
-        "network": _label(claims["network"], first_convention[keep]),
-        "care": _label(claims["care"], first_convention[keep]),
-        "increased": pd.Categorical.from_codes(increased.astype(np.int8), categories=list(YES_NO)),
-        "mutuality": _label(claims["mutuality"], first_member[keep]),
-        **{name: values[keep] for name, values in columns.items()},
-    })
-    return table
+    return pd.concat([c.people, pd.DataFrame({name: values[c.keep] for name, values in columns.items()})], axis=1)

@@ -16,16 +16,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
-from engine.evaluate.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
+from engine.simulation.patients import Cohort
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
 from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate, network_caps, results_by
@@ -122,14 +122,13 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
     policies, data = for_year(policies, data, year)
     applied = apply(policies, scenario)
     claims, region = Synthesizer(applied, data, draw).claims(scenario, list(region_ids))
-    return _evaluate(scenario.id, applied, claims, region, region_ids, data, draw)
+    return _evaluate(scenario.id, applied, Cohort.of(claims, region, region_ids, draw, data), region_ids, data)
 
 
-def _evaluate(scenario: str, applied: PolicySet, claims: pd.DataFrame, region: np.ndarray,
-              region_ids: tuple[str, ...], data: Regions, draw: Draw) -> Run:
-    patients, results, drivers = aggregate(scenario, claims, evaluate_vectorized(claims, applied), region, region_ids,
-                                           data, applied, draw)
-    return Run(scenario, patients, results, drivers, (applied, data, region_ids, draw))
+def _evaluate(scenario: str, applied: PolicySet, cohort: Cohort, region_ids: tuple[str, ...], data: Regions) -> Run:
+    patients, results, drivers = aggregate(scenario, cohort, evaluate_arrays(cohort.claims, applied), region_ids, data,
+                                           applied)
+    return Run(scenario, patients, results, drivers, (applied, data, region_ids, cohort.draw))
 
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
@@ -186,17 +185,17 @@ def _ticking(tables, tick: Callable[[], None]):
 
 
 def _draw_claims(loaded: list[Scenario], applied: dict[str, PolicySet], data: Regions, region_ids: tuple[str, ...],
-                 draw: Draw) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
-    """Synthetic claims per scenario; scenarios with the same utilisation and age bands share one draw."""
-    drawn: dict[tuple, tuple[pd.DataFrame, np.ndarray]] = {}
-    claims = {}
+                 draw: Draw) -> dict[str, Cohort]:
+    """The drawn patients per scenario; scenarios with the same utilisation and age bands share one draw."""
+    drawn: dict[tuple, Cohort] = {}
+    cohorts = {}
     for scenario in loaded:
         synthesizer = Synthesizer(applied[scenario.id], data, draw)
         key = (tuple(u for u in scenario.utilisation if u.in_force(draw.reference_day)), repr(synthesizer.bands))
         if key not in drawn:
-            drawn[key] = synthesizer.claims(scenario, list(region_ids))
-        claims[scenario.id] = drawn[key]
-    return claims
+            drawn[key] = Cohort.of(*synthesizer.claims(scenario, list(region_ids)), region_ids, draw, data)
+        cohorts[scenario.id] = drawn[key]
+    return cohorts
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,7 +204,7 @@ class _State:
 
     loaded: list[Scenario]
     applied: dict[str, PolicySet]
-    drawn: dict[str, tuple[pd.DataFrame, np.ndarray]]
+    drawn: dict[str, Cohort]
     region_ids: tuple[str, ...]
     data: Regions
     draw: Draw
@@ -215,8 +214,7 @@ class _State:
     def run(self, index: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
         """Evaluate and aggregate scenario `index`: results, drivers, the breakdown and the per-patient table."""
         scenario = self.loaded[index]
-        claims, region = self.drawn[scenario.id]
-        one = _evaluate(scenario.id, self.applied[scenario.id], claims, region, self.region_ids, self.data, self.draw)
+        one = _evaluate(scenario.id, self.applied[scenario.id], self.drawn[scenario.id], self.region_ids, self.data)
         return (one.results, one.drivers, one.by(self.dims) if self.dims else None,
                 one.patients if self.patients else None)
 

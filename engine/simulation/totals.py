@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 
 from engine.evaluate.lookups import tariff_row
+from engine.evaluate.vectorized.output import Output
 from engine.money import cents
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
 from engine.simulation.breakdown import metric_table
-from engine.simulation.patients import patient_table
+from engine.simulation.patients import Cohort, patient_table
 from engine.simulation.synthetic import Draw
 
 
@@ -76,17 +77,17 @@ DRIVER_COLUMNS = ["scenario", "region", "line", "kind", "path", "value", "count"
 
 
 class _Frame:
-    """The evaluated claims as plain arrays (text as categorical codes), for counting driver lines."""
+    """One scenario's evaluation of a cohort as plain arrays (text as categorical codes), for counting driver lines."""
 
-    def __init__(self, claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray, draw: Draw):
-        self.region = region.astype(np.int64)
-        self.text = {c: pd.Categorical(claims[c]) for c in ("kind", "network", "group_id", "co_lead")}
-        self.text.update({c: pd.Categorical(evaluated[c]) for c in ("rule", "scheme")})
-        self.day = claims["session_date"].to_numpy().astype("datetime64[D]")
-        in_year = (self.day >= draw.first) & (self.day <= draw.last)
-        self.convention = in_year & ~self.is_("network", "")
-        self.covered = self.convention & evaluated["covered"].to_numpy(bool)
-        self.money = {c: cents(evaluated[c]) for c in ("patient_copay", "care_path_fee")}
+    def __init__(self, cohort: Cohort, out: Output):
+        self.region = cohort.region.astype(np.int64)
+        self.text = {c: _categorical(cohort.frame[c]) for c in ("kind", "network", "group_id", "co_lead")}
+        self.text["rule"] = out.rules.column(out.copay_rule + out.benefit_rule)
+        self.text["scheme"] = out.schemes.column(out.scheme)
+        self.day = cohort.day
+        self.convention = cohort.in_year & ~cohort.outside
+        self.covered = self.convention & out.covered
+        self.money = {"patient_copay": out.copay, "care_path_fee": out.care_path}
 
     def is_(self, column: str, value: str) -> np.ndarray:
         """Rows whose text column equals `value`."""
@@ -101,6 +102,10 @@ class _Frame:
         return cat.codes[rows], list(cat.categories)
 
 
+def _categorical(column: pd.Series) -> pd.Categorical:
+    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column)
+
+
 def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float]:
     """The network-level caps on the average sessions per care path of the convention in force on the reference day,
     per (network type, category)."""
@@ -109,15 +114,15 @@ def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float
             for network, caps in conv.network_average.items() for category, path in caps.items()}
 
 
-def aggregate(scenario: str, claims: pd.DataFrame, evaluated: pd.DataFrame, region: np.ndarray,
-              region_ids: tuple[str, ...], data: Regions, policies: PolicySet,
-              draw: Draw) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario."""
-    caps = network_caps(policies, draw)
-    patients = patient_table(claims, evaluated, region, region_ids, draw, data, tuple(caps))
+def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str, ...], data: Regions,
+              policies: PolicySet) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
+    from its evaluation `out` of the cohort's claims."""
+    caps = network_caps(policies, cohort.draw)
+    patients = patient_table(cohort, out, tuple(caps))
     results = results_by(patients, ("region",), data, region_ids, caps, scenario)
     results["population"] = results["population"].astype(np.int64)
-    drivers = _drivers(scenario, _Frame(claims, evaluated, region, draw), region_ids, policies, draw)
+    drivers = _drivers(scenario, _Frame(cohort, out), region_ids, policies, cohort.draw)
     _check(results, drivers)
     return patients, results, drivers
 

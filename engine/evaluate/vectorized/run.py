@@ -20,14 +20,19 @@ from engine.policy.rules import rules_of
 
 
 def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFrame:
-    """Evaluate a normalized claims frame; same results as the reference evaluator, in input order.
+    """Evaluate a normalized claims frame; same results as the reference evaluator, in input order."""
+    return evaluate_arrays(Claims(claims), policies).frame(claims)
 
-    Large frames are split into two halves of whole patients evaluated on two threads (numpy
-    releases the GIL); group fees are shared once both are done, as groups span patients.
+
+def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
+    """Evaluate claims as arrays: the result arrays (amounts in cents, texts as codes) in input order.
+
+    The simulation prepares a `Claims` once per draw and evaluates it under every scenario. Large
+    frames are split into parts of whole patients evaluated on two threads (numpy releases the
+    GIL); group fees are shared once all are done, as groups span patients.
     """
-    c = Claims(claims)
-    out = Output(len(claims))
-    valid = np.flatnonzero(invalid_reasons(c, out)).astype(np.int32 if len(claims) < 2**31 else np.int64)
+    out = Output(len(c.day))
+    valid = np.flatnonzero(invalid_reasons(c, out)).astype(np.int32 if len(c.day) < 2**31 else np.int64)
     rules = rules_of(policies)
     out.know(rules)
     epochs = epochs_of(policies)
@@ -43,7 +48,7 @@ def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFra
         list(threads.pool().map(lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out),
                          range(parts)))
     _share_group_fees(c, outside, out)
-    return out.frame(claims)
+    return out
 
 
 def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output) -> None:
