@@ -60,8 +60,8 @@ def _pairs(patient: np.ndarray, period: np.ndarray, n: int) -> np.ndarray:
     if not len(patient):
         return np.zeros(n, np.int64)
     span = int(period.max() - period.min()) + 1
-    _, first = np.unique(patient * span + (period - period.min()), return_index=True)
-    return np.bincount(patient[first], minlength=n)
+    distinct = pd.unique(patient.astype(np.int64) * span + (period - period.min()))  # hashing: no sort needed
+    return np.bincount(distinct // span, minlength=n)
 
 
 class _Earliest:
@@ -212,4 +212,5 @@ def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, st
         rows = opened & c.category(category) & c.rows("network", network)
         columns[f"{AVERAGE_SESSIONS}:{network}:{category}"] = count(rows)
         columns[f"{AVERAGE_PATHS}:{network}:{category}"] = _pairs(patient[rows], period[rows], n)
-    return pd.concat([c.people, pd.DataFrame({name: values[c.keep] for name, values in columns.items()})], axis=1)
+    counts = pd.DataFrame({name: values[c.keep] for name, values in columns.items()}, copy=False)
+    return pd.concat([c.people, counts], axis=1)

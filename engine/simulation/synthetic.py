@@ -168,7 +168,7 @@ class Sessions:
             **{k: text[k] for k in ("setting", "mutuality", "provider")},
             "fee_charged": self.fee, "earlier_sessions": np.zeros(n, np.int64),
             "invalid": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[""]),
-        })
+        }, copy=False)  # copy=False: the columns stay as they are, not consolidated into blocks
 
 
 class Synthesizer:

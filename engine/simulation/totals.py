@@ -151,7 +151,10 @@ class _Lines:
         self.keys.append(((region * 4096 + base + line) << 32) + cents.astype(np.int64))
 
     def frame(self) -> pd.DataFrame:
-        keys, counts = np.unique(np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64), return_counts=True)
+        codes, keys = pd.factorize(np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64))
+        counts = np.bincount(codes, minlength=len(keys))
+        order = np.argsort(keys)  # few distinct lines: sorted after counting
+        keys, counts = keys[order], counts[order]
         cents = keys & 0xFFFFFFFF
         line = (keys >> 32) % 4096
         region = (keys >> 32) // 4096
