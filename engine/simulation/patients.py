@@ -70,7 +70,8 @@ class _Earliest:
     def __init__(self, patient: np.ndarray, day: np.ndarray, n: int):
         days = day.astype(np.int64)
         low = int(days.min(initial=0))
-        self.order = np.argsort(patient.astype(np.int64) * (int(days.max(initial=0)) - low + 1) + (days - low))
+        key = patient.astype(np.int64) * (int(days.max(initial=0)) - low + 1) + (days - low)
+        self.order = np.argsort(key, kind="stable")  # runs of sorted rows (each patient's schedule): fast, ties by row
         self.patient, self.n = patient, n
 
     def of(self, rows: np.ndarray) -> np.ndarray:

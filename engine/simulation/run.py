@@ -13,12 +13,14 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from engine.errors import InputError
+from engine.evaluate.vectorized.output import Output
+from engine.evaluate.vectorized.reprice import amounts_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
@@ -122,12 +124,13 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
     policies, data = for_year(policies, data, year)
     applied = apply(policies, scenario)
     claims, region = Synthesizer(applied, data, draw).claims(scenario, list(region_ids))
-    return _evaluate(scenario.id, applied, Cohort.of(claims, region, region_ids, draw, data), region_ids, data)
+    cohort = Cohort.of(claims, region, region_ids, draw, data)
+    return _aggregated(scenario.id, applied, cohort, evaluate_arrays(cohort.claims, applied), region_ids, data)
 
 
-def _evaluate(scenario: str, applied: PolicySet, cohort: Cohort, region_ids: tuple[str, ...], data: Regions) -> Run:
-    patients, results, drivers = aggregate(scenario, cohort, evaluate_arrays(cohort.claims, applied), region_ids, data,
-                                           applied)
+def _aggregated(scenario: str, applied: PolicySet, cohort: Cohort, evaluated: Output, region_ids: tuple[str, ...],
+                data: Regions) -> Run:
+    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied)
     return Run(scenario, patients, results, drivers, (applied, data, region_ids, cohort.draw))
 
 
@@ -151,26 +154,28 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    workers = min(len(loaded), workers or os.cpu_count() or 1)
+    state = _State(loaded, applied, region_ids, data, draw, dims, patients)
+    groups = state.groups()
+    workers = min(len(groups), workers or os.cpu_count() or 1)
     if "fork" not in multiprocessing.get_all_start_methods():
         workers = 1  # workers inherit the drawn claims by forking; elsewhere (Windows) run in-process
     done = 0
 
-    def tick() -> None:
+    def tick(steps: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += steps
         if progress:
             progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
-    state = _State(loaded, applied, _draw_claims(loaded, applied, data, region_ids, draw), region_ids, data, draw,
-                   dims, patients)
+    state.cohort(loaded[0])  # the draw most scenarios share, made once before the workers start
     tick()
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_set_worker_state, initargs=(state,)) as pool:
-            tables = [*_ticking(pool.map(_run_in_worker, range(len(loaded))), tick)]
+            runs = [*_ticking(pool.map(_run_in_worker, groups), tick)]
     else:
-        tables = [*_ticking((state.run(i) for i in range(len(loaded))), tick)]
+        runs = [*_ticking(map(state.run, groups), tick)]
+    tables = [t for _, t in sorted((i, t) for run in runs for i, t in run)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     drivers = pd.concat([t[1] for t in tables], ignore_index=True)
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
@@ -178,45 +183,76 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers, dims, breakdown, kept)
 
 
-def _ticking(tables, tick: Callable[[], None]):
-    for table in tables:
-        tick()
-        yield table
+def _ticking(runs, tick: Callable[[int], None]):
+    for run in runs:
+        tick(len(run))
+        yield run
 
 
-def _draw_claims(loaded: list[Scenario], applied: dict[str, PolicySet], data: Regions, region_ids: tuple[str, ...],
-                 draw: Draw) -> dict[str, Cohort]:
-    """The drawn patients per scenario; scenarios with the same utilisation and age bands share one draw."""
-    drawn: dict[tuple, Cohort] = {}
-    cohorts = {}
-    for scenario in loaded:
-        synthesizer = Synthesizer(applied[scenario.id], data, draw)
-        key = (tuple(u for u in scenario.utilisation if u.in_force(draw.reference_day)), repr(synthesizer.bands))
-        if key not in drawn:
-            drawn[key] = Cohort.of(*synthesizer.claims(scenario, list(region_ids)), region_ids, draw, data)
-        cohorts[scenario.id] = drawn[key]
-    return cohorts
+Tables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]
 
 
 @dataclass(frozen=True, eq=False)
 class _State:
-    """What every scenario of a run needs: handed to worker processes by their initializer."""
+    """What every scenario of a run needs: handed to worker processes by their initializer.
+
+    Scenarios with the same utilisation and age bands share one draw of patients, made once per
+    process that needs it. A scenario whose policies differ from an earlier one's only in amounts
+    (engine/evaluate/vectorized/reprice.py) is re-priced from that scenario's evaluation, in the
+    same task.
+    """
 
     loaded: list[Scenario]
     applied: dict[str, PolicySet]
-    drawn: dict[str, Cohort]
     region_ids: tuple[str, ...]
     data: Regions
     draw: Draw
     dims: tuple[str, ...]
     patients: bool
+    cohorts: dict[tuple, Cohort] = field(default_factory=dict)
 
-    def run(self, index: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
-        """Evaluate and aggregate scenario `index`: results, drivers, the breakdown and the per-patient table."""
-        scenario = self.loaded[index]
-        one = _evaluate(scenario.id, self.applied[scenario.id], self.drawn[scenario.id], self.region_ids, self.data)
-        return (one.results, one.drivers, one.by(self.dims) if self.dims else None,
-                one.patients if self.patients else None)
+    def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
+        synthesizer = Synthesizer(self.applied[scenario.id], self.data, self.draw)
+        utilisation = tuple(u for u in scenario.utilisation if u.in_force(self.draw.reference_day))
+        return (utilisation, repr(synthesizer.bands)), synthesizer
+
+    def cohort(self, scenario: Scenario) -> Cohort:
+        """The drawn patients of a scenario (drawn on first use in this process)."""
+        key, synthesizer = self._synthesizer(scenario)
+        if key not in self.cohorts:
+            claims, region = synthesizer.claims(scenario, list(self.region_ids))
+            self.cohorts[key] = Cohort.of(claims, region, self.region_ids, self.draw, self.data)
+        return self.cohorts[key]
+
+    def groups(self) -> list[tuple[int, ...]]:
+        """The scenarios (by index) in tasks: the first of each is evaluated in full, the others re-priced from it.
+
+        Tasks that make a draw of their own come first, then the larger ones, so the workers finish together.
+        """
+        keys = [self._synthesizer(s)[0] for s in self.loaded]
+        groups: list[list[int]] = []
+        for j, scenario in enumerate(self.loaded):
+            home = next((g for g in groups if keys[g[0]] == keys[j]
+                         and amounts_only(self.applied[self.loaded[g[0]].id], self.applied[scenario.id])), None)
+            if home is None:
+                groups.append([j])
+            else:
+                home.append(j)
+        return [tuple(g) for g in sorted(groups, key=lambda g: (keys[g[0]] == keys[0], -len(g)))]
+
+    def run(self, group: tuple[int, ...]) -> list[tuple[int, Tables]]:
+        """Evaluate and aggregate the scenarios of a task: results, drivers, the breakdown and the per-patient table."""
+        cohort = self.cohort(self.loaded[group[0]])
+        first = evaluate_arrays(cohort.claims, self.applied[self.loaded[group[0]].id])
+        out = []
+        for i in group:
+            scenario = self.loaded[i]
+            applied = self.applied[scenario.id]
+            evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
+            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data)
+            out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None,
+                            one.patients if self.patients else None)))
+        return out
 
 
 _worker_state: list[_State] = []  # set in each worker process by its initializer
@@ -226,8 +262,8 @@ def _set_worker_state(state: _State) -> None:
     _worker_state[:] = [state]
 
 
-def _run_in_worker(index: int):
-    return _worker_state[0].run(index)
+def _run_in_worker(group: tuple[int, ...]) -> list[tuple[int, Tables]]:
+    return _worker_state[0].run(group)
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -10,6 +12,9 @@ import pyarrow.compute as pc
 from engine.evaluate.vectorized.days import as_dates, day_numbers
 from engine.money import cents
 from engine.policy.conditions import Coded
+
+if TYPE_CHECKING:
+    from engine.evaluate.vectorized.layout import Layout
 
 TEXT_FIELDS = ("kind", "network", "care", "setting", "co_lead", "mutuality", "provider")
 
@@ -47,6 +52,7 @@ class Claims:
         self.earlier = frame["earlier_sessions"].to_numpy(np.int64)
         ids = frame["claim_id"].array
         self.claim_ids = ids.__arrow_array__() if isinstance(ids, pd.arrays.ArrowStringArray) else ids  # taken from fast
+        self.layouts: dict[bytes, Layout] = {}  # step-major layouts of row sets (engine/evaluate/vectorized/layout.py)
 
     def ids(self, rows: np.ndarray) -> np.ndarray:
         """The claim ids of some rows, in their own type (as the reference sorts them)."""

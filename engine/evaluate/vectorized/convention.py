@@ -59,6 +59,7 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     out.covered[rows] = covered
     out.reason[rows] = np.where(covered, 0, why)
     out.period_start[rows] = period_start
+    out.opened[rows] = opens
     names = [out.bundles.codes(b.id for b in conv.bundles[x]) for x in nets]
     width = max(len(x) for x in names)
     table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,15 @@ class Layout:
 
 
 def layout(claims: Claims, rows: np.ndarray) -> Layout:
-    """Lay out `rows` step-major (see the module docstring)."""
+    """Lay out `rows` step-major (see the module docstring); kept on `claims`, which the simulation evaluates under
+    every scenario, so the same rows are laid out once."""
+    key = hashlib.blake2b(rows.tobytes(), digest_size=16).digest()
+    if key not in claims.layouts:
+        claims.layouts[key] = _layout(claims, rows)
+    return claims.layouts[key]
+
+
+def _layout(claims: Claims, rows: np.ndarray) -> Layout:
     n = len(rows)
     if not n:
         return Layout(rows, [0])

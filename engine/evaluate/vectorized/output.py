@@ -54,6 +54,7 @@ class Output:
         self.care_path = np.zeros(n, np.int64)
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NO_DAY, np.int32)
+        self.opened = np.zeros(n, bool)  # a convention session that opens its period (and pays the care-path fee)
         self.bundle = np.zeros(n, np.int16)
         self.copay_rule = np.zeros(n, np.int16)
         self.benefit_rule = np.zeros(n, np.int16)

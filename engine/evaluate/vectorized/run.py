@@ -47,7 +47,7 @@ def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
         valid = valid[np.argsort(part, kind="stable")]
         list(threads.pool().map(lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out),
                          range(parts)))
-    _share_group_fees(c, outside, out)
+    share_group_fees(c, outside, out)
     return out
 
 
@@ -66,7 +66,7 @@ def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epoc
         benefits(c, benefit_rows, rules.supplementary, epochs, out)
 
 
-def _share_group_fees(c: Claims, outside: np.ndarray, out: Output) -> None:
+def share_group_fees(c: Claims, outside: np.ndarray, out: Output) -> None:
     """Share each group's fee among its covered participants to the cent; then cap the co-payments at the fee."""
     g = np.flatnonzero(out.covered & (c.group >= 0) & ~outside)
     if len(g):
