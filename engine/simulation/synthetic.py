@@ -204,27 +204,26 @@ class Synthesizer:
     def claims(self, scenario: Scenario, region_ids: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
         """The claims frame of the regions, and each claim's region index (into `region_ids`)."""
         self.groups_drawn = 0
-        parts = [self.region(scenario, name, r) for r, name in enumerate(region_ids)]
-        sessions = Sessions.concat(parts)
+        sessions = Sessions.concat([part for r, name in enumerate(region_ids) for part in self.region(scenario, name, r)])
         return sessions.frame(self.text, self.co_leads), sessions.region
 
-    def region(self, scenario: Scenario, name: str, r: int) -> Sessions:
-        """The sessions of one region: convention patients, then the members of each mutuality with a benefit who
-        have sessions outside the convention (each mutuality its own random stream, by its place in the data)."""
+    def region(self, scenario: Scenario, name: str, r: int) -> list[Sessions]:
+        """The sessions of one region in parts: convention patients, then the members of each mutuality with a benefit
+        who have sessions outside the convention (each mutuality its own random stream, by its place in the data)."""
         figures = Figures(self.regions, scenario, name, self.draw.reference_day)
         index = self.regions.names().index(name)
         population = self.regions.population_by_age(name)
         inside = candidates(self.regions, index, population * figures.by_age("uptake"), self.draw.seed,
                             _CONVENTION_STREAM, _CONVENTION_DRAWS)
         bim = self.regions.region(name).bim_share.value
-        parts = [self._convention(inside, figures, bim, self._membership(inside.ident, name))]
+        parts = self._convention(inside, figures, bim, self._membership(inside.ident, name))
         for stream, mutuality in self.benefits:
             expected = population * mutuality.share_in(name) * figures.by_age(mutuality.outside_uptake)
             members = candidates(self.regions, index, expected, self.draw.seed, stream, _OUTSIDE_DRAWS)
             parts.append(self._outside(members, figures, bim, mutuality))
-        out = Sessions.concat(parts)
-        out.region = np.full(len(out.patient), r, np.int16)
-        return out
+        for part in parts:
+            part.region = np.full(len(part.patient), r, np.int16)
+        return parts
 
     def _birth(self, age: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Birth days, uniform over the days that give the age `age` on the reference day."""
@@ -258,7 +257,8 @@ class Synthesizer:
             return np.zeros(len(ident), np.int64)
         return np.searchsorted(shares, _uniform_of(ident), side="right") + 1
 
-    def _convention(self, p: Patients, figures: Figures, bim: float, mutuality: np.ndarray) -> Sessions:
+    def _convention(self, p: Patients, figures: Figures, bim: float, mutuality: np.ndarray) -> list[Sessions]:
+        """Convention patients: their individual sessions, then the group sessions of those in a group path."""
         age, u = p.age.astype(np.int64), p.u
         specialised = u[:, _CARE] < figures.by_age("specialised_share")[age]
         care = np.where(specialised, TEXT["care"].index("specialised"), TEXT["care"].index("first_line"))
@@ -283,7 +283,7 @@ class Synthesizer:
         individual = self._sessions(p, owner, day, *person)
         in_group = np.flatnonzero(u[:, _GROUP] < figures.by_age("group_share")[age])
         grouped = self._groups(p, in_group, figures, start + interval // 2, interval, person)
-        return Sessions.concat([individual, grouped])
+        return [individual, grouped]
 
     def _sessions(self, p: Patients, owner, day, birth, network, care, setting, increased, mutuality,
                   kind: str = "individual") -> Sessions:
