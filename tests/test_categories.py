@@ -25,7 +25,7 @@ from engine.claims.contract import CHOICES
 from engine.errors import InputError
 from engine.evaluate import lookups
 from engine.evaluate.reference import evaluate_reference
-from engine.evaluate.vectorized import evaluate_vectorized
+from engine.evaluate.vectorized import evaluate_vectorized, threads
 from engine.policy.categories import Category
 from engine.policy.files import PACKAGE_ROOT
 from engine.policy.policies import load_policies
@@ -123,6 +123,16 @@ def renamed(tmp_path_factory):
 @given(data=st.data())
 def test_a_third_care_type_evaluates_alike_in_both_evaluators(third_care, data):
     frame = data.draw(claims_frames(cares=("first_line", "specialised", "crisis", "crisis"), policies=third_care))
+    ref, _ = evaluate_reference(frame, third_care)
+    same(ref, evaluate_vectorized(frame, third_care))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_third_care_type_evaluates_alike_on_the_threaded_path(third_care, monkeypatch, data):
+    monkeypatch.setattr(threads, "THREADED", 1)
+    monkeypatch.setattr(threads, "PART", 7)
+    frame = data.draw(claims_frames(max_patients=20, cares=("first_line", "specialised", "crisis"), policies=third_care))
     ref, _ = evaluate_reference(frame, third_care)
     same(ref, evaluate_vectorized(frame, third_care))
 
