@@ -1,10 +1,11 @@
-"""Re-pricing an evaluation under changed amounts equals evaluating in full, and is used only where it may be.
+"""Re-pricing an evaluation under changed pricing rules equals evaluating in full, and is used only where it may be.
 
-`reprice` keeps another evaluation's decisions and reads the convention's amounts again; the
-simulation uses it for scenarios that change nothing else (`amounts_only`). Checked against the full
+`reprice` keeps another evaluation's decisions and prices them again; the simulation uses it for
+scenarios that change nothing but what pricing reads (`pricing_only`). Checked against the full
 evaluation on generated claims, on policy folders we did not write (two convention versions, more
 mutualities, other period lengths), under random changes of amounts (by value and by factor, from
-any date), and in the simulation, whose tables must not depend on it.
+any date) and of the thresholds of pricing conditions, and in the simulation, whose tables must
+not depend on it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from test_differential_policies import FOLDERS, MUTUALITIES
 
 import engine.simulation.run as simulation_run
 from engine.evaluate.vectorized.claims import Claims
-from engine.evaluate.vectorized.reprice import amounts_only, reprice
+from engine.evaluate.vectorized.reprice import pricing_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.conditions import leaves
 from engine.policy.policies import load_policies
@@ -34,8 +35,10 @@ from engine.simulation.run import simulate
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-AMOUNTS_ONLY = {"copay-15", "index-2pct"}
-"""The bundled scenarios that change only amounts; the others change conditions, quotas or utilisation."""
+PRICING_ONLY = {"copay-15", "index-2pct", "free-until-25", "free-until-25-uptake"}
+"""The bundled scenarios whose policy changes touch only what pricing reads; the other changes a quota."""
+OWN_DRAW = {"free-until-25-uptake"}
+"""Bundled scenarios that change utilisation: their patients are drawn again, so they are evaluated in full."""
 
 
 @pytest.fixture(scope="module", params=list(FOLDERS))
@@ -47,20 +50,27 @@ def written(request, tmp_path_factory):
     return load_policies(folder)
 
 
-def amount_paths(policies) -> list[str]:
+def pricing_paths(policies) -> list[tuple[str, bool]]:
+    """(path, whether it is an amount) of every dated value the pricing rules read: amounts and numeric thresholds."""
     rules = rules_of(policies)
-    return sorted({r.amount for c in rules.conventions for r in (*c.tariff, *c.copayment)}
-                  | {c.care_path_fee for c in rules.conventions})
+    amounts = {r.amount for c in rules.conventions for r in (*c.tariff, *c.copayment)}
+    amounts |= {c.care_path_fee for c in rules.conventions}
+    thresholds = {leaf.path for c in rules.conventions for r in (*c.tariff, *c.copayment) for leaf in leaves(r.when)
+                  if leaf.path and all(isinstance(e.value, int | float | None) and not isinstance(e.value, bool)
+                                       for e in policies.dated(leaf.path).entries)}
+    return sorted([(p, True) for p in amounts] + [(p, False) for p in thresholds])
 
 
-def changed(policies, picks: list[tuple[int, dt.date, float | None, float | None]]):
-    """The policies with some amount paths changed from a date, by value or by factor."""
-    paths = amount_paths(policies)
+def changed(policies, picks: list[tuple[int, dt.date, float, float | None]]):
+    """The policies with some pricing values changed from a date: an amount by value or factor, a threshold by value."""
+    paths = pricing_paths(policies)
     values = {}
     for i, (pick, start, value, factor) in enumerate(picks):
-        path = paths[pick % len(paths)]
+        path, amount = paths[pick % len(paths)]
+        if not amount:
+            value, factor = float(int(value) % 40), None
         change = Change(source="scenario-hypothesis", status="assumed", index=i, path=path, start=start, end=None,
-                        value=value, factor=factor, decimals=2, unit="EUR")
+                        value=None if factor is not None else value, factor=factor, decimals=2, unit="EUR")
         values[path] = overlay(values.get(path) or policies.dated(path), change, "generated")
     return policies.with_values(values, "generated", ())
 
@@ -72,46 +82,43 @@ def same_arrays(got, expected) -> None:
 
 
 changes = st.lists(st.tuples(st.integers(0, 99), st.dates(dt.date(2021, 6, 1), dt.date(2026, 6, 1)),
-                             st.one_of(st.none(), st.sampled_from([0.0, 5.0, 11.2, 40.0, 120.0])),
-                             st.sampled_from([0.5, 0.98, 1.02, 1.5])), min_size=1, max_size=4) \
-    .map(lambda picks: [(p, d, v, None if v is not None else f) for p, d, v, f in picks])
+                             st.sampled_from([0.0, 5.0, 11.2, 18.0, 26.0, 40.0, 120.0]),
+                             st.sampled_from([None, 0.5, 0.98, 1.02, 1.5])), min_size=1, max_size=4)
 
 
 @SETTINGS
 @given(frame=claims_frames(mutualities=MUTUALITIES), picks=changes)
 def test_repriced_equals_evaluated_on_written_folders(written, frame, picks):
     other = changed(written, picks)
-    assert amounts_only(written, other)
+    assert pricing_only(written, other)
     claims = Claims(frame)
     same_arrays(reprice(claims, evaluate_arrays(claims, written), other), evaluate_arrays(Claims(frame), other))
 
 
 @pytest.mark.parametrize("name", [s.name for s in list_scenarios(POLICY_DIR)])
-def test_only_scenarios_that_change_amounts_are_repriced(policies, name):
+def test_only_scenarios_that_change_pricing_are_repriced(policies, name):
     base = apply(policies, load_scenario("baseline", policies))
-    assert amounts_only(base, apply(policies, load_scenario(name, policies))) == (name in AMOUNTS_ONLY | {"baseline"})
+    assert pricing_only(base, apply(policies, load_scenario(name, policies))) == (name in PRICING_ONLY | {"baseline"})
 
 
 @SETTINGS
-@given(frame=claims_frames(), name=st.sampled_from(sorted(AMOUNTS_ONLY)))
+@given(frame=claims_frames(), name=st.sampled_from(sorted(PRICING_ONLY)))
 def test_repriced_equals_evaluated_under_bundled_scenarios(policies, frame, name):
     other = apply(policies, load_scenario(name, policies))
     claims = Claims(frame)
     same_arrays(reprice(claims, evaluate_arrays(claims, policies), other), evaluate_arrays(Claims(frame), other))
 
 
-def test_a_change_a_decision_reads_is_not_amounts_only(policies):
-    rules = rules_of(policies)
-    conv = rules.conventions[0]
-    decided = [leaf.path for r in conv.copayment for leaf in leaves(r.when) if leaf.path]
-    decided += [p for caps in conv.bundles.values() for b in caps for p in b.caps.values()]
-    decided += [conv.period_months]
-    assert decided
+def test_a_change_a_decision_reads_is_not_pricing_only(policies):
+    conv = rules_of(policies).conventions[0]
+    decided = [p for caps in conv.bundles.values() for b in caps for p in b.caps.values()]
+    decided += [conv.period_months, *(p for band in conv.age_bands.values() for p in band.values())]
+    assert len(decided) > 3
     for path in decided:
         change = Change(source="scenario-hypothesis", status="assumed", index=0, path=path, start=dt.date(2024, 1, 1),
                         end=None, value=30, factor=None, decimals=0, unit="")
         other = policies.with_values({path: overlay(policies.dated(path), change, "generated")}, "generated", ())
-        assert not amounts_only(policies, other), path
+        assert not pricing_only(policies, other), path
 
 
 def test_simulation_tables_do_not_depend_on_repricing(policies, monkeypatch):
@@ -120,8 +127,8 @@ def test_simulation_tables_do_not_depend_on_repricing(policies, monkeypatch):
     monkeypatch.setattr(simulation_run, "reprice", lambda c, base, applied: repriced_ids.append(applied.scenario)
                         or reprice(c, base, applied))
     repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
-    assert sorted(repriced_ids) == sorted(AMOUNTS_ONLY)
-    monkeypatch.setattr(simulation_run, "amounts_only", lambda base, other: False)
+    assert sorted(repriced_ids) == sorted(PRICING_ONLY - OWN_DRAW)
+    monkeypatch.setattr(simulation_run, "pricing_only", lambda base, other: False)
     full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
     pd.testing.assert_frame_equal(repriced.results, full.results)
     pd.testing.assert_frame_equal(repriced.drivers, full.drivers)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.errors import InputError
 from engine.evaluate.vectorized.output import Output
-from engine.evaluate.vectorized.reprice import amounts_only, reprice
+from engine.evaluate.vectorized.reprice import pricing_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
@@ -197,9 +197,9 @@ class _State:
     """What every scenario of a run needs: handed to worker processes by their initializer.
 
     Scenarios with the same utilisation and age bands share one draw of patients, made once per
-    process that needs it. A scenario whose policies differ from an earlier one's only in amounts
-    (engine/evaluate/vectorized/reprice.py) is re-priced from that scenario's evaluation, in the
-    same task.
+    process that needs it. A scenario whose policies differ from an earlier one's only in what
+    pricing reads (engine/evaluate/vectorized/reprice.py) is re-priced from that scenario's
+    evaluation, in the same task.
     """
 
     loaded: list[Scenario]
@@ -233,7 +233,7 @@ class _State:
         groups: list[list[int]] = []
         for j, scenario in enumerate(self.loaded):
             home = next((g for g in groups if keys[g[0]] == keys[j]
-                         and amounts_only(self.applied[self.loaded[g[0]].id], self.applied[scenario.id])), None)
+                         and pricing_only(self.applied[self.loaded[g[0]].id], self.applied[scenario.id])), None)
             if home is None:
                 groups.append([j])
             else:

@@ -9,14 +9,14 @@ from engine.evaluate.vectorized.days import NO_DAY, add_months, ages
 from engine.evaluate.vectorized.epochs import Dated, Epochs, param
 from engine.evaluate.vectorized.layout import Layout
 from engine.evaluate.vectorized.output import Output, R
-from engine.evaluate.vectorized.pricing import settle
+from engine.evaluate.vectorized.pricing import price
 from engine.evaluate.vectorized.quota import caps_of, quota_moves, walk
 from engine.policy.conditions import Coded
 from engine.policy.rules import Convention
 
 
 def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Output) -> None:
-    rows, n = lay.rows, lay.n
+    rows = lay.rows
     day = c.day[rows]
     dated = Dated(epochs, day)
     text = {f: c.text[f].take(rows) for f in ("kind", "network", "care", "setting", "co_lead")}
@@ -54,20 +54,17 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     period_start = np.where(opens, day, np.where(reached & in_period, start, NO_DAY))
     counted = np.array([c.id in conv.first_individual for c in conv.categories])
     none_counted = (vectors[:, counted].sum(axis=1) == 0)
-    first_individual = covered & counted[np.maximum(category, 0)] & none_counted[state_before]
     out.scheme[rows] = out.schemes.code(conv.id)
     out.covered[rows] = covered
     out.reason[rows] = np.where(covered, 0, why)
     out.period_start[rows] = period_start
     out.opened[rows] = opens
+    out.first_individual[rows] = covered & counted[np.maximum(category, 0)] & none_counted[state_before]
     names = [out.bundles.codes(b.id for b in conv.bundles[x]) for x in nets]
     width = max(len(x) for x in names)
     table = np.concatenate([np.pad(x, (0, width - len(x))) for x in names])
     out.bundle[rows] = np.where(covered, table[np.maximum(net, 0).astype(np.int32) * width + bundle], 0)
-    column = columns(c, rows, text, day)
-    derived = {"age": age, "first_individual_of_period": first_individual,
-               "leader": Coded(np.zeros(n, np.int8), np.array([conv.lead], object))}
-    settle(c, lay, conv, dated, column, derived, covered, opens, out)
+    price(c, rows, conv, dated, columns(c, rows, text, day), age, out)
 
 
 def _categories(conv: Convention, care: Coded, kind: Coded) -> tuple[np.ndarray, np.ndarray]:

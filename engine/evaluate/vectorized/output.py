@@ -55,6 +55,7 @@ class Output:
         self.supplement = np.zeros(n, np.int64)
         self.period_start = np.full(n, NO_DAY, np.int32)
         self.opened = np.zeros(n, bool)  # a convention session that opens its period (and pays the care-path fee)
+        self.first_individual = np.zeros(n, bool)  # the first covered session of the period's counted categories
         self.bundle = np.zeros(n, np.int16)
         self.copay_rule = np.zeros(n, np.int16)
         self.benefit_rule = np.zeros(n, np.int16)

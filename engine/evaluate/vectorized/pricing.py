@@ -8,7 +8,6 @@ from engine.errors import PolicyError
 from engine.evaluate.vectorized.claims import Claims
 from engine.evaluate.vectorized.days import as_dates
 from engine.evaluate.vectorized.epochs import Dated
-from engine.evaluate.vectorized.layout import Layout
 from engine.evaluate.vectorized.matching import first_match
 from engine.evaluate.vectorized.output import Output
 from engine.policy.conditions import Coded
@@ -17,10 +16,20 @@ from engine.policy.fields import context
 from engine.policy.rules import Convention
 
 
-def settle(c: Claims, lay: Layout, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
-            out: Output) -> None:
+def price(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, age: np.ndarray, out: Output) -> None:
+    """The prices of a convention's rows from its decisions in `out` (covered, opening a period, first individual
+    session of the period): the fields the pricing rules read, then `settle`.
+
+    `column` reads claims columns on `rows`; `age` is each row's age on its date.
+    """
+    derived = {"age": age, "first_individual_of_period": out.first_individual[rows],
+               "leader": Coded(np.zeros(len(rows), np.int8), np.array([conv.lead], object))}
+    settle(c, rows, conv, dated, column, derived, out.covered[rows], out.opened[rows], out)
+
+
+def settle(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
+           out: Output) -> None:
     """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
-    rows = lay.rows
     tariff = context("tariff_row", column, derived)
     tariff_codes = np.append(out.tariffs.codes(r.id for r in conv.tariff), 0)
     lead, fee = first_match(conv.tariff, tariff, dated, covered)
