@@ -15,6 +15,7 @@ import pandas as pd
 from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
+from engine.simulation.processes import per_seed
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate
 
 
@@ -26,13 +27,13 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
     (or group of the dimensions `by`), `seed` first."""
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
-    tables = []
-    for i in range(seeds):
-        step = None if progress is None else (lambda fraction, i=i: progress((i + fraction) / seeds))
-        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers,
-                       by=by)
-        tables.append((sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i))
-    table = pd.concat(tables, ignore_index=True)
+
+    def one(i: int) -> pd.DataFrame:  # one seed evaluates its scenarios side by side; several seeds run side by side
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by,
+                       workers=workers if seeds == 1 else 1, progress=progress if seeds == 1 else None)
+        return (sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i)
+
+    table = pd.concat(per_seed(one, seeds, workers, progress), ignore_index=True)
     return table[["seed", *(c for c in table.columns if c != "seed")]]
 
 

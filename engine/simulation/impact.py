@@ -19,6 +19,7 @@ from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
 from engine.simulation.breakdown import group_sums, parse_by
+from engine.simulation.processes import per_seed
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation, simulate
 
 CHANGES = {"out_of_pocket": "out_of_pocket_change", "insurer_cost": "insurer_cost_change",
@@ -118,17 +119,17 @@ def impact(policies: PolicySet, scenarios: Sequence[str | Path], *, year: int = 
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
     dims = parse_by(by)
-    tables = []
-    for i in range(seeds):
-        step = None if progress is None else (lambda fraction, i=i: progress((i + fraction) / seeds))
-        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, progress=step, workers=workers,
-                       patients=True)
+
+    def one(i: int) -> pd.DataFrame:
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, patients=True,
+                       workers=workers if seeds == 1 else 1, progress=progress if seeds == 1 else None)
         if len(sim.scenarios) == 1:
             raise InputError(f"scenario: expected a scenario other than {BASELINE!r} to compare with it, found only "
                              f"{BASELINE!r}")
         table = impact_of(sim, dims)
-        tables.append(table if seeds == 1 else table.assign(seed=seed + i))
-    table = pd.concat(tables, ignore_index=True)
+        return table if seeds == 1 else table.assign(seed=seed + i)
+
+    table = pd.concat(per_seed(one, seeds, workers, progress), ignore_index=True)
     return table if seeds == 1 else table[["seed", *(c for c in table.columns if c != "seed")]]
 
 

@@ -9,10 +9,7 @@ care-path lines (count × value) so that a spreadsheet can rebuild the cost with
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
 from engine.simulation.patients import Cohort
+from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
 from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate, network_caps, results_by
@@ -142,7 +140,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
-    scenarios side by side (default: one per core, at most one per scenario). `by` adds the results
+    scenarios side by side (default: one per core, at most one per task of `_State.groups`). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
     per-patient table (`Simulation.patients`). The year's population, uptake and fees follow the
     policy folder's projection; `data` replaces its region data (a sensitivity point).
@@ -156,9 +154,6 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     applied = {s.id: apply(policies, s) for s in loaded}
     state = _State(loaded, applied, region_ids, data, draw, dims, patients)
     groups = state.groups()
-    workers = min(len(groups), workers or os.cpu_count() or 1)
-    if "fork" not in multiprocessing.get_all_start_methods():
-        workers = 1  # workers inherit the drawn claims by forking; elsewhere (Windows) run in-process
     done = 0
 
     def tick(steps: int = 1) -> None:
@@ -169,24 +164,13 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
 
     state.cohort(loaded[0])  # the draw most scenarios share, made once before the workers start
     tick()
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_set_worker_state, initargs=(state,)) as pool:
-            runs = [*_ticking(pool.map(_run_in_worker, groups), tick)]
-    else:
-        runs = [*_ticking(map(state.run, groups), tick)]
+    runs = side_by_side(state.run, groups, workers_for(len(groups), workers), lambda run: tick(len(run)))
     tables = [t for _, t in sorted((i, t) for run in runs for i, t in run)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     drivers = pd.concat([t[1] for t in tables], ignore_index=True)
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
     kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)} if patients else None
     return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers, dims, breakdown, kept)
-
-
-def _ticking(runs, tick: Callable[[int], None]):
-    for run in runs:
-        tick(len(run))
-        yield run
 
 
 Tables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]
@@ -253,17 +237,6 @@ class _State:
             out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None,
                             one.patients if self.patients else None)))
         return out
-
-
-_worker_state: list[_State] = []  # set in each worker process by its initializer
-
-
-def _set_worker_state(state: _State) -> None:
-    _worker_state[:] = [state]
-
-
-def _run_in_worker(group: tuple[int, ...]) -> list[tuple[int, Tables]]:
-    return _worker_state[0].run(group)
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,68 @@
+"""Tasks side by side in forked worker processes: the scenarios of a run, the seeds of a band.
+
+A forked worker inherits what the task holds (drawn patients, loaded policies) without copying it
+through a pipe; only each task's argument and result travel. Where processes cannot be forked
+(Windows), or with one worker, the tasks run one after another in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+_task: list[Callable] = []  # the task of a worker process, set by its initializer
+
+
+def workers_for(tasks: int, workers: int | None = None) -> int:
+    """How many worker processes to use: `workers` (default one per core), at most one per task, 1 without fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(tasks, workers or os.cpu_count() or 1))
+
+
+def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers: int,
+                 done: Callable[[Result], None] | None = None) -> list[Result]:
+    """`task(item)` for every item, results in item order, in `workers` forked processes (or here with one).
+
+    `done` is called with each result as it arrives, in item order.
+    """
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_set,
+                                 initargs=(task,)) as pool:
+            return list(_each(pool.map(_call, items), done))
+    return list(_each(map(task, items), done))
+
+
+def per_seed(one: Callable[[int], Result], seeds: int, workers: int | None,
+             progress: Callable[[float], None] | None) -> list[Result]:
+    """`one(i)` for i < seeds: with several seeds, each seed's whole run in its own worker process, side by side."""
+    finished = 0
+
+    def done(_) -> None:
+        nonlocal finished
+        finished += 1
+        if progress and seeds > 1:
+            progress(finished / seeds)
+
+    return side_by_side(one, range(seeds), workers_for(seeds, workers) if seeds > 1 else 1, done)
+
+
+def _each(results: Iterable[Result], done: Callable[[Result], None] | None):
+    for result in results:
+        if done:
+            done(result)
+        yield result
+
+
+def _set(task: Callable) -> None:
+    _task[:] = [task]
+
+
+def _call(item):
+    return _task[0](item)
