@@ -36,9 +36,11 @@ def test_every_breakdown_adds_up_to_the_national_totals_to_the_cent(policies, se
         assert not rows.duplicated(dims).any()
         for metric in SUMS:
             assert cents(rows[metric]).sum() == cents([nation.loc[name, metric]])[0], metric
+        # the groups' ratios are rounded to 0.01 (their weighted mean is within 0.005 of the true ratio); the national
+        # one is the weighted mean of the regions' rounded ratios, rounded again (within 0.01): 0.015 apart at most
         paths = rows["care_paths"].sum()
         weighted = (rows["sessions_per_care_path"] * rows["care_paths"]).sum() / paths
-        assert weighted == pytest.approx(nation.loc[name, "sessions_per_care_path"], abs=0.01)
+        assert weighted == pytest.approx(nation.loc[name, "sessions_per_care_path"], abs=0.015)
 
 
 def test_population_breakdowns_list_every_group_with_its_inhabitants(policies):
