@@ -105,3 +105,19 @@ def rename_care_type(folder: Path, old: str, new: str) -> None:
             if item.get(key) == old and (key == "care" or "care" not in item):
                 item[key] = new
     _write(folder / CONVENTION, doc)
+
+
+def rename_category(folder: Path, old: str, new: str) -> None:
+    """A quota category under another id: declared, in the first-session list, in bundle caps and network averages."""
+    doc = _read(folder / CONVENTION)
+    quota = doc["quota"]
+    for category in quota["categories"]:
+        if category["id"] == old:
+            category["id"] = new
+    listed = quota["first_individual_of_period"]["categories"]
+    listed[:] = [new if c == old else c for c in listed]
+    for network in quota["networks"].values():
+        for table in [*(b["caps"] for b in network["bundles"]), network.get("network_average", {})]:
+            if old in table:
+                table[new] = table.pop(old)
+    _write(folder / CONVENTION, doc)

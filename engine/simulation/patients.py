@@ -19,6 +19,7 @@ import pandas as pd
 from engine.dates import ages_on
 from engine.evaluate.vectorized.claims import Claims
 from engine.evaluate.vectorized.output import Output, R
+from engine.policy.categories import Category
 from engine.policy.regions import Regions
 from engine.simulation.synthetic import Draw
 
@@ -93,16 +94,6 @@ def _label(column: pd.Series, at: np.ndarray) -> pd.Categorical:
     return pd.Categorical(names[codes])
 
 
-def _category(claims: pd.DataFrame, category: str) -> np.ndarray:
-    """Rows of a quota category: its name is the care type and the session kind joined by '_'."""
-    out = np.zeros(len(claims), bool)
-    for care in _values(claims["care"]):
-        for kind in _values(claims["kind"]):
-            if care and f"{care}_{kind}" == category:
-                out |= _is(claims["care"], care) & _is(claims["kind"], kind)
-    return out
-
-
 @dataclass(eq=False)
 class Cohort:
     """The sessions of one draw indexed by patient: the same for every scenario evaluated on the draw.
@@ -158,14 +149,12 @@ class Cohort:
             self._masks[column, value] = _is(self.frame[column], value)
         return self._masks[column, value]
 
-    def category(self, category: str) -> np.ndarray:
-        """Sessions of a quota category: its name is the care type and the session kind joined by '_'."""
-        if ("category", category) not in self._masks:
-            self._masks["category", category] = _category(self.frame, category)
-        return self._masks["category", category]
+    def category(self, category: Category) -> np.ndarray:
+        """Sessions of a quota category: its care type and session kind."""
+        return self.rows("care", category.care) & self.rows("kind", category.kind)
 
 
-def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, Category], ...] = ()) -> pd.DataFrame:
     """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
     `out` is the evaluation of the cohort's claims under one scenario. `network_caps` names the
@@ -211,7 +200,7 @@ def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, st
     }
     for network, category in network_caps:
         rows = opened & c.category(category) & c.rows("network", network)
-        columns[f"{AVERAGE_SESSIONS}:{network}:{category}"] = count(rows)
-        columns[f"{AVERAGE_PATHS}:{network}:{category}"] = _pairs(patient[rows], period[rows], n)
+        columns[f"{AVERAGE_SESSIONS}:{network}:{category.id}"] = count(rows)
+        columns[f"{AVERAGE_PATHS}:{network}:{category.id}"] = _pairs(patient[rows], period[rows], n)
     counts = pd.DataFrame({name: values[c.keep] for name, values in columns.items()}, copy=False)
     return pd.concat([c.people, counts], axis=1)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from engine.dates import add_months, ages_on
-from engine.errors import PolicyError
+from engine.errors import PolicyError, Problem
+from engine.policy.files import display
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Mutuality, Regions, SessionDistribution, benefit_problems
 from engine.policy.rules import rules_of
@@ -189,6 +190,11 @@ class Synthesizer:
         self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
         missing = benefit_problems(regions, list(rules_of(policies).supplementary))
+        undeclared = [c for c in TEXT["care"] if c and c not in conv.care_types]
+        if undeclared:
+            missing.append(Problem(display(policies.files[conv.id]), "/care_types", f"expected the care types of the "
+                                   f"convention sessions the simulation draws ({', '.join(TEXT['care'][1:])}) in the "
+                                   f"convention in force on {day}, found {', '.join(conv.care_types)}"))
         if missing:
             raise PolicyError(missing)
         # members of every mutuality of the region data; those with a benefit also have sessions outside the convention

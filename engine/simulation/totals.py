@@ -119,7 +119,8 @@ def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str,
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
     from its evaluation `out` of the cohort's claims."""
     caps = network_caps(policies, cohort.draw)
-    patients = patient_table(cohort, out, tuple(caps))
+    declared = {c.id: c for c in rules_of(policies).convention_on(cohort.draw.reference_day).categories}
+    patients = patient_table(cohort, out, tuple((network, declared[c]) for network, c in caps))
     results = results_by(patients, ("region",), data, region_ids, caps, scenario)
     results["population"] = results["population"].astype(np.int64)
     drivers = _drivers(scenario, _Frame(cohort, out), region_ids, policies, cohort.draw)
