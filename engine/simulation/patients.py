@@ -114,6 +114,7 @@ class Cohort:
     keep: np.ndarray
     people: pd.DataFrame
     _masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _categoricals: dict[str, pd.Categorical] = field(default_factory=dict)
 
     @classmethod
     def of(cls, claims: pd.DataFrame, region: np.ndarray, region_ids: tuple[str, ...], draw: Draw,
@@ -149,6 +150,14 @@ class Cohort:
             self._masks[column, value] = _is(self.frame[column], value)
         return self._masks[column, value]
 
+    def categorical(self, column: str) -> pd.Categorical:
+        """A text column of the claims as a categorical (kept: every scenario asks the same)."""
+        if column not in self._categoricals:
+            values = self.frame[column]
+            self._categoricals[column] = (values.array if isinstance(values.dtype, pd.CategoricalDtype)
+                                          else pd.Categorical(values))
+        return self._categoricals[column]
+
     def category(self, category: Category) -> np.ndarray:
         """Sessions of a quota category: its care type and session kind."""
         return self.rows("care", category.care) & self.rows("kind", category.kind)
@@ -176,27 +185,38 @@ def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, Ca
     def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
 
+    at = np.flatnonzero(covered)  # the covered sessions, found once for their counts and sums
+    owner = patient[at]
+
+    def covered_count(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(owner[rows[at]], minlength=n)
+
+    def covered_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=values[at], minlength=n).round().astype(np.int64)
+
     reason_quota = out.reason == R["quota_exhausted"]
     care_path = per_patient(out.care_path, convention)
+    sessions = np.bincount(owner, minlength=n)
     columns: dict[str, np.ndarray] = {
-        "patients": (count(covered) > 0).astype(np.int64),
-        "sessions": count(covered),
-        "sessions_individual": count(covered & c.rows("kind", "individual")),
-        "sessions_group": count(covered & c.rows("kind", "group")),
-        "sessions_first_line": count(covered & c.rows("care", "first_line")),
-        "sessions_specialised": count(covered & c.rows("care", "specialised")),
+        "patients": (sessions > 0).astype(np.int64),
+        "sessions": sessions,
+        "sessions_individual": covered_count(c.rows("kind", "individual")),
+        "sessions_group": covered_count(c.rows("kind", "group")),
+        "sessions_first_line": covered_count(c.rows("care", "first_line")),
+        "sessions_specialised": covered_count(c.rows("care", "specialised")),
         "care_paths": _pairs(patient[opened], period[opened], n),
         "path_sessions": count(opened),
         "refused_quota": count(convention & reason_quota),
         "refused_other": count(convention & ~ok & ~reason_quota),
         "supplement_patients": (count(benefit) > 0).astype(np.int64),
         "supplement_sessions": count(benefit),
-        "insurer_cost": per_patient(out.insurer, covered) + care_path,
+        "insurer_cost": covered_sum(out.insurer) + care_path,
         "care_path_fees": care_path,
-        "patient_copay": per_patient(out.copay, covered),
-        "provider_income": per_patient(out.fee, covered),
+        "patient_copay": covered_sum(out.copay),
+        "provider_income": covered_sum(out.fee),
         "supplements": per_patient(out.supplement, c.in_year & c.outside),
-        "out_of_pocket": per_patient(out.copay - out.supplement, covered | (c.in_year & c.outside)),
+        "out_of_pocket": covered_sum(out.copay - out.supplement)
+        + per_patient(out.copay - out.supplement, c.in_year & c.outside),
     }
     for network, category in network_caps:
         rows = opened & c.category(category) & c.rows("network", network)

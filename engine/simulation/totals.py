@@ -81,7 +81,7 @@ class _Frame:
 
     def __init__(self, cohort: Cohort, out: Output):
         self.region = cohort.region.astype(np.int64)
-        self.text = {c: _categorical(cohort.frame[c]) for c in ("kind", "network", "group_id", "co_lead")}
+        self.text = {c: cohort.categorical(c) for c in ("kind", "network", "group_id", "co_lead")}
         self.text["rule"] = out.rules.column(out.copay_rule + out.benefit_rule)
         self.text["scheme"] = out.schemes.column(out.scheme)
         self.day = cohort.day
@@ -100,10 +100,6 @@ class _Frame:
         """The codes of a text column on `rows`, and its categories."""
         cat = self.text[column]
         return cat.codes[rows], list(cat.categories)
-
-
-def _categorical(column: pd.Series) -> pd.Categorical:
-    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column)
 
 
 def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float]:

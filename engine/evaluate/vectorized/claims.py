@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.evaluate.vectorized.days import as_dates, day_numbers
+from engine.evaluate.vectorized.days import ages, as_dates, day_numbers
 from engine.money import cents
 from engine.policy.conditions import Coded
 
@@ -52,7 +52,14 @@ class Claims:
         self.earlier = frame["earlier_sessions"].to_numpy(np.int64)
         ids = frame["claim_id"].array
         self.claim_ids = ids.__arrow_array__() if isinstance(ids, pd.arrays.ArrowStringArray) else ids  # taken from fast
+        self._ages: np.ndarray | None = None
         self.layouts: dict[bytes, Layout] = {}  # step-major layouts of row sets (engine/evaluate/vectorized/layout.py)
+
+    def ages(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's age on its date; computed once for all rows (re-pricing asks for it under every scenario)."""
+        if self._ages is None:
+            self._ages = ages(self.birth, self.day)
+        return self._ages[rows]
 
     def ids(self, rows: np.ndarray) -> np.ndarray:
         """The claim ids of some rows, in their own type (as the reference sorts them)."""

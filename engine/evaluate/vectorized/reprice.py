@@ -19,7 +19,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from engine.evaluate.vectorized.claims import Claims, columns
-from engine.evaluate.vectorized.days import ages
 from engine.evaluate.vectorized.epochs import Dated, epochs_of
 from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.pricing import price
@@ -79,6 +78,6 @@ def reprice(c: Claims, base: Output, policies: PolicySet) -> Output:
         rows = np.flatnonzero(base.scheme == out.schemes.index.get(conv.id, -1))
         if len(rows):
             day = c.day[rows]
-            price(c, rows, conv, Dated(epochs, day), columns(c, rows, {}, day), ages(c.birth[rows], day), out)
+            price(c, rows, conv, Dated(epochs, day), columns(c, rows, {}, day), c.ages(rows), out)
     share_group_fees(c, c.text["network"].equals(""), out)
     return out
