@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from engine.allocator import keep_freed_memory
     from engine.errors import CarePolicyError, PolicyError
+
+    keep_freed_memory()
 
     try:
         with _terminate_as_interrupt():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.allocator import keep_freed_memory
 from engine.errors import InputError
 from engine.policy.policies import PolicySet, load_policies
 from engine.policy.regions import load_regions
@@ -56,6 +57,7 @@ def run_point(root: str, scenarios: tuple[str, ...], regions: tuple[str, ...] | 
 
     A dask worker runs it with `workers=1`: its processes may not start processes of their own.
     """
+    keep_freed_memory()  # a dask worker is a process of its own
     policies = load_policies(root)
     data = point.variation.apply(load_regions(root)) if point.variation else None
     impact = table == "impact"
