@@ -11,7 +11,6 @@ not depend on it.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -20,17 +19,15 @@ from conftest import POLICY_DIR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import claims_frames
-from test_differential_policies import FOLDERS, MUTUALITIES
+from test_differential_policies import MUTUALITIES, written  # noqa: F401 (written: a fixture)
 
 import engine.simulation.run as simulation_run
 from engine.evaluate.vectorized.claims import Claims
 from engine.evaluate.vectorized.reprice import pricing_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.conditions import leaves
-from engine.policy.policies import load_policies
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import Change, apply, list_scenarios, load_scenario, overlay
-from engine.policy.validation import validate
 from engine.simulation.run import simulate
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -39,15 +36,6 @@ PRICING_ONLY = {"copay-15", "index-2pct", "free-until-25", "free-until-25-uptake
 """The bundled scenarios whose policy changes touch only what pricing reads; the other changes a quota."""
 OWN_DRAW = {"free-until-25-uptake"}
 """Bundled scenarios that change utilisation: their patients are drawn again, so they are evaluated in full."""
-
-
-@pytest.fixture(scope="module", params=list(FOLDERS))
-def written(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(request.param) / "policy"
-    shutil.copytree(POLICY_DIR, folder)
-    FOLDERS[request.param](folder)
-    assert [p for report in validate([folder]) for p in report.problems] == []
-    return load_policies(folder)
 
 
 def pricing_paths(policies) -> list[tuple[str, bool]]:
@@ -88,7 +76,7 @@ changes = st.lists(st.tuples(st.integers(0, 99), st.dates(dt.date(2021, 6, 1), d
 
 @SETTINGS
 @given(frame=claims_frames(mutualities=MUTUALITIES), picks=changes)
-def test_repriced_equals_evaluated_on_written_folders(written, frame, picks):
+def test_repriced_equals_evaluated_on_written_folders(written, frame, picks):  # noqa: F811 (a fixture)
     other = changed(written, picks)
     assert pricing_only(written, other)
     claims = Claims(frame)
