@@ -77,7 +77,7 @@ def test_the_text_is_arrows_for_any_table(table, delimiter):
 
 
 def test_hard_text_is_quoted_and_escaped_as_arrow_does(monkeypatch):
-    monkeypatch.setattr(csv_rows, "LINES_AT_ONCE", 7)  # several blocks
+    monkeypatch.setattr(csv_rows, "CELLS_AT_ONCE", 7 * 5)  # blocks of 7 rows
     n = len(HARD_TEXT)
     table = pa.table({"id": pa.array(HARD_TEXT), "code": pa.array(HARD_TEXT[::-1]).dictionary_encode(),
                       "amount": cents_array([1, -1, -250, 0, None, 12345678, 5] * 3)[:n],
@@ -134,7 +134,7 @@ def previous_csv(results: pd.DataFrame, path, dialect: str) -> None:
 
 @pytest.mark.parametrize("dialect", list(CSV_DIALECTS))
 def test_results_csv_is_what_the_previous_writer_wrote(tmp_path, dialect, monkeypatch):
-    monkeypatch.setattr(csv_rows, "LINES_AT_ONCE", 16)
+    monkeypatch.setattr(csv_rows, "CELLS_AT_ONCE", 16 * len(OUTPUT_COLUMNS))  # blocks of 16 rows
     results = results_frame()
     previous_csv(results, tmp_path / "before.csv", dialect)
     with ResultsWriter(tmp_path / "now.csv", csv_dialect=dialect) as writer:

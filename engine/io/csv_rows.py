@@ -15,13 +15,17 @@ as Arrow casts them to text; a null is an empty field; lines end in LF.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-LINES_AT_ONCE = 1 << 17
-"""Rows made into text at a time (a block's text stays far below the 2 GiB a string array holds)."""
+CELLS_AT_ONCE = 19 << 14
+"""Cells made into text at a time: 16,384 result rows, about 2.5 MB of text. The memory of a block is reused
+for the next; blocks eight times larger took fresh memory from the system each time, and its page faults
+cost more processor time than the text itself (benchmarks/bench_cli.py)."""
 
 
 def csv_header(names: list[str], delimiter: str = ",") -> bytes:
@@ -32,13 +36,12 @@ def csv_header(names: list[str], delimiter: str = ",") -> bytes:
     return out.getvalue().to_pybytes()
 
 
-def csv_lines(table: pa.Table, delimiter: str = ",") -> list[pa.Buffer]:
-    """The data lines of `table` as CSV text (no header), in blocks of at most LINES_AT_ONCE rows."""
-    return [_block(table.slice(start, LINES_AT_ONCE), delimiter) for start in range(0, table.num_rows, LINES_AT_ONCE)]
+def csv_lines(table: pa.Table, delimiter: str = ",") -> Iterator[pa.Buffer]:
+    """The data lines of `table` as CSV text (no header), in blocks of about CELLS_AT_ONCE cells.
 
-
-def _block(table: pa.Table, delimiter: str) -> pa.Buffer:
-    """The CSV text of a table's rows: runs of neighbouring columns written per row or per distinct combination."""
+    The distinct combinations are found and formatted once for the whole table; each block takes
+    its rows' texts from them and writes its text and integer columns.
+    """
     runs: list[tuple[bool, list[pa.Array]]] = []
     for column in (column.combine_chunks() for column in table.columns):
         written = _per_row(column.type)
@@ -46,13 +49,16 @@ def _block(table: pa.Table, delimiter: str) -> pa.Buffer:
             runs[-1][1].append(column)
         else:
             runs.append((written, [column]))
-    pieces = []
-    for i, (written, run) in enumerate(runs):  # each piece ends with the delimiter, the last one with the line's end
-        end = "\n" if i == len(runs) - 1 else delimiter
-        pieces.append(_written(run, delimiter, end) if written else _combinations(run, delimiter, end))
-    lines = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, "")
-    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset: lines.offset + len(lines) + 1]
-    return lines.buffers()[2][offsets[0]: offsets[-1]]
+    ends = [delimiter] * (len(runs) - 1) + ["\n"]  # each piece of a line ends with the delimiter, the last one with LF
+    combined = [None if written else _combinations(run, delimiter, end) for (written, run), end in zip(runs, ends, strict=True)]
+    rows = max(1, CELLS_AT_ONCE // max(1, table.num_columns))
+    for start in range(0, table.num_rows, rows):
+        pieces = [_written([values.slice(start, rows) for values in run], delimiter, end) if written
+                  else combined[i][0].take(pa.array(combined[i][1][start: start + rows]))
+                  for i, ((written, run), end) in enumerate(zip(runs, ends, strict=True))]
+        lines = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, "")
+        offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset: lines.offset + len(lines) + 1]
+        yield lines.buffers()[2][offsets[0]: offsets[-1]]
 
 
 def _per_row(kind: pa.DataType) -> bool:
@@ -135,29 +141,32 @@ def _distinct(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """(each row's code, the field text of each code) of a repeating column."""
     encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values, null_encoding="encode")
     texts = _field(encoded.dictionary)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    if encoded.indices.null_count:
-        codes = np.where(encoded.indices.is_valid().to_numpy(zero_copy_only=False), codes, len(texts))
+    indices = encoded.indices
+    if indices.null_count:  # a null in a dictionary array: one more code, an empty field
+        indices = indices.fill_null(len(texts))
         texts = pa.concat_arrays([texts, pa.array([""], texts.type)])
-    return codes.astype(np.int64), texts
+    return indices.to_numpy(zero_copy_only=False), texts
 
 
-def _combinations(run: list[pa.Array], delimiter: str, end: str) -> pa.Array:
-    """The joined field texts of a run of repeating columns, followed by `end`, made once per distinct combination
-    of their values."""
+def _combinations(run: list[pa.Array], delimiter: str, end: str) -> tuple[pa.Array, np.ndarray]:
+    """(the joined field texts of each distinct combination of a run of repeating columns, followed by `end`;
+    each row's combination)."""
     coded = [_distinct(values) for values in run]
     if len(coded) == 1:
         codes, texts = coded[0]
-        return _ended(texts, end).take(pa.array(codes))
-    key, size = np.zeros(len(run[0]), np.int64), 1
+        return _ended(texts, end), codes
+    key, size = np.zeros(len(run[0]), np.int64), 1  # one array, updated in place: fresh memory costs page faults
     for codes, texts in coded:
         if size * len(texts) >= 1 << 62:
-            key, size = _renumbered(key)
-        key, size = key * len(texts) + codes, size * len(texts)
+            renumbered, size = _renumbered(key)
+            key[:] = renumbered
+        np.multiply(key, len(texts), out=key)
+        np.add(key, codes, out=key)
+        size *= len(texts)
     key, size = _renumbered(key)
     first = _first_rows(key)
     joined = pc.binary_join_element_wise(*[texts.take(pa.array(codes[first])) for codes, texts in coded], delimiter)
-    return _ended(joined, end).take(pa.array(key))
+    return _ended(joined, end), key
 
 
 def _ended(texts: pa.Array, end: str) -> pa.Array:
@@ -167,7 +176,7 @@ def _ended(texts: pa.Array, end: str) -> pa.Array:
 def _renumbered(key: np.ndarray) -> tuple[np.ndarray, int]:
     """Keys renumbered 0, 1, … in order of first appearance, and how many there are."""
     encoded = pc.dictionary_encode(pa.array(key))
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
+    return encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
 
 
 def _first_rows(key: np.ndarray) -> np.ndarray:
