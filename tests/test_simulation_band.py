@@ -90,7 +90,7 @@ def test_cli_writes_a_seed_column(tmp_path, capsys):
     assert list(written.columns[:3]) == ["seed", "scenario", "region"]
     assert list(written["seed"]) == [5, 5, 6, 6]
     assert list(written["scenario"]) == ["baseline", "copay-15"] * 2
-    assert "wrote 4 rows (2 seeds × 2 scenarios × 1 regions)" in capsys.readouterr().out
+    assert "wrote 4 rows (2 seeds × 2 scenarios × 1 region)" in capsys.readouterr().out
 
 
 def test_cli_prints_the_band(table, capsys):

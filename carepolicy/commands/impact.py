@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from carepolicy import options
 from carepolicy.commands.simulate import add_years_options, by_help, defaults, seeds_of, years_table
 from carepolicy.progress import progress_bar
+from carepolicy.wording import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                    progress=progress_bar(f"simulating {args.year}" + (f", {seeds} seeds" if seeds > 1 else ""), args.quiet))
     if args.output:
         path = write_table(table, args.output, MONEY)
-        print(f"wrote {len(table)} rows to {path}")
+        print(f"wrote {counted(len(table), 'row')} to {path}")
         return 0
     print(summary(table, dims, args.year, seeds))
     return 0
@@ -77,7 +78,7 @@ def run_years(args: argparse.Namespace, seeds: int, dims: tuple[str, ...]) -> in
     table, years = years_table(args, seeds, by=dims, table="impact")
     if args.output:
         path = write_table(table, args.output, MONEY)
-        print(f"wrote {len(table)} rows ({len(years)} years) to {path}")
+        print(f"wrote {counted(len(table), 'row')} ({counted(len(years), 'year')}) to {path}")
         return 0
     bases = ("year", "population_basis", "uptake_basis")
     for i, (year, rows) in enumerate(table.groupby("year", sort=True)):

@@ -7,6 +7,7 @@ import argparse
 from carepolicy import options
 from carepolicy.commands.simulate import add_simulation_options, defaults
 from carepolicy.progress import progress_bar
+from carepolicy.wording import counted
 
 
 def register(sub) -> None:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         money = [c for c in result.tornado.columns if c.endswith(("_low", "_high")) and not c.startswith("factor")]
         path = write_table(result.tornado, args.output, [*money, "swing"])
-        print(f"wrote {len(result.tornado)} rows (one per assumed figure) to {path}")
+        print(f"wrote {counted(len(result.tornado), 'row')} (one per assumed figure) to {path}")
         return 0
     print(summary(result))
     return 0

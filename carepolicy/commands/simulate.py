@@ -6,6 +6,7 @@ import argparse
 
 from carepolicy import options
 from carepolicy.progress import progress_bar
+from carepolicy.wording import counted
 
 REGIONAL = ("note: uptake by age is the same in every region: regional differences reflect population structure only "
             "(age and the share with increased reimbursement)")
@@ -110,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         return _breakdown(args, sim, dims)
     if args.output:
         path = write_table(sim.results, args.output, euro_metrics())
-        print(f"wrote {len(sim.results)} rows ({len(sim.scenarios)} scenarios × {len(sim.region_ids)} regions) to {path}")
+        print(f"wrote {counted(len(sim.results), 'row')} ({counted(len(sim.scenarios), 'scenario')} × "
+              f"{counted(len(sim.region_ids), 'region')}) to {path}")
         return 0
     print(summary(sim))
     return 0
@@ -123,7 +125,8 @@ def _breakdown(args: argparse.Namespace, sim, dims: tuple[str, ...]) -> int:
     table = sim.breakdown
     if args.output:
         path = write_table(table, args.output, euro_metrics())
-        print(f"wrote {len(table)} rows ({len(sim.scenarios)} scenarios × groups of {', '.join(dims)}) to {path}")
+        print(f"wrote {counted(len(table), 'row')} ({counted(len(sim.scenarios), 'scenario')} × groups of "
+              f"{', '.join(dims)}) to {path}")
         return 0
     print(breakdown_summary(sim, dims))
     return 0
@@ -162,8 +165,9 @@ def run_seeds(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) 
                            by=dims)
     if args.output:
         path = write_table(table, args.output, euro_metrics())
-        groups = f"groups of {', '.join(dims)}" if dims else f"{table['region'].nunique()} regions"
-        print(f"wrote {len(table)} rows ({seeds} seeds × {table['scenario'].nunique()} scenarios × {groups}) to {path}")
+        groups = f"groups of {', '.join(dims)}" if dims else counted(table["region"].nunique(), "region")
+        print(f"wrote {counted(len(table), 'row')} ({counted(seeds, 'seed')} × "
+              f"{counted(table['scenario'].nunique(), 'scenario')} × {groups}) to {path}")
         return 0
     print(band_summary(table, args.year))
     return 0
@@ -176,9 +180,9 @@ def run_years(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) 
     table, years = years_table(args, seeds, by=dims)
     if args.output:
         path = write_table(table, args.output, euro_metrics())
-        groups = f"groups of {', '.join(dims)}" if dims else f"{table['region'].nunique()} regions"
-        print(f"wrote {len(table)} rows ({len(years)} years × {seeds} seeds × {table['scenario'].nunique()} scenarios × "
-              f"{groups}) to {path}")
+        groups = f"groups of {', '.join(dims)}" if dims else counted(table["region"].nunique(), "region")
+        print(f"wrote {counted(len(table), 'row')} ({counted(len(years), 'year')} × {counted(seeds, 'seed')} × "
+              f"{counted(table['scenario'].nunique(), 'scenario')} × {groups}) to {path}")
         return 0
     if "region" in table:
         print(years_summary(table))
