@@ -6,13 +6,11 @@ add up to the insurer cost, the co-payments and the provider income exactly.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from engine.evaluate.lookups import tariff_row
 from engine.evaluate.vectorized.output import Output
 from engine.money import cents
 from engine.policy.policies import PolicySet
@@ -88,6 +86,7 @@ class _Frame:
         self.convention = cohort.in_year & ~cohort.outside
         self.covered = self.convention & out.covered
         self.money = {"patient_copay": out.copay, "care_path_fee": out.care_path}
+        self.tariff_row, self.co_lead_row, self.tariffs = out.tariff_row, out.co_lead_row, out.tariffs.index
 
     def is_(self, column: str, value: str) -> np.ndarray:
         """Rows whose text column equals `value`."""
@@ -119,7 +118,7 @@ def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str,
     patients = patient_table(cohort, out, tuple((network, declared[c]) for network, c in caps))
     results = results_by(patients, ("region",), data, region_ids, caps, scenario)
     results["population"] = results["population"].astype(np.int64)
-    drivers = _drivers(scenario, _Frame(cohort, out), region_ids, policies, cohort.draw)
+    drivers = _drivers(scenario, _Frame(cohort, out), region_ids, policies)
     _check(results, drivers)
     return patients, results, drivers
 
@@ -162,30 +161,34 @@ class _Lines:
         }, columns=DRIVER_COLUMNS)
 
 
-def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet, draw: Draw) -> pd.DataFrame:
+def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet) -> pd.DataFrame:
     """Fee, co-payment and care-path lines whose signed sum is the insurer cost of each region.
 
-    Each session is counted under the convention version the evaluator applied to it (its `scheme`),
-    so a year in which a version takes over mid-year has the lines of both.
+    Each session is counted under the convention version (its `scheme`) and the tariff rows (lead
+    and co-lead) the evaluator applied to it, so a year in which a version takes over mid-year has the
+    lines of both, and a tariff row chosen by a condition (an age, a setting) has a line of its own.
     """
     lines = _Lines(scenario, f, region_ids)
     for conv in rules_of(policies).conventions:
         version = f.is_("scheme", conv.id)
         if not (f.convention & version).any():
             continue
-        day = max(conv.start, draw.first.astype(dt.date))  # a day of the year on which the version is in force
         covered = f.covered & version
-        individual = np.flatnonzero(covered & f.is_("kind", "individual"))
-        _fee_lines(lines, individual, tariff_row(policies, "individual", conv.lead, day), policies)
+        individual = covered & f.is_("kind", "individual")
         sessions = np.flatnonzero(covered & f.is_("kind", "group"))
         _, first = np.unique(f.text["group_id"].codes[sessions], return_index=True)
-        groups = sessions[first]
-        _fee_lines(lines, groups, tariff_row(policies, "group", conv.lead, day), policies, "lead")
-        codes, co_leads = f.codes("co_lead", groups)
-        for code, co_lead in enumerate(co_leads):
-            if co_lead and (codes == code).any():
-                _fee_lines(lines, groups[codes == code], tariff_row(policies, "group", co_lead, day), policies,
-                           f"co-lead {co_lead}")
+        groups = np.zeros(len(covered), bool)
+        groups[sessions[first]] = True  # a group's fee once, at its first covered session
+        applied = {row.id: f.tariff_row == f.tariffs[row.id] for row in conv.tariff}
+        for row in conv.tariff:
+            _fee_lines(lines, individual & applied[row.id], row, policies)
+        for row in conv.tariff:
+            _fee_lines(lines, groups & applied[row.id], row, policies, "lead")
+        co_lead = f.text["co_lead"]
+        for code, name in enumerate(co_lead.categories):
+            for row in conv.tariff if name else ():
+                _fee_lines(lines, groups & (co_lead.codes == code) & (f.co_lead_row == f.tariffs[row.id]), row,
+                           policies, f"co-lead {name}")
         rules = {r.id: r for r in conv.copayment}
         copaid = np.flatnonzero(covered)
         codes, names = f.codes("rule", copaid)
@@ -198,10 +201,13 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
     return lines.frame()
 
 
-def _fee_lines(lines: _Lines, rows: np.ndarray, row, policies: PolicySet, role: str = "") -> None:
-    values = cents(policies.dated(row.amount).on_dates(lines.f.day[rows]))
-    name = f"fee: {row.label}" + (f" ({role})" if role else "")
-    lines.add(rows, np.zeros(len(rows), np.int64), [(name, "fee", row.amount)], values)
+def _fee_lines(lines: _Lines, where: np.ndarray, row, policies: PolicySet, role: str = "") -> None:
+    """The fee line of a tariff row on the sessions `where` (none: no line)."""
+    rows = np.flatnonzero(where)
+    if len(rows):
+        values = cents(policies.dated(row.amount).on_dates(lines.f.day[rows]))
+        name = f"fee: {row.label}" + (f" ({role})" if role else "")
+        lines.add(rows, np.zeros(len(rows), np.int64), [(name, "fee", row.amount)], values)
 
 
 def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
