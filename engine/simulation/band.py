@@ -28,9 +28,9 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
 
-    def one(i: int) -> pd.DataFrame:  # one seed evaluates its scenarios side by side; several seeds run side by side
-        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by,
-                       workers=workers if seeds == 1 else 1, progress=progress if seeds == 1 else None)
+    def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by, workers=workers,
+                       progress=progress)
         return (sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i)
 
     table = pd.concat(per_seed(one, seeds, workers, progress), ignore_index=True)

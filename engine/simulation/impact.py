@@ -120,9 +120,9 @@ def impact(policies: PolicySet, scenarios: Sequence[str | Path], *, year: int = 
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
     dims = parse_by(by)
 
-    def one(i: int) -> pd.DataFrame:
-        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, patients=True,
-                       workers=workers if seeds == 1 else 1, progress=progress if seeds == 1 else None)
+    def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
+        sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, patients=True, workers=workers,
+                       progress=progress)
         if len(sim.scenarios) == 1:
             raise InputError(f"scenario: expected a scenario other than {BASELINE!r} to compare with it, found only "
                              f"{BASELINE!r}")

@@ -39,18 +39,22 @@ def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers:
     return list(_each(map(task, items), done))
 
 
-def per_seed(one: Callable[[int], Result], seeds: int, workers: int | None,
-             progress: Callable[[float], None] | None) -> list[Result]:
-    """`one(i)` for i < seeds: with several seeds, each seed's whole run in its own worker process, side by side."""
+def per_seed(one: Callable[[int, int | None, Callable[[float], None] | None], Result], seeds: int,
+             workers: int | None, progress: Callable[[float], None] | None) -> list[Result]:
+    """`one(i, workers, progress)` for i < seeds. A single seed gets the workers and the progress for its own
+    scenarios; several seeds run side by side, each seed's whole run in one worker process (`workers` 1, no progress
+    of its own: each finished seed is a step)."""
+    if seeds == 1:
+        return [one(0, workers, progress)]
     finished = 0
 
     def done(_) -> None:
         nonlocal finished
         finished += 1
-        if progress and seeds > 1:
+        if progress:
             progress(finished / seeds)
 
-    return side_by_side(one, range(seeds), workers_for(seeds, workers) if seeds > 1 else 1, done)
+    return side_by_side(lambda i: one(i, 1, None), range(seeds), workers_for(seeds, workers), done)
 
 
 def _each(results: Iterable[Result], done: Callable[[Result], None] | None):
