@@ -30,7 +30,7 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
 
     def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
         sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by, workers=workers,
-                       progress=progress)
+                       progress=progress, drivers=False)
         return (sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i)
 
     table = pd.concat(per_seed(one, seeds, workers, progress), ignore_index=True)

@@ -62,7 +62,8 @@ def run_point(root: str, scenarios: tuple[str, ...], regions: tuple[str, ...] | 
     data = point.variation.apply(load_regions(root)) if point.variation else None
     impact = table == "impact"
     sim = simulate(policies, scenarios, year=point.year, regions=regions, seed=point.seed, workers=workers,
-                   progress=progress, data=data, by=() if impact else by, patients=impact)
+                   progress=progress, data=data, by=() if impact else by, patients=impact,
+                   drivers=False)
     rows = impact_of(sim, by) if impact else sim.breakdown if by else sim.results
     keys = {"year": point.year, "seed": point.seed}
     if point.side:

@@ -19,11 +19,12 @@ from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
 from engine.simulation.breakdown import group_sums, parse_by
+from engine.simulation.patients import COMPARED
 from engine.simulation.processes import per_seed
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation, simulate
 
-CHANGES = {"out_of_pocket": "out_of_pocket_change", "insurer_cost": "insurer_cost_change",
-           "supplements": "supplement_change", "sessions": "sessions_change", "refused_quota": "refused_change"}
+CHANGES = dict(zip(COMPARED, ("out_of_pocket_change", "insurer_cost_change", "supplement_change", "sessions_change",
+                              "refused_change"), strict=True))
 """The per-patient columns compared, and the name of their change in the impact table."""
 IMPACT_METRICS = ["patients", "better_off", "worse_off", "unchanged", "out_of_pocket_change", "mean_change_better_off",
                   "mean_change_worse_off", "insurer_cost_change", "supplement_change", "sessions_change",
@@ -122,7 +123,7 @@ def impact(policies: PolicySet, scenarios: Sequence[str | Path], *, year: int = 
 
     def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
         sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, patients=True, workers=workers,
-                       progress=progress)
+                       progress=progress, drivers=False)
         if len(sim.scenarios) == 1:
             raise InputError(f"scenario: expected a scenario other than {BASELINE!r} to compare with it, found only "
                              f"{BASELINE!r}")

@@ -24,7 +24,7 @@ from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
-from engine.simulation.patients import Cohort
+from engine.simulation.patients import COMPARED, Cohort
 from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
@@ -48,7 +48,7 @@ class Simulation:
     regions: Regions
     region_ids: tuple[str, ...]
     results: pd.DataFrame
-    drivers: pd.DataFrame
+    drivers: pd.DataFrame | None
     by: tuple[str, ...] = ()
     breakdown: pd.DataFrame | None = None
     patients: dict[str, pd.DataFrame] | None = None
@@ -95,7 +95,7 @@ class Run:
     scenario: str
     patients: pd.DataFrame
     results: pd.DataFrame
-    drivers: pd.DataFrame
+    drivers: pd.DataFrame | None
     _context: tuple = ()  # (applied policies, region data, region ids, draw), for breakdowns
 
     def by(self, dims: Sequence[str]) -> pd.DataFrame:
@@ -127,22 +127,24 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
 
 
 def _aggregated(scenario: str, applied: PolicySet, cohort: Cohort, evaluated: Output, region_ids: tuple[str, ...],
-                data: Regions) -> Run:
-    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied)
+                data: Regions, drivers: bool = True) -> Run:
+    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied, drivers)
     return Run(scenario, patients, results, drivers, (applied, data, region_ids, cohort.draw))
 
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
              regions: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
              progress: Callable[[float], None] | None = None, workers: int | None = None,
-             by: Sequence[str] = (), patients: bool = False, data: Regions | None = None) -> Simulation:
+             by: Sequence[str] = (), patients: bool = False, drivers: bool = True,
+             data: Regions | None = None) -> Simulation:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
     scenarios side by side (default: one per core, at most one per task of `_State.groups`). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
-    per-patient table (`Simulation.patients`). The year's population, uptake and fees follow the
+    per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
+    engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's population, uptake and fees follow the
     policy folder's projection; `data` replaces its region data (a sensitivity point).
     """
     data = data if data is not None else load_regions(policies.root)
@@ -152,7 +154,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    state = _State(loaded, applied, region_ids, data, draw, dims, patients)
+    state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers)
     groups = state.groups()
     done = 0
 
@@ -167,13 +169,13 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     runs = side_by_side(state.run, groups, workers_for(len(groups), workers), lambda run: tick(len(run)))
     tables = [t for _, t in sorted((i, t) for run in runs for i, t in run)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
-    drivers = pd.concat([t[1] for t in tables], ignore_index=True)
+    lines = pd.concat([t[1] for t in tables], ignore_index=True) if drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
     kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)} if patients else None
-    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, drivers, dims, breakdown, kept)
+    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, lines, dims, breakdown, kept)
 
 
-Tables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]
+Tables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,6 +195,7 @@ class _State:
     draw: Draw
     dims: tuple[str, ...]
     patients: bool
+    drivers: bool
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
 
     def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
@@ -233,9 +236,9 @@ class _State:
             scenario = self.loaded[i]
             applied = self.applied[scenario.id]
             evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
-            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data)
-            out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None,
-                            one.patients if self.patients else None)))
+            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data, self.drivers)
+            kept = one.patients[[*cohort.people.columns, *COMPARED]] if self.patients else None  # less to send back
+            out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)))
         return out
 
 

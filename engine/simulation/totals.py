@@ -110,17 +110,19 @@ def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float
 
 
 def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str, ...], data: Regions,
-              policies: PolicySet) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+              policies: PolicySet, drivers: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
-    from its evaluation `out` of the cohort's claims."""
+    from its evaluation `out` of the cohort's claims; no drivers (None) unless `drivers`."""
     caps = network_caps(policies, cohort.draw)
     declared = {c.id: c for c in rules_of(policies).convention_on(cohort.draw.reference_day).categories}
     patients = patient_table(cohort, out, tuple((network, declared[c]) for network, c in caps))
     results = results_by(patients, ("region",), data, region_ids, caps, scenario)
     results["population"] = results["population"].astype(np.int64)
-    drivers = _drivers(scenario, _Frame(cohort, out), region_ids, policies)
-    _check(results, drivers)
-    return patients, results, drivers
+    if not drivers:
+        return patients, results, None
+    lines = _drivers(scenario, _Frame(cohort, out), region_ids, policies)
+    _check(results, lines)
+    return patients, results, lines
 
 
 def results_by(patients: pd.DataFrame, dims: tuple[str, ...], data: Regions, region_ids: tuple[str, ...],
