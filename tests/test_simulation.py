@@ -8,6 +8,7 @@ import pytest
 from engine.errors import CarePolicyError
 from engine.policy.files import PACKAGE_ROOT
 from engine.policy.regions import load_regions
+from engine.simulation.patients import COMPARED
 from engine.simulation.run import METRICS, RESULT_COLUMNS, national, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
@@ -39,6 +40,15 @@ def test_same_seed_same_tables_and_workers_do_not_matter(policies, small):
                      regions=SMALL, year=2027, workers=1)
     assert again.results.equals(small.results)
     assert again.drivers.equals(small.drivers)
+
+
+def test_a_run_without_drivers_or_with_patients_has_the_same_results(policies, small):
+    lean = simulate(policies, ["copay-15", "adult-quota-10", "free-until-25", "index-2pct", "free-until-25-uptake"],
+                    regions=SMALL, year=2027, drivers=False, patients=True)
+    assert lean.drivers is None
+    assert lean.results.equals(small.results)
+    person = ["patient_id", "region", "age", "network", "care", "increased", "mutuality"]
+    assert {list(t.columns) == [*person, *COMPARED] for t in lean.patients.values()} == {True}
 
 
 def test_another_seed_draws_other_patients(policies, small):
