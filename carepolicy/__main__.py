@@ -1,5 +1,5 @@
 """`python -m carepolicy`."""
 
-from carepolicy.cli import main
+from carepolicy.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

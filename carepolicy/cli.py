@@ -7,6 +7,7 @@ engine inside `run`, so that `carepolicy --help` starts without loading pandas.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import importlib
 import os
@@ -74,6 +75,30 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def entry() -> int:
+    """The `carepolicy` program (its console script and `python -m carepolicy`): `main`, then a quick exit.
+
+    Once a command has returned, its files are written and closed. Python would then tear down every
+    module it loaded (pandas, pyarrow, the engine) object by object, a tenth of a second or more after
+    a large run. The process ends instead once the worker threads are joined and the exit handlers
+    (temporary folders, worker pools) have run, which Python does first.
+    """
+    returned: list[int] = []
+    atexit.register(_leave, returned)  # registered first, so it runs after every other exit handler
+    returned.append(main())
+    return returned[0]
+
+
+def _leave(returned: list[int]) -> None:
+    """End the process with the command's exit code, streams flushed; nothing to do if the command did not return."""
+    if not returned:  # argparse's exit, or a defect's traceback: Python ends as usual
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nobody is reading any more
+            stream.flush()
+    os._exit(returned[0])
 
 
 def _run(args: argparse.Namespace) -> int:
