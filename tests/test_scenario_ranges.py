@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from carepolicy.cli import main
+from engine.errors import PolicyError
 
 PERCENT = ("policy/scenarios/wild.json: /changes/0/factor: expected a result within the range of "
            "cm-psychotherapy.benefits.youth.percent_of_fee (a percentage, or null: a number from 0 to 100), "
@@ -75,3 +76,24 @@ def test_a_scenario_within_the_ranges_still_applies(folder, capsys):
     path.write_text(json.dumps(doc), encoding="utf-8")
     assert main(["value", "riziv-psy-2021.tariff.rows.individual.fee", "2025-06-01", "-s", str(path), "--policy", "policy"]) == 0
     assert "fee = EUR 100,000.00 [from 2025-01-01 to 2025-12-31, source scenario-hypothesis" in capsys.readouterr().out
+
+
+def test_a_check_remembered_for_one_scenario_does_not_answer_for_another(folder, capsys):
+    from engine.policy.policies import load_policies
+    from engine.policy.scenarios import load_scenario
+
+    policies = load_policies(folder)
+    path = folder / "scenarios" / "wild.json"
+    wild = path.read_text(encoding="utf-8")
+    for _ in range(2):  # the second time from what the first one remembered
+        with pytest.raises(PolicyError) as refused:
+            load_scenario(path, policies)
+        assert [str(p) for p in refused.value.problems] == [PERCENT, FEE]
+    doc = json.loads(wild)
+    doc["changes"][0]["factor"] = 2
+    doc["changes"][2]["factor"] = 2
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert load_scenario(path, policies).id == "wild"
+    path.write_text(wild, encoding="utf-8")
+    with pytest.raises(PolicyError):
+        load_scenario(path, policies)

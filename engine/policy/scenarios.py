@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,28 +195,46 @@ def range_problems(file: str, changes: tuple[Change, ...], policies: PolicySet, 
     """
     problems = []
     for doc_id in dict.fromkeys(path.split(".", 1)[0] for path in changed):
-        doc = copy.deepcopy(policies.doc(doc_id))
+        doc = policies.doc(doc_id)
         nodes = dated_nodes(doc_id, doc)
-        placed = {}
-        for path, dated in changed.items():
-            if path in nodes:
-                at, node = nodes[path]
-                node["history"] = [{"from": e.start.isoformat(), "value": e.value, "source": e.source, "status": e.status}
-                                   for e in dated.entries]
-                placed[(*at, "history")] = path
-        for error in schema_errors(doc):
-            where = tuple(error.absolute_path)
+        placed = {(*nodes[path][0], "history"): path for path in changed if path in nodes}
+        histories = {at: [{"from": e.start.isoformat(), "value": e.value, "source": e.source, "status": e.status}
+                          for e in changed[path].entries] for at, path in placed.items()}
+        for where, validator, schema in _errors_with(doc, histories):
             path = placed.get(where[:-2])
-            if path is None or where[-1] != "value" or error.validator not in ("minimum", "maximum", "type"):
+            if path is None or where[-1] != "value" or validator not in ("minimum", "maximum", "type"):
                 continue
             entry = changed[path].entries[where[-2]]
             change = next((c for c in reversed(changes) if c.path == path and c.start <= entry.start
                            and (c.end is None or entry.start <= c.end)), None)
             if change is not None:
                 problems.append(Problem(file, f"/changes/{change.index}/{'factor' if change.factor is not None else 'value'}",
-                                        f"expected a result within the range of {path} ({_allowed(error.schema)}), "
+                                        f"expected a result within the range of {path} ({_allowed(schema)}), "
                                         f"found {entry.value!r} from {entry.start}"))
     return list(dict.fromkeys(problems))
+
+
+_CHECKED: dict[tuple[int, str], tuple[dict, list[tuple[tuple, str, dict]]]] = {}
+"""Schema errors of a policy document with some histories replaced, by (document, histories), with the document kept
+alive so that its id stays its own: a run checks the same scenario on the same policies for every seed, year and
+sensitivity point. Emptied when it grows large (an Excel session editing scenarios)."""
+_CHECKED_AT_MOST = 256
+
+
+def _errors_with(doc: dict, histories: dict[tuple, list[dict]]) -> list[tuple[tuple, str, dict]]:
+    """(JSON path, validator, schema) of each schema error of `doc` with the histories at these paths replaced."""
+    key = (id(doc), json.dumps([[list(at), history] for at, history in histories.items()], default=str))
+    if key not in _CHECKED:
+        changed = copy.deepcopy(doc)
+        for at, history in histories.items():
+            node = changed
+            for part in at[:-1]:
+                node = node[part]
+            node[at[-1]] = history
+        if len(_CHECKED) >= _CHECKED_AT_MOST:
+            _CHECKED.clear()
+        _CHECKED[key] = (doc, [(tuple(e.absolute_path), e.validator, e.schema) for e in schema_errors(changed)])
+    return _CHECKED[key][1]
 
 
 def _allowed(schema: dict) -> str:
