@@ -79,13 +79,15 @@ def add_mutuality(folder: Path, mutuality: str, lifetime_cap: int, gap_months: i
     return doc["id"]
 
 
-def add_care_type(folder: Path, care: str, cap: int) -> str:
+def add_care_type(folder: Path, care: str, cap: int, share: float = 0.1) -> str:
     """A third care type with one category (its individual sessions): a bundle of its own in each network type,
     and room in the first bundle beside the first-line sessions; its first session of a period is free like the
-    other individual sessions. Returns the category's id."""
+    other individual sessions. In the region data, `share` of the care paths at every age, and the first-line
+    distribution of individual sessions. Returns the category's id."""
     doc = _read(folder / CONVENTION)
     category = f"{care}_individual"
-    doc["care_types"].append({"id": care, "label": f"care type {care}", "source": "scenario-hypothesis", "status": "assumed"})
+    doc["care_types"].append({"id": care, "label": f"care type {care}", "name": names(care),
+                              "source": "scenario-hypothesis", "status": "assumed"})
     doc["quota"]["categories"].append({"id": category, "care": care, "kind": "individual", "label": f"{care} individual",
                                        "source": "scenario-hypothesis", "status": "assumed"})
     doc["quota"]["first_individual_of_period"]["categories"].append(category)
@@ -94,17 +96,63 @@ def add_care_type(folder: Path, care: str, cap: int) -> str:
         spec["bundles"][0]["caps"][category] = json.loads(json.dumps(sessions))
         spec["bundles"].append({"id": care, "label": f"{care} only", "caps": {category: sessions}})
     _write(folder / CONVENTION, doc)
+    use = _read(folder / UTILISATION)
+    use["figures"][f"{care}_share"] = {"description": f"Share of care paths in {care} care.", "unit": "share",
+                                       "source": "scenario-hypothesis", "status": "assumed",
+                                       "by_age": [{"ages": [0, 99], "value": share}]}
+    use["choices"]["care"]["shares"][care] = f"{care}_share"
+    like = next(d for d in use["sessions"] if d["care"] == use["choices"]["care"]["rest"] and d["kind"] == "individual")
+    use["sessions"].append({**like, "id": f"{care}-individual", "care": care})
+    _write(folder / UTILISATION, use)
     return category
 
 
-def rename_care_type(folder: Path, old: str, new: str) -> None:
-    """A care type under another name: in care_types and in the categories of that care type."""
+def names(text: str) -> dict[str, str]:
+    """A name in the three languages of the workbooks."""
+    return {"en": f"{text} care", "fr": f"soins {text}", "nl": f"{text}zorg"}
+
+
+def rename_care_type(folder: Path, old: str, new: str, region_data: bool = True) -> None:
+    """A care type under another name: in care_types and in the categories of that care type, and (with
+    `region_data`) in the region data's care shares and session distributions."""
     doc = _read(folder / CONVENTION)
     for item in [*doc["care_types"], *doc["quota"]["categories"]]:
         for key in ("id", "care"):
             if item.get(key) == old and (key == "care" or "care" not in item):
                 item[key] = new
     _write(folder / CONVENTION, doc)
+    if region_data:
+        use = _read(folder / UTILISATION)
+        _rename_option(use["choices"]["care"], old, new)
+        for dist in use["sessions"]:
+            dist["care"] = new if dist["care"] == old else dist["care"]
+        _write(folder / UTILISATION, use)
+
+
+def rename_network_type(folder: Path, old: str, new: str) -> None:
+    """A network type under another name: declared, its age band and bundles, the region data's network shares and
+    settings, and the bundled scenarios' paths."""
+    doc = _read(folder / CONVENTION)
+    for item in doc["network_types"]:
+        item["id"] = new if item["id"] == old else item["id"]
+    for table in (doc["eligibility"]["age_bands"], doc["quota"]["networks"]):
+        renamed = {new if k == old else k: v for k, v in table.items()}
+        table.clear()
+        table.update(renamed)
+    _write(folder / CONVENTION, doc)
+    use = _read(folder / UTILISATION)
+    _rename_option(use["choices"]["network"], old, new)
+    setting = use["choices"]["setting"]
+    setting["networks"] = [new if n == old else n for n in setting["networks"]]
+    _write(folder / UTILISATION, use)
+    for path in (folder / "scenarios").glob("*.json"):
+        text = path.read_text(encoding="utf-8").replace(f".networks.{old}.", f".networks.{new}.")
+        path.write_text(text.replace(f".age_bands.{old}.", f".age_bands.{new}."), encoding="utf-8")
+
+
+def _rename_option(choice: dict, old: str, new: str) -> None:
+    choice["shares"] = {new if k == old else k: v for k, v in choice["shares"].items()}
+    choice["rest"] = new if choice["rest"] == old else choice["rest"]
 
 
 def rename_category(folder: Path, old: str, new: str) -> None:

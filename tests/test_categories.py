@@ -38,14 +38,18 @@ SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
+NAMES = {"en": "crisis care", "fr": "soins de crise", "nl": "crisiszorg"}
+
+
 def test_the_schema_declares_what_the_code_reads_of_a_category():
     defs = json.loads(SCHEMA.read_text(encoding="utf-8"))["$defs"]
     category = defs["quota_category"]
     assert set(category["properties"]) == {f.name for f in dataclasses.fields(Category)} | PROVENANCE
     assert set(category["required"]) == {f.name for f in dataclasses.fields(Category)} | (PROVENANCE - {"note"})
     assert tuple(category["properties"]["kind"]["enum"]) == CHOICES["kind"]
-    assert set(defs["care_type"]["properties"]) == {"id", "label"} | PROVENANCE
-    assert "care" not in CHOICES  # the policies declare the care types
+    assert set(defs["care_type"]["properties"]) == {"id", "label", "name"} | PROVENANCE
+    assert set(defs["network_type"]["properties"]) == {"id", "label"} | PROVENANCE
+    assert "care" not in CHOICES and "network" not in CHOICES  # the policies declare the care and network types
 
 
 def test_the_bundled_convention_declares_its_four_categories_with_sources(policies):
@@ -81,7 +85,8 @@ def test_the_bundled_convention_declares_its_four_categories_with_sources(polici
      "/quota/first_individual_of_period/categories/2: expected a category the file declares in quota.categories "
      "(first_line_individual, first_line_group, specialised_individual, specialised_group), found 'individual' — did "
      "you mean 'first_line_individual'?"),
-    (lambda d: d["care_types"].append({"id": "crisis", "label": "crisis care", "source": "seed-002", "status": "assumed"}),
+    (lambda d: d["care_types"].append({"id": "crisis", "label": "crisis care", "name": NAMES, "source": "seed-002",
+                                       "status": "assumed"}),
      "/care_types/2/id: expected a quota category of care type 'crisis' in quota.categories, found none"),
 ])
 def test_validate_refuses_what_the_file_does_not_declare(policy_copy, capsys, monkeypatch, change, line):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from engine.policy.files import PACKAGE_ROOT, default_policy_dir
+from engine.policy.rules import rules_of
 from engine.policy.schema_messages import pointer
 
 FOLDERS = ["engine", "carepolicy", "xl_addin", "workbooks"]
@@ -177,3 +178,32 @@ def test_the_scan_leaves_ordinary_code_alone(numbers, dates):
     code = ("width = 24\nrows = range(8)\nhalf = 0.5\nok = n == 0 or n > 1\nepoch = date(1899, 12, 30)\nevaluate(x)\n"
             "sample = date(1990, 3, 14)\nlast = day <= date(9999, 12, 31)\n")
     assert violations("x.py", code, numbers, dates) == []
+
+
+def declared_ids(policies) -> dict[str, str]:
+    """The ids the policy files declare and the engine must not name: care types, network types, quota categories
+    and mutualities, each with where it is declared."""
+    rules = rules_of(policies)
+    ids = {m: f"the mutuality of {s[0].id}" for m, s in rules.supplementary.items()}
+    for conv in rules.conventions:
+        ids |= {t: f"{conv.id} care_types" for t in conv.care_types}
+        ids |= {t: f"{conv.id} network_types" for t in conv.network_types}
+        ids |= {c.id: f"{conv.id} quota.categories" for c in conv.categories}
+    return ids
+
+
+def named_ids(name: str, text: str, ids: dict[str, str]) -> list[str]:
+    """String literals of engine code equal to an id the policy files declare."""
+    return [f"{name}:{node.lineno}: literal {node.value!r} is declared in {ids[node.value]}"
+            for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and node.value in ids]
+
+
+def test_the_engine_names_no_declared_care_type_network_type_category_or_mutuality(policies):
+    ids = declared_ids(policies)
+    assert {"first_line", "specialised", "children", "adults", "specialised_individual", "cm"} <= set(ids)
+    assert named_ids("x.py", "care = 'first_line'\nnote = f'{x} adults'", ids) == [
+        "x.py:1: literal 'first_line' is declared in riziv-psy-2021 care_types"]
+    found = [line for path in sorted((PACKAGE_ROOT / "engine").rglob("*.py"))
+             for line in named_ids(str(path.relative_to(PACKAGE_ROOT)), path.read_text(encoding="utf-8"), ids)]
+    assert found == []

@@ -9,7 +9,7 @@ from engine.errors import CarePolicyError
 from engine.policy.files import PACKAGE_ROOT
 from engine.policy.regions import load_regions
 from engine.simulation.patients import COMPARED
-from engine.simulation.run import METRICS, RESULT_COLUMNS, national, simulate
+from engine.simulation.run import METRICS, national, result_columns, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
 REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
@@ -27,9 +27,11 @@ def total(sim, scenario, metric):
     return sim.result(scenario, metric)
 
 
-def test_tables_have_the_documented_columns(small):
-    assert list(small.results.columns) == RESULT_COLUMNS
-    assert set(RESULT_COLUMNS[2:]) == set(METRICS)
+def test_tables_have_the_documented_columns(small, policies):
+    columns = result_columns(policies)
+    assert list(small.results.columns) == columns
+    assert set(columns[2:]) == {*METRICS, "sessions_first_line", "sessions_specialised"} == set(small.metrics)
+    assert columns.index("sessions_first_line") == columns.index("sessions_group") + 1
     assert list(small.results["scenario"].unique()) == ["baseline", "copay-15", "adult-quota-10", "free-until-25",
                                                         "index-2pct", "free-until-25-uptake"]
     assert list(small.results["region"].unique()) == SMALL

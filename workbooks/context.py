@@ -42,6 +42,11 @@ class Context:
         """A region's display name in the workbook's language."""
         return self.sim.regions.regions[region].name(self.labels.lang)
 
+    def metric_label(self, name: str, part: str = "label") -> str:
+        """A result column's label (or `part` "description") in the workbook's language."""
+        metric = self.sim.metrics[name]
+        return self.labels(getattr(metric, part), **metric.values(self.labels.lang))
+
     def change(self, scenario: str, metric: str) -> float:
         """A national total's difference to the baseline."""
         return float(self.nation.loc[scenario, metric] - self.nation.loc[BASELINE, metric])

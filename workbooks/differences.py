@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 from engine.policy.scenarios import BASELINE
-from engine.simulation.run import METRICS
 from workbooks.context import Context
 from workbooks.results import ResultsLayout, header, metric_format
 from workbooks.styles import (
@@ -182,7 +181,7 @@ def _national(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) ->
     base_row = head + 1
     columns, rows = [Column(L("Scenario"))], [[s] for s in ctx.scenarios]
     for metric, with_difference in NATIONAL:
-        fmt = metric_format(metric)
+        fmt = metric_format(ctx, metric)
         col = column(len(columns))
         title = header(ctx, metric)
         columns.append(Column(title, fmt))
@@ -193,13 +192,13 @@ def _national(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) ->
             for i, scenario in enumerate(ctx.scenarios):
                 rows[i].append(Formula(f"={col}{base_row + i + 1}-{col}${base_row + 1}", ctx.change(scenario, metric)))
         if metric == "insurer_cost":
-            columns.append(Column(f"{L(METRICS[metric].label)} {L('vs baseline')} (%)", PERCENT))
+            columns.append(Column(f"{ctx.metric_label(metric)} {L('vs baseline')} (%)", PERCENT))
             base_value = ctx.nation.loc[BASELINE, metric]
             for i, scenario in enumerate(ctx.scenarios):
                 r = base_row + i + 1
                 rows[i].append(Formula(f"=IF({col}${base_row + 1}=0,0,({col}{r}-{col}${base_row + 1})/{col}${base_row + 1})",
                                        ctx.change(scenario, metric) / base_value if base_value else 0.0))
-            columns.append(Column(header(ctx, "cost_per_inhabitant"), metric_format("cost_per_inhabitant")))
+            columns.append(Column(header(ctx, "cost_per_inhabitant"), metric_format(ctx, "cost_per_inhabitant")))
             for i, scenario in enumerate(ctx.scenarios):
                 r = base_row + i + 1
                 inhabitants = layout.sumifs("population", f"$A{r}")
@@ -211,15 +210,15 @@ def _national(ctx: Context, sheet: Sheet, layout: ResultsLayout, *, top: int) ->
 
 def _vs(ctx: Context, metric: str) -> str:
     L = ctx.labels
-    unit = METRICS[metric].unit
-    label = f"{L(METRICS[metric].label)} {L('vs baseline')}"
+    unit = ctx.sim.metrics[metric].unit
+    label = f"{ctx.metric_label(metric)} {L('vs baseline')}"
     return f"{label} ({L(unit)})" if unit.startswith("EUR") else label
 
 
 def _region_block(ctx: Context, sheet: Sheet, layout: ResultsLayout, metric: str, *, top: int) -> int:
     """A block region × scenario of one metric, the differences against the baseline, and a total row."""
     L = ctx.labels
-    fmt = metric_format(metric)
+    fmt = metric_format(ctx, metric)
     sheet.text(top, 0, L("{metric} per region", metric=header(ctx, metric)), HEADING)
     head = top + 1
     columns = [Column(L("Region")), *[Column(s, fmt) for s in ctx.scenarios],

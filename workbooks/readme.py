@@ -7,7 +7,6 @@ from importlib import metadata
 from pathlib import Path
 
 from engine.policy.scenarios import BASELINE
-from engine.simulation.run import METRICS
 from workbooks.context import Context
 from workbooks.styles import ASSUMED, BOLD, CHANGED, HEADING, INPUT, TITLE, Sheet
 
@@ -77,7 +76,8 @@ def readme_sheet(ctx: Context, sheets: list[str]) -> None:
                  [[L(name), "", "", "", L(text)] for name, text in SHEETS.items() if L(name) in sheets])
     row = _block(sheet, row + 1, L("Metrics (the columns of Results)"), [L("Column"), L("Unit"), "", L("Label"),
                                                                          L("Description")],
-                 [[name, L(m.unit), "", L(m.label), L(m.description)] for name, m in METRICS.items()])
+                 [[name, L(m.unit), "", ctx.metric_label(name), ctx.metric_label(name, "description")]
+                  for name, m in sim.metrics.items()])
     sheet.text(row + 1, 0, L("How to use the What-if sheet"), HEADING)
     for i, text in enumerate(STEPS, start=1):
         sheet.text(row + 1 + i, 0, f"{i}.")

@@ -10,16 +10,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from engine.simulation.run import METRICS
 from workbooks.context import Context
 from workbooks.styles import COUNT, DECIMAL, EUR, Column, column
 
 KEYS = ("scenario", "region")
 
 
-def metric_format(name: str) -> str | None:
+def metric_format(ctx: Context, name: str) -> str | None:
     """The number format of a results column: euros, a ratio with decimals, a count, or none (flags, keys)."""
-    unit = METRICS[name].unit if name in METRICS else None
+    unit = ctx.sim.metrics[name].unit if name in ctx.sim.metrics else None
     if unit is None or unit == "flag":
         return None
     if unit.startswith("EUR"):
@@ -32,10 +31,8 @@ def header(ctx: Context, name: str) -> str:
     L = ctx.labels
     if name in KEYS:
         return L(name.capitalize())
-    metric = METRICS[name]
-    if metric.unit.startswith("EUR"):
-        return f"{L(metric.label)} ({L(metric.unit)})"
-    return L(metric.label)
+    unit = ctx.sim.metrics[name].unit
+    return f"{ctx.metric_label(name)} ({L(unit)})" if unit.startswith("EUR") else ctx.metric_label(name)
 
 
 @dataclass
@@ -79,7 +76,7 @@ def results_sheet(ctx: Context) -> None:
     sheet = ctx.book.sheet(name)
     table = ctx.sim.results
     names = list(table.columns)
-    columns = [Column(header(ctx, n), metric_format(n)) for n in names]
+    columns = [Column(header(ctx, n), metric_format(ctx, n)) for n in names]
     sheet.table("Results", columns, table.itertuples(index=False))
     sheet.ws.freeze_panes(1, 2)
     sheet.printable((0, 0))

@@ -32,7 +32,7 @@ from engine.evaluate.pipeline import evaluate_frame, normalized
 from engine.policy.regions import load_regions
 from engine.simulation.breakdown import parse_by
 from engine.simulation.impact import impact_of
-from engine.simulation.run import DEFAULT_YEAR, METRICS, RESULT_COLUMNS, Simulation, national, simulate
+from engine.simulation.run import DEFAULT_YEAR, Simulation, national, simulate
 from xl_addin import convert
 from xl_addin.session import Session
 
@@ -153,7 +153,8 @@ def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
 @xw.arg("first_session", doc="TRUE for the first individual session of a care period (free). Empty: FALSE.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
-@xw.arg("network", doc="Network type (children or adults), for rules that depend on it. Empty: none given.")
+@xw.arg("network", doc="Network type, one the convention in force declares (its network_types), for rules that "
+                       "depend on it. Empty: none given.")
 @xw.arg("care", doc="Care type, one the convention in force declares (its care_types), for rules that depend on it. "
         "Empty: none given.")
 @cell_function
@@ -169,7 +170,7 @@ def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_ses
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("network", doc="Network type: children or adults.")
+@xw.arg("network", doc="Network type: one the convention in force declares (its network_types).")
 @xw.arg("care", doc="Care type: one the convention in force declares (its care_types).")
 @xw.arg("kind", doc="Session kind: individual or group.")
 @xw.arg("on_date", doc="Date the quota must be in force on. Empty: today.")
@@ -282,10 +283,10 @@ def CP_SIMULATE(scenario: Any = None, year: Any = None, region: Any = None, by: 
     scenario_id = sim.scenarios[-1].id
     if sim.breakdown is not None:
         rows = sim.breakdown[sim.breakdown["scenario"] == scenario_id]
-        columns = ["scenario", *dims, *METRICS]
+        columns = ["scenario", *dims, *sim.metrics]
     else:
         rows = sim.results[sim.results["scenario"] == scenario_id]
-        columns, dims = RESULT_COLUMNS, ("region",)
+        columns, dims = ["scenario", "region", *sim.metrics], ("region",)
     table = convert.spill(rows[columns])
     if len(rows) > 1:
         table.append(_labelled_total(_total_row(sim, columns, scenario_id)[1 + len(dims):], scenario_id, dims))
@@ -328,10 +329,11 @@ def CP_COMPARE(scenarios: Any, metric: Any = None, year: Any = None, region: Any
     if not names:
         raise InputError("scenarios: expected at least one scenario name, found an empty cell")
     column = convert.text(metric, "metric", "insurer_cost").lower()
-    if column not in METRICS:
-        raise InputError(f"metric: expected a result column, found {column!r}{did_you_mean(column, list(METRICS))} "
-                         f"(known: {', '.join(METRICS)})")
     sim = _simulation(names, year, region)
+    if column not in sim.metrics:
+        known = list(sim.metrics)
+        raise InputError(f"metric: expected a result column, found {column!r}{did_you_mean(column, known)} "
+                         f"(known: {', '.join(known)})")
     ids = [s.id for s in sim.scenarios]
     grid = sim.results.pivot(index="region", columns="scenario", values=column).loc[list(sim.region_ids), ids]
     table = [["region", *ids], *([r, *(convert.cell(v) for v in grid.loc[r])] for r in sim.region_ids)]

@@ -154,13 +154,15 @@ def run_seeds(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) 
     from engine.io.tables import check_output, write_table
     from engine.policy.policies import load_policies
     from engine.simulation.band import simulate_seeds
+    from engine.simulation.run import averaged
 
     if dims and not args.output:
         raise InputError("--by with --seeds: expected -o FILE to write one row per seed, scenario and group, "
                          "found no output file")
     if args.output:
         check_output(args.output)
-    table = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds, seed=args.seed, year=args.year,
+    policies = load_policies(args.policy)
+    table = simulate_seeds(policies, args.scenario, seeds=seeds, seed=args.seed, year=args.year,
                            regions=args.region or None, progress=progress_bar(f"simulating {args.year}, {seeds} seeds", args.quiet),
                            by=dims)
     if args.output:
@@ -169,7 +171,7 @@ def run_seeds(args: argparse.Namespace, seeds: int, dims: tuple[str, ...] = ()) 
         print(f"wrote {counted(len(table), 'row')} ({counted(seeds, 'seed')} × "
               f"{counted(table['scenario'].nunique(), 'scenario')} × {groups}) to {path}")
         return 0
-    print(band_summary(table, args.year))
+    print(band_summary(table, args.year, averaged(policies)))
     return 0
 
 
@@ -273,8 +275,9 @@ def euro_metrics() -> list[str]:
     return [m for m, x in METRICS.items() if x.unit.startswith("EUR")]
 
 
-def band_summary(table, year: int) -> str:
-    """National totals per scenario over several seeds: each figure's mean and its lowest and highest value."""
+def band_summary(table, year: int, averaged: str) -> str:
+    """National totals per scenario over several seeds: each figure's mean and its lowest and highest value;
+    `averaged` says what the network-level average caps count (engine.simulation.run.averaged)."""
     from engine.simulation.band import band
     from engine.simulation.run import METRICS
 
@@ -293,7 +296,7 @@ def band_summary(table, year: int) -> str:
             lines.append(f"{scenario if i == 0 else '':<24}{label:<20}" + "".join(f"{c:>17}" for c in cells))
     flagged = table[table["cap_exceeded"]].groupby(["scenario", "region"], sort=False)["seed"].nunique()
     for (scenario, region), count in flagged.items():
-        lines.append(f"note: {scenario}, {region}: the network average of specialised individual sessions exceeds "
+        lines.append(f"note: {scenario}, {region}: the network average of {averaged} exceeds "
                      f"its cap in {count} of {len(seeds)} seeds")
     return "\n".join(lines)
 
@@ -302,7 +305,7 @@ def summary(sim) -> str:
     """A readable text: national totals per scenario, then insurer cost per region and scenario."""
     import pandas as pd
 
-    from engine.simulation.run import METRICS, national
+    from engine.simulation.run import METRICS, averaged, national
 
     nation = national(sim.results).set_index("scenario")
     base = nation.loc["baseline"]
@@ -323,8 +326,9 @@ def summary(sim) -> str:
         lines.append(REGIONAL)
     flagged = sim.results[sim.results["cap_exceeded"]]
     for _, row in flagged.iterrows():
-        lines.append(f"note: {row['scenario']}, {row['region']}: network average of specialised individual sessions "
-                     f"{row['specialised_average']:.2f} exceeds its cap {row['specialised_cap']:g}")
+        lines.append(f"note: {row['scenario']}, {row['region']}: network average of "
+                     f"{averaged(sim.policies[sim.scenarios[0].id])} {row['specialised_average']:.2f} exceeds its cap "
+                     f"{row['specialised_cap']:g}")
     return "\n".join(lines)
 
 

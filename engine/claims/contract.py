@@ -10,7 +10,7 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 | claim_id, patient_id | object (str) | identifiers |
 | birth_date, session_date | datetime64[ns] | NaT only on invalid rows |
 | kind | object | `individual` or `group` |
-| network | object | `children`, `adults`, or "" (outside the convention) |
+| network | object | a network type some convention declares (its file's `network_types`), or "" (outside the convention) |
 | care | object | a care type some convention declares (its file's `care_types`), or "" |
 | increased_reimbursement | bool | default False |
 | group_id, co_lead, mutuality, provider | object | "" when empty |
@@ -22,21 +22,23 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 REQUIRED = ["claim_id", "patient_id", "birth_date", "session_date", "kind"]
 OPTIONAL = ["network", "care", "increased_reimbursement", "group_id", "co_lead", "setting",
             "mutuality", "provider", "fee_charged", "earlier_sessions"]
 CHOICES = {
     "kind": ("individual", "group"),
-    "network": ("children", "adults"),
     "co_lead": ("psychologist", "doctor", "other"),
     "setting": ("standard", "clb_location", "clb_employed"),
 }
-"""The allowed values of the coded columns the contract fixes; `care` takes the care types the policies declare."""
+"""The allowed values of the coded columns the contract fixes; `network` and `care` take the network types and care
+types the policies declare."""
 
 
-def choices(care_types: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """The allowed values of every coded column, given the care types of the policies in use."""
-    return {**CHOICES, "care": care_types}
+def choices(declared: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The allowed values of every coded column, given the values the policies in use declare (`network`, `care`)."""
+    return {**CHOICES, **declared}
 
 
 DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_sessions": 0}

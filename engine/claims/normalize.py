@@ -13,7 +13,7 @@ every column. Values are trimmed of spaces only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,10 +81,10 @@ class Plain:
         return self.array[row].as_py()
 
 
-def normalize(table: pa.Table, care_types: tuple[str, ...], first_row: int = 1) -> pd.DataFrame:
+def normalize(table: pa.Table, declared: Mapping[str, tuple[str, ...]], first_row: int = 1) -> pd.DataFrame:
     """The normalized frame of a text table (canonical column names); `row` counts from `first_row`.
 
-    `care_types` are the care column's allowed values: those the policies in use declare."""
+    `declared` holds the allowed values of the network and care columns: those the policies in use declare."""
     n = table.num_rows
     text = {name: _plain(table, name, n) if name in IDS else _encoded(table, name, n) for name in REQUIRED + OPTIONAL}
     checks = [Check(name, _unsafe(column), UNSAFE_TEXT) for name, column in text.items()]
@@ -103,7 +103,7 @@ def normalize(table: pa.Table, care_types: tuple[str, ...], first_row: int = 1) 
     before = out["session_date"] < out["birth_date"]
     birth = out["birth_date"]
     checks.append(Check("session_date", before, lambda i: f"a date on or after birth_date {str(birth[i])[:10]}"))
-    for name, allowed_values in choices(care_types).items():
+    for name, allowed_values in choices(declared).items():
         out[name], bad = _choice(text[name], allowed_values, name)
         allowed = "|".join(allowed_values) + ("" if name == "kind" else " or empty")
         checks.append(Check(name, bad, allowed))

@@ -85,8 +85,9 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
     kind = choice("kind", kind)
     given = {"age": age, "kind": kind, "increased": bool(increased), "setting": choice("setting", setting),
              "first_session": bool(first_session) and kind == "individual", "on_date": day,
-             "network": choice("network", network) if network else None}
+             "network": None}
     conv = convention_on(policies, day)
+    given["network"] = choice("network", network, conv.network_types) if network else None
     given["care"] = choice("care", care, conv.care_types) if care else None
     fee_answer = fee(policies, kind, conv.lead, day, given)
     rule = _first(conv.copayment, "copayment_rule", conv, given, policies, day)
@@ -98,8 +99,8 @@ def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: boo
 
 def quota(policies: PolicySet, network: str, care: str, kind: str, day: dt.date) -> list[tuple[str, float | None]]:
     """Each bundle of a network type with its cap for one category (None: not allowed in that bundle)."""
-    network = choice("network", network)
     conv = convention_on(policies, day)
+    network = choice("network", network, conv.network_types)
     care, kind = choice("care", care, conv.care_types), choice("kind", kind)
     category = conv.category(care, kind)
     if category is None:

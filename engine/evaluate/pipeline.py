@@ -108,20 +108,22 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
 
 
 def read_normalized(claims: Path, policies: PolicySet | None = None) -> pd.DataFrame:
-    """A whole claims file as the normalized frame, repeated claim ids marked; `care` is checked against the
-    care types of `policies` (default: the bundled folder)."""
+    """A whole claims file as the normalized frame, repeated claim ids marked; `network` and `care` are checked
+    against the network and care types of `policies` (default: the bundled folder)."""
     return normalized(read_claims_table(Path(claims)), policies)
 
 
 def normalized(table: pa.Table, policies: PolicySet | None = None) -> pd.DataFrame:
     """A whole claims table (text columns with canonical names) as the normalized frame, repeated claim ids marked;
-    `care` is checked against the care types of `policies` (default: the bundled folder)."""
-    return mark_duplicates(normalize(table, care_types(policies)))
+    `network` and `care` are checked against the network and care types of `policies` (default: the bundled
+    folder)."""
+    return mark_duplicates(normalize(table, declared(policies)))
 
 
-def care_types(policies: PolicySet | None) -> tuple[str, ...]:
-    """The care types a claim may name under `policies` (default: the bundled folder)."""
-    return rules_of(policies if policies is not None else load_policies()).care_types
+def declared(policies: PolicySet | None) -> dict[str, tuple[str, ...]]:
+    """The network types and care types a claim may name under `policies` (default: the bundled folder)."""
+    rules = rules_of(policies if policies is not None else load_policies())
+    return {"network": rules.network_types, "care": rules.care_types}
 
 
 def evaluate_frame(frame: pd.DataFrame, policies: PolicySet, rows: int | None = None) -> pd.DataFrame:
@@ -233,7 +235,7 @@ def _chunked(claims: Path, out: Path, policies: PolicySet, chunk_rows: int, keep
         for table in claims_batches(claims, chunk_rows):
             clock.lap("read")
             clock.tell("reading", 0.3 * n / max(1, expected))
-            frame = normalize(table, care_types(policies), first_row=n + 1)
+            frame = normalize(table, declared(policies), first_row=n + 1)
             n += len(frame)
             claim_hashes.append(string_hashes(table_ids(frame, "claim_id")))
             patient = string_hashes(table_ids(frame, "patient_id"))

@@ -1,10 +1,11 @@
-"""Care types and quota categories: declared by each convention file, never named in code.
+"""Care types, network types and quota categories: declared by each convention file, never named in code.
 
-A convention lists its care types (the values of the claims' `care` column) and its quota
+A convention lists its care types (the values of the claims' `care` column), its network types
+(the values of the `network` column, each with its age band and its bundles) and its quota
 categories (one care type and one session kind each, capped by the bundles under their id). The
 categories in `quota.first_individual_of_period` say which sessions count for the field of that
-name. `category_problems` refuses a file whose bundles, averages or conditions name what it does
-not declare, with the JSON pointer of each.
+name. `category_problems` refuses a file whose bundles, averages, age bands or conditions name what
+it does not declare, with the JSON pointer of each.
 """
 
 from __future__ import annotations
@@ -35,16 +36,23 @@ def care_types_of(doc: dict) -> tuple[str, ...]:
     return tuple(t["id"] for t in doc["care_types"])
 
 
+def network_types_of(doc: dict) -> tuple[str, ...]:
+    """The network types a convention file declares, in file order."""
+    return tuple(t["id"] for t in doc["network_types"])
+
+
 def category_problems(file: str, doc: dict) -> list[Problem]:
     """What a convention file names without declaring it: a category's care type, a category a bundle
-    caps or a network average names, a category of first_individual_of_period; a care type no category
-    uses; two categories of one care type and session kind."""
+    caps or a network average names, a category of first_individual_of_period, a network type's age band
+    or bundles; a care type no category uses, a network type without its age band or bundles; two
+    categories of one care type and session kind."""
     if doc.get("kind") != "convention":
         return []
+    problems = _network_problems(file, doc)
     cares = care_types_of(doc)
     quota = doc["quota"]
     declared = [c["id"] for c in quota["categories"]]
-    problems, seen = [], {}
+    seen: dict[tuple, list] = {}
     for i, cat in enumerate(quota["categories"]):
         where = ["quota", "categories", i]
         if cat["care"] not in cares:
@@ -69,6 +77,19 @@ def category_problems(file: str, doc: dict) -> list[Problem]:
     problems += [_unknown(file, ["quota", "first_individual_of_period", "categories", i], "a category the file "
                           "declares in quota.categories", declared, c)
                  for i, c in enumerate(quota["first_individual_of_period"]["categories"]) if c not in declared]
+    return problems
+
+
+def _network_problems(file: str, doc: dict) -> list[Problem]:
+    """Every declared network type has an age band and bundles; the age bands and bundles name declared ones."""
+    networks = network_types_of(doc)
+    problems = []
+    for where, what in ((["eligibility", "age_bands"], "age band"), (["quota", "networks"], "bundles")):
+        node = doc[where[0]][where[1]]
+        problems += [_unknown(file, [*where, n], "a network type the file declares in network_types", networks, n)
+                     for n in node if n not in networks]
+        problems += [Problem(file, pointer(["network_types", i, "id"]), f"expected the {what} of network type {n!r} "
+                             f"in {'.'.join(where)}, found none") for i, n in enumerate(networks) if n not in node]
     return problems
 
 

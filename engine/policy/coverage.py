@@ -63,7 +63,7 @@ def _read(conv: Convention) -> list[str]:
 
 def _sessions(policies: PolicySet, conv: Convention, read: list[str], day: dt.date) -> Iterator[dict]:
     """Every session the convention may cover on `day`, by the values of the fields in `read`."""
-    for network in [n for n in FIELDS["network"].choices if n in conv.bundles]:
+    for network in conv.network_types:
         low, high = (_value(policies, conv.age_bands.get(network, {}).get(key), day) for key in ("min_age", "max_age"))
         ages = _ages(policies, conv, day, low, high) if "age" in read else [low or 0]
         for category in conv.categories:

@@ -37,7 +37,7 @@ class Field:
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("kind", "text", "the session kind", column="kind", question="kind", choices=CHOICES["kind"]),
     Field("network", "text", "the network type of a convention session", column="network", question="network",
-          choices=CHOICES["network"]),
+          declared="network_types"),
     Field("care", "text", "the care type of a convention session", column="care", question="care",
           declared="care_types"),
     Field("setting", "text", "where the session takes place", column="setting", question="setting",
@@ -126,7 +126,7 @@ def condition_problems(file: str, data: dict, declared: Mapping[str, tuple[str, 
     """Conditions on fields their rule kind does not provide, or with a value of the wrong type.
 
     The texts a field allows are the contract's, or those `declared` gives (default: the lists the file itself
-    declares, such as a convention's care_types)."""
+    declares, such as a convention's care_types and network_types)."""
     problems = []
     declared = declared_texts(data) if declared is None else declared
     for kind in RULE_KINDS.values():
@@ -139,7 +139,8 @@ def condition_problems(file: str, data: dict, declared: Mapping[str, tuple[str, 
 
 
 def declared_texts(doc: dict) -> dict[str, tuple[str, ...]]:
-    """The texts a document declares for fields whose allowed values are data (a convention's care_types), by field."""
+    """The texts a document declares for fields whose allowed values are data (a convention's care_types and
+    network_types), by field."""
     return {spec.name: tuple(item["id"] for item in doc[spec.declared]) for spec in FIELDS.values()
             if spec.declared and isinstance(doc.get(spec.declared), list)}
 

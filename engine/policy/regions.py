@@ -11,14 +11,19 @@ import functools
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.claims.contract import CHOICES
 from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
 from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
 from engine.policy.provenance import Provenance, provenance
 from engine.policy.schema_messages import pointer
+
+if TYPE_CHECKING:
+    from engine.policy.rules import Rules
 
 Ages = tuple[int, int]
 _TOLERANCE = 1e-6
@@ -97,6 +102,25 @@ class Mix(Provenance):
 
 
 @dataclass(frozen=True)
+class Choice:
+    """How drawn care paths are shared between the options of one choice (care types, network types, settings).
+
+    Each option of `shares` takes the share a figure gives at the patient's age, in order; `rest` takes the
+    remainder. `networks`, for settings, names the network types whose care paths the shares apply to.
+    """
+
+    description: str
+    shares: tuple[tuple[str, str], ...]  # (option, figure name)
+    rest: str
+    networks: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Every option: those with a share, then the rest."""
+        return (*(option for option, _ in self.shares), self.rest)
+
+
+@dataclass(frozen=True)
 class Mutuality:
     """A mutuality as the simulation draws its members: their share of the inhabitants (per region where the
     data gives one) and what their sessions outside the convention are drawn from."""
@@ -147,6 +171,7 @@ class Regions:
     _names: dict[str, str] = field(repr=False, default_factory=dict)
     reference_day: tuple[int, int] = field(kw_only=True)  # (month, day) on which a simulated year is read
     mutualities: dict[str, Mutuality] = field(kw_only=True)
+    choices: dict[str, Choice] = field(kw_only=True)  # "care", "network" and (optional) "setting"
 
     @property
     def max_age(self) -> int:
@@ -358,7 +383,41 @@ def _utilisation_problems(file: str, use: dict, pop: dict) -> list[Problem]:
         problems += _sum_problem(file, ["sessions", i, "counts"], [c["share"] for c in dist["counts"]], "shares")
     for name, mix in use.get("mixes", {}).items():
         problems += _sum_problem(file, ["mixes", name, "shares"], mix["shares"].values(), "shares")
-    return problems + _reference_day_problems(file, use) + _mutuality_problems(file, use, pop)
+    return (problems + _choice_problems(file, use, cover[1]) + _reference_day_problems(file, use)
+            + _mutuality_problems(file, use, pop))
+
+
+def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
+    """A choice's shares must name figures of /figures and add up to 1 at most at every age; its rest is not among
+    its shares; settings are those of the claims contract."""
+    problems = []
+    for name, choice in use["choices"].items():
+        at = ["choices", name]
+        for option, figure in choice["shares"].items():
+            if figure not in use["figures"]:
+                problems.append(Problem(file, pointer([*at, "shares", option]), f"expected a figure of /figures "
+                                        f"({', '.join(use['figures'])}), found {figure!r}"
+                                        f"{did_you_mean(figure, list(use['figures']))}"))
+        if choice["rest"] in choice["shares"]:
+            problems.append(Problem(file, pointer([*at, "rest"]), f"expected an option without a share of its own "
+                                    f"(the rest), found {choice['rest']!r}, which is also under shares"))
+        if name == "setting":
+            problems += [Problem(file, pointer(where), f"expected a setting of the claims contract "
+                                 f"({', '.join(CHOICES['setting'])}), found {option!r}")
+                         for option, where in [*((o, [*at, "shares", o]) for o in choice["shares"]),
+                                               (choice["rest"], [*at, "rest"])] if option not in CHOICES["setting"]]
+        if problems:
+            continue
+        total = np.zeros(max_age + 1)
+        for figure in choice["shares"].values():
+            for row in use["figures"][figure]["by_age"]:
+                lo, hi = row["ages"]
+                total[lo:min(hi, max_age) + 1] += row["value"]
+        over = np.flatnonzero(total > 1 + _TOLERANCE)
+        if len(over):
+            problems.append(Problem(file, pointer([*at, "shares"]), f"expected shares adding up to 1 at most at "
+                                    f"every age, found {total[over[0]]:g} at age {int(over[0])}"))
+    return problems
 
 
 def _reference_day_problems(file: str, use: dict) -> list[Problem]:
@@ -406,6 +465,36 @@ def benefit_problems(regions: Regions, mutualities: list[str]) -> list[Problem]:
             for m in mutualities if m not in regions.mutualities]
 
 
+def choice_problems(regions: Regions, rules: Rules) -> list[Problem]:
+    """The care types and network types of the choices must be those the conventions declare, every one of them
+    (the rest included); a setting's network types must be declared; every quota category (care type and kind)
+    needs its session distribution."""
+    file = display(regions.files["utilisation"])
+    declared = {"care": rules.care_types, "network": rules.network_types}
+    problems = []
+    for name, kind in (("care", "care type"), ("network", "network type")):
+        choice = regions.choices[name]
+        places = [*((o, ["choices", name, "shares", o]) for o, _ in choice.shares), (choice.rest, ["choices", name, "rest"])]
+        problems += [Problem(file, pointer(where), f"expected a {kind} the conventions declare "
+                             f"({', '.join(declared[name])}), found {option!r}{did_you_mean(option, list(declared[name]))}")
+                     for option, where in places if option not in declared[name]]
+        missing = [t for t in declared[name] if t not in choice.options]
+        if missing:
+            problems.append(Problem(file, pointer(["choices", name]), f"expected a share (or the rest) for every "
+                                    f"{kind} the conventions declare, found none for {', '.join(missing)}"))
+    setting = regions.choices.get("setting")
+    for i, network in enumerate(setting.networks if setting else ()):
+        if network not in rules.network_types:
+            problems.append(Problem(file, pointer(["choices", "setting", "networks", i]), f"expected a network type "
+                                    f"the conventions declare ({', '.join(rules.network_types)}), found {network!r}"))
+    wanted = dict.fromkeys((c.care, c.kind) for conv in rules.conventions for c in conv.categories)
+    lacking = [f"{care}/{kind}" for care, kind in wanted if (care, kind) not in regions.sessions]
+    if lacking:
+        problems.append(Problem(file, "/sessions", f"expected a session distribution for every quota category the "
+                                f"conventions declare (care type/kind), found none for {', '.join(lacking)}"))
+    return problems
+
+
 def _spread(pop: dict, region: dict, max_age: int) -> np.ndarray:
     out = np.zeros(max_age + 1)
     for band in pop["age_bands"]:
@@ -445,8 +534,10 @@ def _build(root: Path, pop_path: Path, pop: dict, use_path: Path, use: dict) -> 
     mutualities = {n: Mutuality(n, m["label"], _sourced(m["member_share"]),
                                 {r: _sourced(v) for r, v in m.get("regions", {}).items()}, m["outside_uptake"],
                                 m["sessions"], m["provider"]) for n, m in use.get("mutualities", {}).items()}
+    choices = {n: Choice(c["description"], tuple(c["shares"].items()), c["rest"], tuple(c.get("networks", ())))
+               for n, c in use["choices"].items()}
     day = use["reference_day"]
     return Regions(root, parse_date(pop["date"]), age_bands, regions, totals, use["year"],
                    {b["id"]: tuple(b["ages"]) for b in use["policy_bands"]}, figures, sessions, mixes, amounts,
                    targets, {"population": pop_path, "utilisation": use_path}, by_age, names,
-                   reference_day=(day["month"], day["day"]), mutualities=mutualities)
+                   reference_day=(day["month"], day["day"]), mutualities=mutualities, choices=choices)

@@ -105,7 +105,7 @@ def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
         return reports
     try:
         policies = load_policies(root)
-        problems = tariff_gaps(policies) + _override_problems(policies)
+        problems = tariff_gaps(policies) + _override_problems(policies) + _network_type_problems(policies)
     except PolicyError as exc:
         problems = exc.problems
     by_file: dict[str, list[Problem]] = {}
@@ -122,6 +122,18 @@ def _override_problems(policies: PolicySet) -> list[Problem]:
         declared = declared_texts(policies.doc(doc["applies_to"]))
         problems += condition_problems(display(policies.files[doc["id"]]), doc, declared)
     return problems
+
+
+def _network_type_problems(policies: PolicySet) -> list[Problem]:
+    """Every convention version of a folder declares the same network types: a claim's network type must be one the
+    convention in force on its date knows, whichever that is."""
+    from engine.policy.rules import rules_of
+
+    conventions = rules_of(policies).conventions
+    first = conventions[0] if conventions else None
+    return [Problem(display(policies.files[c.id]), "/network_types", f"expected the network types of {first.id} "
+                    f"({', '.join(first.network_types)}), as every convention version of a folder declares the same, "
+                    f"found {', '.join(c.network_types)}") for c in conventions if c.network_types != first.network_types]
 
 
 def _schema_copy_problems(root: Path) -> list[FileReport]:
@@ -163,9 +175,10 @@ def _refs(node, parts):
 
 def _region_problems(path: Path, root: Path, kind: str) -> list[Problem]:
     """A region file's meaning (ranges, shares, references between the files); the utilisation file must describe
-    the members of every mutuality that has a supplementary benefit in the folder."""
+    the members of every mutuality that has a supplementary benefit in the folder, and share care paths between the
+    care types and network types the conventions declare."""
     from engine.policy.policies import load_policies
-    from engine.policy.regions import benefit_problems, load_regions
+    from engine.policy.regions import benefit_problems, choice_problems, load_regions
     from engine.policy.rules import rules_of
 
     try:
@@ -178,7 +191,8 @@ def _region_problems(path: Path, root: Path, kind: str) -> list[Problem]:
         policies = load_policies(root)
     except PolicyError:
         return []  # the policy files' own lines say why
-    return benefit_problems(regions, list(rules_of(policies).supplementary))
+    rules = rules_of(policies)
+    return benefit_problems(regions, list(rules.supplementary)) + choice_problems(regions, rules)
 
 
 def _scenario_problems(path: Path, root: Path, checked: set[str]) -> list[Problem]:

@@ -16,7 +16,7 @@ from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
 from engine.simulation.processes import per_seed
-from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate, summed
 
 
 def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
@@ -49,7 +49,7 @@ def national_by_seed(table: pd.DataFrame) -> pd.DataFrame:
         if base.empty:
             raise InputError(f"seed {seed}: expected a {BASELINE!r} row to compare the scenarios with, found "
                              f"{', '.join(nation['scenario'])}")
-        for metric in [c for c in nation.columns if c in METRICS and METRICS[c].total != "flag"]:
+        for metric in [c for c in nation.columns if c in summed([c]) or c in METRICS and METRICS[c].total == "ratio"]:
             nation[f"{metric}_vs_baseline"] = (nation[metric] - base[metric].iloc[0]).round(2)
         frames.append(nation.assign(seed=seed))
     both = pd.concat(frames, ignore_index=True)

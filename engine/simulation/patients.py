@@ -27,11 +27,13 @@ NONE = "none"
 """The value of a descriptive column that does not apply to the patient (e.g. no convention session)."""
 YES_NO = ("no", "yes")
 
-COUNTS = ("patients", "sessions", "sessions_individual", "sessions_group", "sessions_first_line",
-          "sessions_specialised", "care_paths", "path_sessions", "refused_quota", "refused_other",
-          "supplement_patients", "supplement_sessions")
-"""Whole-number columns. `patients` is 1 for a patient with a covered convention session in the year,
-`path_sessions` counts the covered sessions of care paths opened in the year (also after its end)."""
+COUNTS = ("patients", "sessions", "sessions_individual", "sessions_group", "care_paths", "path_sessions",
+          "refused_quota", "refused_other", "supplement_patients", "supplement_sessions")
+"""Whole-number columns, with CARE_SESSIONS of each care type after `sessions_group`. `patients` is 1 for a patient
+with a covered convention session in the year, `path_sessions` counts the covered sessions of care paths opened in
+the year (also after its end)."""
+CARE_SESSIONS = "sessions_{care}"
+"""The column of the covered sessions of one care type (by its id in the convention files)."""
 CENTS = ("insurer_cost", "care_path_fees", "patient_copay", "provider_income", "supplements", "out_of_pocket")
 """Money columns in whole cents. `out_of_pocket` is what the patient pays after mutuality supplements."""
 AVERAGE_SESSIONS, AVERAGE_PATHS = "average_sessions", "average_paths"
@@ -165,10 +167,12 @@ class Cohort:
         return self.rows("care", category.care) & self.rows("kind", category.kind)
 
 
-def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, Category], ...] = ()) -> pd.DataFrame:
+def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
+                  network_caps: tuple[tuple[str, Category], ...] = ()) -> pd.DataFrame:
     """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
-    `out` is the evaluation of the cohort's claims under one scenario. `network_caps` names the
+    `out` is the evaluation of the cohort's claims under one scenario; each of `care_types` has a column of its
+    covered sessions (CARE_SESSIONS). `network_caps` names the
     (network type, quota category) pairs whose average number of sessions per care path is capped:
     their inputs are kept per patient so that any group can compute its average.
     """
@@ -204,8 +208,7 @@ def patient_table(cohort: Cohort, out: Output, network_caps: tuple[tuple[str, Ca
         "sessions": sessions,
         "sessions_individual": covered_count(c.rows("kind", "individual")),
         "sessions_group": covered_count(c.rows("kind", "group")),
-        "sessions_first_line": covered_count(c.rows("care", "first_line")),
-        "sessions_specialised": covered_count(c.rows("care", "specialised")),
+        **{CARE_SESSIONS.format(care=care): covered_count(c.rows("care", care)) for care in care_types},
         "care_paths": _pairs(patient[opened], period[opened], n),
         "path_sessions": count(opened),
         "refused_quota": count(convention & reason_quota),

@@ -28,9 +28,21 @@ from engine.simulation.patients import COMPARED, Cohort
 from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
-from engine.simulation.totals import DRIVER_COLUMNS, METRICS, RESULT_COLUMNS, Metric, aggregate, network_caps, results_by
+from engine.simulation.totals import (
+    DRIVER_COLUMNS,
+    METRICS,
+    Metric,
+    aggregate,
+    averaged,
+    metrics_of,
+    network_caps,
+    result_columns,
+    results_by,
+    summed,
+)
 
-__all__ = ["DRIVER_COLUMNS", "METRICS", "RESULT_COLUMNS", "Metric", "Run", "Simulation", "run_one", "simulate"]
+__all__ = ["DRIVER_COLUMNS", "METRICS", "Metric", "Run", "Simulation", "averaged", "metrics_of", "result_columns", "run_one",
+           "simulate", "summed"]
 
 DEFAULT_YEAR = dt.date.today().year + 1
 """The next budget year, simulated when no year is given."""
@@ -53,12 +65,17 @@ class Simulation:
     breakdown: pd.DataFrame | None = None
     patients: dict[str, pd.DataFrame] | None = None
 
+    @property
+    def metrics(self) -> dict[str, Metric]:
+        """The result columns of this simulation (those of every simulation, and the sessions of each care type)."""
+        return metrics_of(self.policies[self.scenarios[0].id])
+
     def result(self, scenario: str, metric: str) -> float:
         """A national total (sum over the simulated regions) of a metric for one scenario."""
         rows = self.results[self.results["scenario"] == scenario]
-        if rows.empty or metric not in METRICS:
+        if rows.empty or metric not in self.metrics:
             raise InputError(f"expected a scenario ({', '.join(s.id for s in self.scenarios)}) and a metric "
-                             f"({', '.join(METRICS)}), found {scenario!r} and {metric!r}")
+                             f"({', '.join(self.metrics)}), found {scenario!r} and {metric!r}")
         return float(rows[metric].sum())
 
 
@@ -104,7 +121,8 @@ class Run:
         if dims in ((), ("region",)):
             return self.results
         policies, data, region_ids, draw = self._context
-        return results_by(self.patients, dims, data, region_ids, network_caps(policies, draw), self.scenario)
+        return results_by(self.patients, dims, data, region_ids, network_caps(policies, draw), self.scenario,
+                          metrics_of(policies))
 
 
 def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, year: int = DEFAULT_YEAR,
@@ -245,7 +263,7 @@ class _State:
 def national(results: pd.DataFrame) -> pd.DataFrame:
     """National totals per scenario: sums of the counts and amounts, recomputed ratios (no network averages)."""
     keyed = results.groupby("scenario", sort=False)
-    sums = keyed[[m for m, x in METRICS.items() if x.total == "sum"]].sum()
+    sums = keyed[summed(results.columns)].sum()
     sums["cost_per_inhabitant"] = (sums["insurer_cost"] / sums["population"]).round(2)
     weighted = (results["sessions_per_care_path"] * results["care_paths"]).groupby(results["scenario"], sort=False).sum()
     sums["sessions_per_care_path"] = (weighted / sums["care_paths"]).round(2)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.claims.contract import CHOICES, DEFAULTS
 from engine.dates import add_months, ages_on
-from engine.errors import PolicyError, Problem
-from engine.policy.files import display
+from engine.errors import PolicyError
 from engine.policy.policies import PolicySet
-from engine.policy.regions import Mutuality, Regions, SessionDistribution, benefit_problems
+from engine.policy.regions import Choice, Mutuality, Regions, SessionDistribution, benefit_problems, choice_problems
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import Scenario
 
@@ -31,14 +31,10 @@ _O_BIRTH, _O_COUNT, _O_START, _O_INTERVAL, _O_ROUND, _O_BIM = range(6)
 _OUTSIDE_DRAWS = 6
 _CONVENTION_STREAM, _OUTSIDE_STREAM = 0, 1
 
-TEXT = {
-    "kind": ("individual", "group"),
-    "network": ("", "children", "adults"),
-    "care": ("", "first_line", "specialised"),
-    "setting": ("standard", "clb_location", "clb_employed"),
-}
-"""The values of the claims contract the synthetic claims use, per text column, in code order; the mutuality and
-provider columns take their values from the region data."""
+TEXT = {"kind": CHOICES["kind"], "setting": CHOICES["setting"]}
+"""The values of the claims contract the synthetic claims use, per text column, in code order; the network and care
+columns take the network types and care types the conventions declare, the mutuality and provider columns their
+values from the region data."""
 
 
 @dataclass(frozen=True)
@@ -189,19 +185,18 @@ class Synthesizer:
         self.co_leads = ("", *(k for k in mix if k != "none"))
         self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
-        missing = benefit_problems(regions, list(rules_of(policies).supplementary))
-        undeclared = [c for c in TEXT["care"] if c and c not in conv.care_types]
-        if undeclared:
-            missing.append(Problem(display(policies.files[conv.id]), "/care_types", f"expected the care types of the "
-                                   f"convention sessions the simulation draws ({', '.join(TEXT['care'][1:])}) in the "
-                                   f"convention in force on {day}, found {', '.join(conv.care_types)}"))
+        rules = rules_of(policies)
+        missing = benefit_problems(regions, list(rules.supplementary)) + choice_problems(regions, rules)
         if missing:
             raise PolicyError(missing)
+        # the (care type, kind) of every quota category: each draws its session counts from its distribution
+        self.categories = tuple(dict.fromkeys((c.care, c.kind) for conv in rules.conventions for c in conv.categories))
         # members of every mutuality of the region data; those with a benefit also have sessions outside the convention
         self.members = list(regions.mutualities.values())
         self.benefits = [(stream, m) for stream, m in enumerate(self.members, _OUTSIDE_STREAM)
                          if m.id in rules_of(policies).supplementary]
-        self.text = {**TEXT, "mutuality": ("", *(m.id for m in self.members)),
+        self.text = {**TEXT, "network": ("", *rules.network_types), "care": ("", *rules.care_types),
+                     "mutuality": ("", *(m.id for m in self.members)),
                      "provider": ("", *dict.fromkeys(m.provider for _, m in self.benefits))}
         ref = draw.reference_day
         self.birthdays = np.array([np.datetime64(add_months(ref, -12 * a), "D").astype(np.int64)
@@ -245,13 +240,36 @@ class Synthesizer:
         start = earliest + np.floor(u_start * (last - earliest + 1)).astype(np.int64)
         return start, interval
 
-    def _network(self, age: np.ndarray, u: np.ndarray, children_share: np.ndarray) -> np.ndarray:
-        """The network type's code: the one open at the age (at the care path's start), chosen where both are."""
+    def _choose(self, choice: Choice, column: str, u: np.ndarray, figures: Figures, age: np.ndarray,
+                among: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Each care path's option of a choice (as the code of `column`): the first option whose running sum of
+        shares at the age exceeds the uniform `u`, else the rest. With `among` (option -> rows where it is
+        possible), only the possible options take their share."""
+        code = self.text[column].index
+        out = np.full(len(u), code(choice.rest), np.int64)
+        chosen = np.zeros(len(u), bool)
+        running = None
+        for option, figure in choice.shares:
+            share = figures.by_age(figure)[age]
+            if among is not None:
+                share = np.where(among[option], share, 0.0)
+            running = share if running is None else running + share
+            picked = ~chosen & (u < running)
+            out[picked], chosen = code(option), chosen | picked
+        return out
+
+    def _network(self, age: np.ndarray, u: np.ndarray, figures: Figures) -> np.ndarray:
+        """The network type's code: the one the age bands open at the age (at the care path's start); where they open
+        several, chosen by the shares of those open, the remainder to the rest (or, where the rest is not open, to the
+        first open network type)."""
+        choice, code = self.regions.choices["network"], self.text["network"].index
         ok = {net: (age >= band.get("min_age", 0)) & (age <= band.get("max_age", age.max(initial=0)))
               for net, band in self.bands.items()}
-        both = ok["children"] & ok["adults"]
-        children = (ok["children"] & ~ok["adults"]) | (both & (u < children_share[age]))
-        return np.where(children, TEXT["network"].index("children"), TEXT["network"].index("adults"))
+        first_open = np.full(len(age), code(choice.rest), np.int64)
+        for net in reversed(list(ok)):
+            first_open = np.where(ok[net], code(net), first_open)
+        out = self._choose(choice, "network", u, figures, age, ok)
+        return np.where((out == code(choice.rest)) & ~ok[choice.rest], first_open, out)
 
     def _membership(self, ident: np.ndarray, region: str) -> np.ndarray:
         """Each patient's mutuality code, drawn by the member shares of the region (0: none of the data's).
@@ -266,23 +284,19 @@ class Synthesizer:
     def _convention(self, p: Patients, figures: Figures, bim: float, mutuality: np.ndarray) -> list[Sessions]:
         """Convention patients: their individual sessions, then the group sessions of those in a group path."""
         age, u = p.age.astype(np.int64), p.u
-        specialised = u[:, _CARE] < figures.by_age("specialised_share")[age]
-        care = np.where(specialised, TEXT["care"].index("specialised"), TEXT["care"].index("first_line"))
-        count = np.zeros(len(p), np.int64)
-        for care_name in ("first_line", "specialised"):
-            rows = care == TEXT["care"].index(care_name)
-            dist = self.regions.distribution(care_name, "individual")
-            count[rows] = _counts(dist, u[rows, _COUNT], u[rows, _ROUND],
-                                  figures.session_factor(care_name, "individual")[age[rows]])
+        care = self._choose(self.regions.choices["care"], "care", u[:, _CARE], figures, age)
+        count = self._count_of(care, "individual", u[:, _COUNT], u[:, _ROUND], figures, age)
         birth = self._birth(age, u[:, _BIRTH])
         start, interval = self._path(count, u[:, _START], u[:, _INTERVAL], birth)
         at_start = ages_on(birth.astype("datetime64[D]"), start.astype("datetime64[D]")).clip(0, self.regions.max_age)
-        network = self._network(at_start, u[:, _NETWORK], figures.by_age("children_network_share"))
-        children = network == TEXT["network"].index("children")
-        loc, emp = figures.by_age("clb_location_share")[at_start], figures.by_age("clb_employed_share")[at_start]
-        setting = np.select([children & (u[:, _CLB] < loc), children & (u[:, _CLB] < loc + emp)],
-                            [TEXT["setting"].index("clb_location"), TEXT["setting"].index("clb_employed")],
-                            TEXT["setting"].index("standard"))
+        network = self._network(at_start, u[:, _NETWORK], figures)
+        setting = np.full(len(p), TEXT["setting"].index(DEFAULTS["setting"]), np.int64)
+        if "setting" in self.regions.choices:
+            choice = self.regions.choices["setting"]
+            served = np.isin(network, [self.text["network"].index(n) for n in choice.networks])
+            drawn = self._choose(choice, "setting", u[served, _CLB], figures, at_start[served])
+            setting = np.full(len(p), TEXT["setting"].index(choice.rest), np.int64)
+            setting[served] = drawn
         owner, day = _schedule(count, start, interval)
         member = np.where(mutuality > len(self.members), 0, mutuality)
         person = (birth, network, care, setting, u[:, _BIM] < bim, member)
@@ -290,6 +304,18 @@ class Synthesizer:
         in_group = np.flatnonzero(u[:, _GROUP] < figures.by_age("group_share")[age])
         grouped = self._groups(p, in_group, figures, start + interval // 2, interval, person)
         return [individual, grouped]
+
+    def _count_of(self, care: np.ndarray, kind: str, u: np.ndarray, u_round: np.ndarray, figures: Figures,
+                  age: np.ndarray) -> np.ndarray:
+        """Sessions sought in each care path of a kind, from the distribution of its care type's category (none for
+        a care type without a category of that kind)."""
+        count = np.zeros(len(care), np.int64)
+        for care_name, of_kind in self.categories:
+            if of_kind == kind:
+                rows = care == self.text["care"].index(care_name)
+                count[rows] = _counts(self.regions.distribution(care_name, kind), u[rows], u_round[rows],
+                                      figures.session_factor(care_name, kind)[age[rows]])
+        return count
 
     def _sessions(self, p: Patients, owner, day, birth, network, care, setting, increased, mutuality,
                   kind: str = "individual") -> Sessions:
@@ -303,7 +329,7 @@ class Synthesizer:
         """Group paths: members of one network and care type, in order of start, form groups that meet together."""
         network, care = person[1], person[2]
         members = members[np.lexsort((start[members], care[members], network[members]))]
-        key = network[members] * 3 + care[members]
+        key = network[members] * len(self.text["care"]) + care[members]
         # a new group at every `group_size` members and wherever the network or care type changes
         new = np.ones(len(members), bool)
         if len(members):
@@ -314,12 +340,7 @@ class Synthesizer:
         group_of = np.cumsum(new) - 1
         leader = members[new]
         age = p.age[leader].astype(np.int64)
-        count = np.zeros(len(leader), np.int64)
-        for care_name in ("first_line", "specialised"):
-            rows = care[leader] == TEXT["care"].index(care_name)
-            dist = self.regions.distribution(care_name, "group")
-            count[rows] = _counts(dist, p.u[leader[rows], _GROUP_COUNT], p.u[leader[rows], _ROUND],
-                                  figures.session_factor(care_name, "group")[age[rows]])
+        count = self._count_of(care[leader], "group", p.u[leader, _GROUP_COUNT], p.u[leader, _ROUND], figures, age)
         co_lead = np.searchsorted(self.co_lead_cdf / self.co_lead_cdf[-1], p.u[leader, _CO_LEAD], side="right")
         g_owner, g_day = _schedule(count, start[leader], interval[leader])
         # every member attends every session of its group (members are in group order)
@@ -346,8 +367,8 @@ class Synthesizer:
         start, interval = self._path(count, u[:, _O_START], u[:, _O_INTERVAL], birth)
         owner, day = _schedule(count, start, interval)
         n = len(owner)
-        codes = {"kind": np.full(n, TEXT["kind"].index(dist.kind)), "network": np.full(n, TEXT["network"].index("")),
-                 "care": np.full(n, TEXT["care"].index("")), "setting": np.full(n, TEXT["setting"].index("standard")),
+        codes = {"kind": np.full(n, TEXT["kind"].index(dist.kind)), "network": np.zeros(n, np.int64),
+                 "care": np.zeros(n, np.int64), "setting": np.full(n, TEXT["setting"].index(DEFAULTS["setting"])),
                  "mutuality": np.full(n, self.text["mutuality"].index(mutuality.id)),
                  "provider": np.full(n, self.text["provider"].index(mutuality.provider))}
         return Sessions(p.ident[owner], birth[owner], day, codes, (u[:, _O_BIM] < bim)[owner],

@@ -6,7 +6,8 @@ add up to the insurer cost, the co-payments and the provider income exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -17,18 +18,27 @@ from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
 from engine.simulation.breakdown import metric_table
-from engine.simulation.patients import Cohort, patient_table
+from engine.simulation.patients import CARE_SESSIONS, Cohort, patient_table
 from engine.simulation.synthetic import Draw
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A result column: its label, unit, meaning, and how regions add up (sum, ratio or flag)."""
+    """A result column: its label, unit, meaning, and how regions add up (sum, ratio or flag).
+
+    A label or description may hold placeholders ({care}) filled, in each language, by `names`
+    (placeholder -> language -> text, from the policy files).
+    """
 
     label: str
     unit: str
     description: str
     total: str = "sum"
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def values(self, lang: str = "en") -> dict[str, str]:
+        """The texts of the placeholders in a language (en, fr, nl)."""
+        return {key: texts[lang] for key, texts in self.names.items()}
 
 
 METRICS: dict[str, Metric] = {
@@ -37,8 +47,6 @@ METRICS: dict[str, Metric] = {
     "sessions": Metric("Sessions", "sessions", "covered convention sessions in the year"),
     "sessions_individual": Metric("Individual sessions", "sessions", "covered individual sessions"),
     "sessions_group": Metric("Group sessions (participants)", "sessions", "covered group-session participations"),
-    "sessions_first_line": Metric("First-line sessions", "sessions", "covered sessions in first-line care"),
-    "sessions_specialised": Metric("Specialised sessions", "sessions", "covered sessions in specialised care"),
     "care_paths": Metric("Care paths started", "care paths", "periods (care paths) opened in the year"),
     "sessions_per_care_path": Metric("Sessions per care path", "sessions per care path",
                                      "covered sessions of the care paths opened in the year, also after its end, "
@@ -63,14 +71,43 @@ METRICS: dict[str, Metric] = {
                                   "ratio"),
     "specialised_average": Metric(
         "Network average of sessions per patient", "sessions per patient",
-        "network-level average of covered sessions of a capped category (specialised individual in the "
-        "convention) per care path opened in the year (counting its sessions after the year too), for the network "
-        "type and category closest to its cap", "ratio"),
+        "network-level average of covered sessions of a category the convention caps on average (its "
+        "quota.networks.*.network_average) per care path opened in the year (counting its sessions after the year "
+        "too), for the network type and category closest to its cap", "ratio"),
     "specialised_cap": Metric("Network average cap", "sessions per patient",
                               "the convention's network-level average cap of that network type", "ratio"),
     "cap_exceeded": Metric("Average cap exceeded", "flag", "whether the network-level average exceeds its cap", "flag"),
 }
-RESULT_COLUMNS = ["scenario", "region", *METRICS]
+"""The result columns every simulation has; `metrics_of` adds the covered sessions of each care type."""
+CARE_METRIC = Metric("Sessions in {care}", "sessions", "covered sessions in {care}")
+"""The column of a care type's covered sessions (CARE_SESSIONS), its name in each language from the care type's
+`name` in the convention file."""
+
+
+def metrics_of(policies: PolicySet) -> dict[str, Metric]:
+    """The result columns of a simulation under `policies`: the fixed ones, with the covered sessions of each care
+    type the conventions declare after the group sessions."""
+    names: dict[str, Mapping[str, str]] = {}
+    for conv in rules_of(policies).conventions:
+        for care in policies.doc(conv.id)["care_types"]:
+            names.setdefault(care["id"], care["name"])
+    items = list(METRICS.items())
+    at = list(METRICS).index("sessions_group") + 1
+    care = [(CARE_SESSIONS.format(care=c), replace(CARE_METRIC, names={"care": n})) for c, n in names.items()]
+    return dict(items[:at] + care + items[at:])
+
+
+def result_columns(policies: PolicySet) -> list[str]:
+    """The columns of a simulation's results under `policies`: scenario, region, then its metrics."""
+    return ["scenario", "region", *metrics_of(policies)]
+
+
+def summed(columns: Iterable[str]) -> list[str]:
+    """The result columns among `columns` that add up over regions and groups (counts and amounts)."""
+    prefix = CARE_SESSIONS.format(care="")
+    return [c for c in columns if (METRICS[c].total == "sum" if c in METRICS else c.startswith(prefix))]
+
+
 DRIVER_COLUMNS = ["scenario", "region", "line", "kind", "path", "value", "count", "amount"]
 
 
@@ -109,14 +146,22 @@ def network_caps(policies: PolicySet, draw: Draw) -> dict[tuple[str, str], float
             for network, caps in conv.network_average.items() for category, path in caps.items()}
 
 
+def averaged(policies: PolicySet) -> str:
+    """What the network-level average caps of the conventions count, by their categories' labels (for notes)."""
+    labels = {c.label: None for conv in rules_of(policies).conventions for c in conv.categories
+              if any(c.id in caps for caps in conv.network_average.values())}
+    return " or ".join(labels)
+
+
 def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str, ...], data: Regions,
               policies: PolicySet, drivers: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
     from its evaluation `out` of the cohort's claims; no drivers (None) unless `drivers`."""
     caps = network_caps(policies, cohort.draw)
     declared = {c.id: c for c in rules_of(policies).convention_on(cohort.draw.reference_day).categories}
-    patients = patient_table(cohort, out, tuple((network, declared[c]) for network, c in caps))
-    results = results_by(patients, ("region",), data, region_ids, caps, scenario)
+    patients = patient_table(cohort, out, rules_of(policies).care_types,
+                             tuple((network, declared[c]) for network, c in caps))
+    results = results_by(patients, ("region",), data, region_ids, caps, scenario, metrics_of(policies))
     results["population"] = results["population"].astype(np.int64)
     if not drivers:
         return patients, results, None
@@ -126,9 +171,9 @@ def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str,
 
 
 def results_by(patients: pd.DataFrame, dims: tuple[str, ...], data: Regions, region_ids: tuple[str, ...],
-               caps: dict[tuple[str, str], float], scenario: str) -> pd.DataFrame:
-    """The result metrics of one scenario per group of `dims`: the scenario, the dimensions, then METRICS."""
-    table = metric_table(patients, dims, data, region_ids, caps, list(METRICS))
+               caps: dict[tuple[str, str], float], scenario: str, metrics: Iterable[str]) -> pd.DataFrame:
+    """The result metrics of one scenario per group of `dims`: the scenario, the dimensions, then `metrics`."""
+    table = metric_table(patients, dims, data, region_ids, caps, list(metrics))
     table.insert(0, "scenario", scenario)
     return table
 
