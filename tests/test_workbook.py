@@ -476,3 +476,15 @@ def test_cli_sensitivity_runs_the_grid_of_the_compared_year_scenarios_and_region
     assert (asked["scenarios"], asked["year"], asked["regions"], asked["seed"]) == (["copay-15"], 2028, ["luxemburg"], 4)
     rows = table_rows(openpyxl.load_workbook(target, data_only=True)["Sensitivity"], "Tornado")
     assert [r["Assumption"] for r in rows][0] == "uptake (assumed)"
+
+
+def test_whatif_lines_name_their_region_as_the_budget_does(book, sim):
+    names = [sim.regions.regions[r].name("en") for r in sim.region_ids]
+    budget = table_rows(book["What-if"], "WhatIf_Budget")
+    assert [r["Region"] for r in budget] == names
+    lines = table_rows(book["What-if"], "WhatIf_Lines")
+    assert {r["Region"] for r in lines} == set(names)
+    ws = book["What-if"]
+    first = ws.tables["WhatIf_Budget"].ref.split(":")[0]
+    fees = ws.cell(ws[first].row + 1, ws[first].column + 3).value  # the first region's provider fees
+    assert '$A' in fees and "SUMIFS" in fees  # summed over the lines of the region named in column A

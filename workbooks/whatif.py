@@ -179,7 +179,7 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
         r = budget_head + 1 + i
         mine = base_drivers[base_drivers["region"] == region]
         by_kind = {k: float(mine.loc[mine["kind"] == k, "amount"].sum()) for k in KINDS}
-        sums = [Formula(f'=SUMIFS({lines_col(7)},{lines_col(1)},$J{r + 1},{lines_col(3)},"{L(KINDS[k])}")',
+        sums = [Formula(f'=SUMIFS({lines_col(7)},{lines_col(1)},$A{r + 1},{lines_col(3)},"{L(KINDS[k])}")',
                         by_kind[k]) for k in KINDS]
         what_if = round(by_kind["fee"] - by_kind["copay"] + by_kind["care_path_fee"], 2)
         engine = layout.total("insurer_cost", BASELINE, region)
@@ -229,14 +229,14 @@ def whatif_sheet(ctx: Context, layout: ResultsLayout) -> None:
 
     # The lines: amount = value used × count × uptake, for the chosen scenario only.
     sheet.text(line_head, 0, L("Lines: amount = value used × count × uptake (for the chosen scenario)"), HEADING)
-    columns = [Column(L("Line")), Column(L("Region id")), Column(L("Scenario")), Column(L("Kind")),  # the line where it is wide
+    columns = [Column(L("Line")), Column(L("Region")), Column(L("Scenario")), Column(L("Kind")),  # the line where it is wide
                Column(L("Count"), COUNT), Column(L("Value (EUR)"), EUR), Column(L("Uptake"), FACTOR),
                Column(L("Amount (EUR)"), EUR)]
     rows = []
     for r, line in enumerate(drivers.itertuples(index=False), start=line_head + 1):
         key = keys[line.scenario][(line.path, line.value)]
         amount = float(line.amount) if line.scenario == BASELINE else 0.0
-        rows.append([line.line, line.region, line.scenario, L(KINDS[line.kind]), int(line.count),
+        rows.append([line.line, ctx.region_name(line.region), line.scenario, L(KINDS[line.kind]), int(line.count),
                      Formula(f"=$C${input_row[key] + 1}", used[key]),
                      Formula(f"={UPTAKE_NAME}*$C${region_row[line.region] + 1}", 1.0),
                      Formula(f"=IF($C{r + 1}={chosen},F{r + 1}*E{r + 1}*G{r + 1},0)", amount)])
