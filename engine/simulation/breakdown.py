@@ -37,12 +37,15 @@ def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dims)
 
 
-def age_band_of(ages: np.ndarray, data: Regions) -> np.ndarray:
-    """The age-band id of each age, from the region data's bands."""
-    lookup = np.full(data.max_age + 1, "", dtype=object)
-    for band, (lo, hi) in data.policy_bands.items():
-        lookup[lo:min(hi, data.max_age) + 1] = band
-    return lookup[np.clip(np.asarray(ages, dtype=np.int64), 0, data.max_age)]
+def age_band_of(ages: np.ndarray, data: Regions) -> pd.Categorical:
+    """The age-band id of each age, from the region data's bands ('' for an age in none), as a categorical: made
+    from codes, not from hundreds of thousands of strings."""
+    bands = [*data.policy_bands, ""]
+    lookup = np.full(data.max_age + 1, len(bands) - 1, np.int64)
+    for code, (lo, hi) in enumerate(data.policy_bands.values()):
+        lookup[lo:min(hi, data.max_age) + 1] = code
+    codes = lookup[np.clip(np.asarray(ages, dtype=np.int64), 0, data.max_age)]
+    return pd.Categorical.from_codes(codes, categories=bands).remove_unused_categories()
 
 
 def _ordered(values: pd.Series, first: Sequence[str]) -> pd.Categorical:
@@ -60,7 +63,7 @@ def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions
              "mutuality": list(data.mutualities)}
     out = {}
     for dim in dims:
-        values = (pd.Series(age_band_of(patients["age"].to_numpy(), data)) if dim == "age_band"
+        values = (pd.Series(age_band_of(patients["age"].to_numpy(), data), copy=False) if dim == "age_band"
                   else patients[dim].reset_index(drop=True))
         out[dim] = _ordered(values, known.get(dim, []))
     return out

@@ -40,15 +40,19 @@ def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """One row per patient of either per-patient table: who the patient is (from the baseline where drawn there)
     and the change of each compared column (counts, whole cents); a patient missing from a table counts zero there."""
     known, drawn = base["patient_id"].to_numpy(), other["patient_id"].to_numpy()  # both sorted
-    at = np.minimum(np.searchsorted(known, drawn), max(len(known) - 1, 0))
-    new = (known[at] != drawn) if len(known) else np.ones(len(drawn), bool)
     people = base[_PERSON]
-    if new.any():
-        people = pd.concat([people, other.loc[new, _PERSON]], ignore_index=True).sort_values("patient_id",
-                                                                                            ignore_index=True)
-    ids = people["patient_id"].to_numpy()
-    at_base = np.arange(len(known)) if not new.any() else np.searchsorted(ids, known)
-    at_other = np.searchsorted(ids, drawn)  # each table's rows in `people`, found once for every column
+    if np.array_equal(known, drawn):  # the same draw: the same patients in the same rows
+        ids, at_base = known, np.arange(len(known))
+        at_other = at_base
+    else:
+        at = np.minimum(np.searchsorted(known, drawn), max(len(known) - 1, 0))
+        new = (known[at] != drawn) if len(known) else np.ones(len(drawn), bool)
+        if new.any():
+            people = pd.concat([people, other.loc[new, _PERSON]], ignore_index=True).sort_values("patient_id",
+                                                                                                ignore_index=True)
+        ids = people["patient_id"].to_numpy()
+        at_base = np.arange(len(known)) if not new.any() else np.searchsorted(ids, known)
+        at_other = np.searchsorted(ids, drawn)  # each table's rows in `people`, found once for every column
 
     def spread(table: pd.DataFrame, rows: np.ndarray, column: str) -> np.ndarray:
         out = np.zeros(len(ids), np.int64)
