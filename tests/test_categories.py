@@ -15,7 +15,7 @@ from claims_factory import claims_frame
 from conftest import POLICY_DIR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from policy_folders import add_care_type, rename_care_type
+from policy_folders import add_care_type, rename_care_type, rename_network_type
 from strategies import claims_frames
 from test_differential import same
 from test_fields import edit, validate_lines
@@ -148,6 +148,28 @@ def test_a_renamed_care_type_evaluates_alike_in_both_evaluators(renamed, data):
     frame = data.draw(claims_frames(cares=("support", "specialised", "first_line"), policies=renamed))
     ref, _ = evaluate_reference(frame, renamed)
     same(ref, evaluate_vectorized(frame, renamed))
+
+
+@pytest.fixture(scope="module")
+def renamed_networks(tmp_path_factory):
+    """The bundled folder with the network types named `youth` and `grown_ups`."""
+    folder = tmp_path_factory.mktemp("networks") / "policy"
+    shutil.copytree(POLICY_DIR, folder)
+    rename_network_type(folder, "children", "youth")
+    rename_network_type(folder, "adults", "grown_ups")
+    assert main(["validate", str(folder)]) == 0
+    return load_policies(folder)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_renamed_network_types_evaluate_as_the_bundled_ones_in_both_evaluators(renamed_networks, policies, data):
+    frame = data.draw(claims_frames(policies=policies))
+    renamed = frame.assign(network=frame["network"].cat.rename_categories({"children": "youth", "adults": "grown_ups"}))
+    bundled, _ = evaluate_reference(frame, policies)
+    ref, _ = evaluate_reference(renamed, renamed_networks)
+    pd.testing.assert_frame_equal(ref, bundled)
+    same(ref, evaluate_vectorized(renamed, renamed_networks))
 
 
 ADULT = {"patient_id": "p1", "birth_date": "1990-01-01", "network": "adults"}

@@ -20,6 +20,7 @@ from conftest import POLICY_DIR
 from policy_folders import UTILISATION, add_care_type, rename_care_type, rename_category, rename_network_type
 from test_fields import edit, first_copay_rule_on, validate_lines
 
+from carepolicy.cli import main
 from engine.policy.policies import load_policies
 from engine.policy.validation import validate
 from engine.simulation.run import simulate
@@ -83,6 +84,11 @@ def test_a_third_care_type_is_drawn_and_counted(tmp_path, bundled):
     assert (r["sessions_first_line"] < base["sessions_first_line"]).all()
     assert (r["sessions_specialised"] == base["sessions_specialised"]).all()
     assert sim.metrics["sessions_crisis"].values("fr") == {"care": "soins crisis"}
+    out = tmp_path / "results.csv"
+    assert main(["simulate", "-q", "--policy", str(folder), "--year", "2027", "-r", "luxemburg", "-o", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns[6:10]) == ["sessions_group", *cares]
+    assert written[cares].sum(axis=1).equals(written["sessions"])
 
 
 def _problems(folder: Path) -> list[str]:
@@ -175,8 +181,6 @@ def test_every_convention_version_declares_the_same_network_types(policy_copy, m
 
 
 def test_claims_name_the_declared_network_types(tmp_path, capsys):
-    from carepolicy.cli import main
-
     folder = _folder(tmp_path, lambda f: rename_network_type(f, "adults", "grown_ups"))
     claims, out = tmp_path / "claims.csv", tmp_path / "results.csv"
     claims.write_text("claim_id,patient_id,birth_date,session_date,kind,network,care\n"
