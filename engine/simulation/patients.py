@@ -95,7 +95,11 @@ def _label(column: pd.Series, at: np.ndarray) -> pd.Categorical:
     names = np.asarray([NONE if c == "" else str(c) for c in cat.categories] + [NONE], dtype=object)
     codes = np.where(at >= 0, cat.codes[np.maximum(at, 0)], len(names) - 1)
     codes = np.where(codes < 0, len(names) - 1, codes)
-    return pd.Categorical(names[codes])
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    shown = sorted(set(names[used]))  # as pd.Categorical orders text, without making a string per patient
+    position = np.zeros(len(names), np.int64)
+    position[used] = [shown.index(name) for name in names[used]]
+    return pd.Categorical.from_codes(position[codes], categories=shown)
 
 
 @dataclass(eq=False)
@@ -146,7 +150,7 @@ class Cohort:
             "increased": pd.Categorical.from_codes(increased.astype(np.int8), categories=list(YES_NO)),
             "mutuality": _label(claims["mutuality"], first_member[keep]),
         })
-        return cls(claims, region, draw, Claims(claims), patient, n, day, in_year, outside, keep, people)
+        return cls(claims, region, draw, Claims(claims, patient), patient, n, day, in_year, outside, keep, people)
 
     def rows(self, column: str, value: str) -> np.ndarray:
         """Sessions whose text column equals `value` (kept: every scenario asks the same)."""

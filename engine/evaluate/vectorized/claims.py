@@ -36,11 +36,13 @@ def coded(column: pd.Series, rows: np.ndarray | None = None) -> Coded:
 class Claims:
     """The normalized claims frame as arrays: integer patients and days, coded text."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, patient: np.ndarray | None = None):
+        """`patient`: a code per row that tells the patients apart, when the caller has factorized the ids already."""
         self.frame = frame
-        patient = frame["patient_id"]
-        self.patient = (patient.array.codes if isinstance(patient.dtype, pd.CategoricalDtype)
-                        else pd.factorize(patient)[0].astype(np.int32))
+        ids = frame["patient_id"]
+        self.patient = (patient.astype(np.int32) if patient is not None
+                        else ids.array.codes if isinstance(ids.dtype, pd.CategoricalDtype)
+                        else pd.factorize(ids)[0].astype(np.int32))
         self.day = day_numbers(frame["session_date"])
         self.birth = day_numbers(frame["birth_date"])
         self.text = {f: coded(frame[f]) for f in TEXT_FIELDS}
