@@ -45,7 +45,7 @@ def bundled(policies):
 def test_a_renamed_category_simulates_alike(tmp_path, bundled):
     folder = _folder(tmp_path, lambda f: rename_category(f, "specialised_individual", "psy_specialised"))
     renamed = simulate(load_policies(folder), ["adult-quota-10"], **SMALL)
-    assert (bundled.results["specialised_average"] > 0).all()
+    assert (bundled.results["network_average"] > 0).all()
     pd.testing.assert_frame_equal(renamed.results, bundled.results)
 
 

@@ -327,8 +327,8 @@ def summary(sim) -> str:
     flagged = sim.results[sim.results["cap_exceeded"]]
     for _, row in flagged.iterrows():
         lines.append(f"note: {row['scenario']}, {row['region']}: network average of "
-                     f"{averaged(sim.policies[sim.scenarios[0].id])} {row['specialised_average']:.2f} exceeds its cap "
-                     f"{row['specialised_cap']:g}")
+                     f"{averaged(sim.policies[sim.scenarios[0].id])} {row['network_average']:.2f} exceeds its cap "
+                     f"{row['network_average_cap']:g}")
     return "\n".join(lines)
 
 

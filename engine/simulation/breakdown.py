@@ -98,16 +98,16 @@ def population(groups: pd.MultiIndex | pd.Index, dims: Sequence[str], data: Regi
 def network_average(sums: pd.DataFrame, caps: dict[tuple[str, str], float]) -> dict[str, np.ndarray]:
     """Per group, the (network type, category) whose average of sessions per care path is closest to its cap."""
     n = len(sums)
-    best = {"specialised_average": np.zeros(n), "specialised_cap": np.zeros(n), "ratio": np.full(n, -1.0)}
+    best = {"network_average": np.zeros(n), "network_average_cap": np.zeros(n), "ratio": np.full(n, -1.0)}
     for (network, category), cap in caps.items():
         sessions = sums[f"{AVERAGE_SESSIONS}:{network}:{category}"].to_numpy(float)
         paths = sums[f"{AVERAGE_PATHS}:{network}:{category}"].to_numpy(float)
         average = np.divide(sessions, paths, out=np.zeros(n), where=paths > 0)
         better = average / cap > best["ratio"]
-        for key, value in (("specialised_average", average), ("specialised_cap", cap), ("ratio", average / cap)):
+        for key, value in (("network_average", average), ("network_average_cap", cap), ("ratio", average / cap)):
             best[key] = np.where(better, value, best[key])
-    return {"specialised_average": best["specialised_average"].round(2), "specialised_cap": best["specialised_cap"],
-            "cap_exceeded": best["specialised_average"] > best["specialised_cap"]}
+    return {"network_average": best["network_average"].round(2), "network_average_cap": best["network_average_cap"],
+            "cap_exceeded": best["network_average"] > best["network_average_cap"]}
 
 
 def metric_table(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],

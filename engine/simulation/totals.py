@@ -69,12 +69,12 @@ METRICS: dict[str, Metric] = {
                             "convention, after mutuality supplements"),
     "cost_per_inhabitant": Metric("Insurer cost per inhabitant", "EUR per inhabitant", "insurer cost / inhabitants",
                                   "ratio"),
-    "specialised_average": Metric(
+    "network_average": Metric(
         "Network average of sessions per patient", "sessions per patient",
         "network-level average of covered sessions of a category the convention caps on average (its "
         "quota.networks.*.network_average) per care path opened in the year (counting its sessions after the year "
         "too), for the network type and category closest to its cap", "ratio"),
-    "specialised_cap": Metric("Network average cap", "sessions per patient",
+    "network_average_cap": Metric("Network average cap", "sessions per patient",
                               "the convention's network-level average cap of that network type", "ratio"),
     "cap_exceeded": Metric("Average cap exceeded", "flag", "whether the network-level average exceeds its cap", "flag"),
 }
