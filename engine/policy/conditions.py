@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.policy.policies import PolicySet
+from engine.policy.policies import PolicySet, dated_nodes
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
@@ -44,14 +44,23 @@ Condition = Leaf | Group
 
 
 def compile_condition(node: dict, path: str) -> Condition:
-    """Compile a condition node; `path` is the parameter path its dated values are named under."""
+    """Compile a condition node; `path` is the parameter path of the node (`….rules.youth_free.when`).
+
+    Its dated values take the paths under which the policy set holds them (`dated_nodes`), however deep
+    they are nested and however many leaves read the same field.
+    """
+    head, key = path.rsplit(".", 1)
+    paths = {at[1:-1]: name for name, (at, _) in dated_nodes(head, {key: node}).items()}
+    return _compiled(node, (), paths)
+
+
+def _compiled(node: dict, at: tuple, paths: dict[tuple, str]) -> Condition:
     if "field" in node:
-        value = node["value"]
-        if isinstance(value, dict):
-            return Leaf(node["field"], node["op"], path=f"{path}.{node['field']}")
-        return Leaf(node["field"], node["op"], literal=_literal(node["field"], value))
+        if at in paths:
+            return Leaf(node["field"], node["op"], path=paths[at])
+        return Leaf(node["field"], node["op"], literal=_literal(node["field"], node["value"]))
     mode = next(iter(node))
-    return Group(mode, tuple(compile_condition(n, path) for n in node[mode]))
+    return Group(mode, tuple(_compiled(n, (*at, mode, i), paths) for i, n in enumerate(node[mode])))
 
 
 def _literal(field: str, value: Any) -> Any:

@@ -66,7 +66,8 @@ def dated_values(doc_id: str, doc: dict, until: dt.date | None = None) -> dict[s
 def dated_nodes(doc_id: str, node, parts=(), at=()) -> dict[str, tuple[tuple, dict]]:
     """Every dated value's JSON object in a document, by dotted path, with the JSON pointer parts of the object.
 
-    A condition's value is named by its field (`…youth_free.when.age`), without the all/any level.
+    A condition's value is named by its field (`…youth_free.when.age`), without the all/any level, whether
+    the condition is a single leaf or a list of them.
     """
     out: dict[str, tuple[tuple, dict]] = {}
     if isinstance(node, dict):
@@ -75,7 +76,10 @@ def dated_nodes(doc_id: str, node, parts=(), at=()) -> dict[str, tuple[tuple, di
         if "field" in node and "op" in node:
             return dated_nodes(doc_id, node["value"], parts, (*at, "value"))
         for key, child in node.items():
-            out |= dated_nodes(doc_id, child, parts if key in ("all", "any") else (*parts, str(key)), (*at, key))
+            named = parts if key in ("all", "any") else (*parts, str(key))
+            if isinstance(child, dict) and "field" in child and "op" in child:
+                named = (*named, str(child["field"]))  # a leaf on its own, as in a list
+            out |= dated_nodes(doc_id, child, named, (*at, key))
     elif isinstance(node, list):
         for i, child in enumerate(node):
             name = str(i)

@@ -1,0 +1,187 @@
+"""Every command on a policy folder that `validate` accepted: an exit code of 0, 2 or 3 and results that add up.
+
+`run_commands` runs the commands in this process through `carepolicy.cli.main` and returns what went wrong,
+one line each (an exception, a traceback, an amount that does not add up), so that a long campaign can list
+every failure and a test can assert there is none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import traceback
+from pathlib import Path
+
+from carepolicy.cli import main
+
+CLAIMS_HEADER = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,"
+                 "co_lead,setting,mutuality,provider,fee_charged,earlier_sessions\n")
+PATIENTS = [("a", "1960-03-01", "adults", False), ("b", "2003-02-28", "adults", True),
+            ("c", "2012-02-29", "children", False), ("d", "2006-12-31", "children", True),
+            ("e", "1920-01-01", "adults", True)]
+DAYS = ["2021-09-01", "2023-12-31", "2024-02-01", "2024-02-29", "2026-12-31", "2027-01-01", "2027-02-28",
+        "2027-07-01", "2027-12-31", "2028-02-29"]
+MUTUALITIES = ["cm", "solidaris", "lm", "helan", "zz"]
+PROVIDERS = ["psychotherapist", "clinical_sexologist"]
+
+
+def claims_csv(care_types: list[str]) -> str:
+    """Claims over the edge days: each patient's individual and group sessions of each care type, a CLB
+    setting, and sessions outside the convention under each mutuality (one an unknown one)."""
+    rows = []
+    for p, (patient, birth, network, increased) in enumerate(PATIENTS):
+        flag = "true" if increased else "false"
+        for d, day in enumerate(DAYS):
+            care = care_types[(p + d) % len(care_types)]
+            kind = "group" if (p + d) % 3 == 0 else "individual"
+            group = f"g{d}" if kind == "group" else ""
+            co_lead = ["psychologist", "other", ""][d % 3] if kind == "group" else ""
+            setting = ["", "clb_location", "clb_employed", "standard"][(p * d) % 4]
+            rows.append(f"n{p}-{d},{patient},{birth},{day},{kind},{network},{care},{flag},{group},{co_lead},"
+                        f"{setting},,,,")
+            mutuality = MUTUALITIES[(p + d) % len(MUTUALITIES)]
+            fee = ["70.00", "0.01", "100000", "12.5", ""][(p + 2 * d) % 5]
+            rows.append(f"o{p}-{d},{patient},{birth},{day},individual,,,{flag},,,,{mutuality},"
+                        f"{PROVIDERS[d % 2]},{fee},{[0, 3, 24, ''][d % 4]}")
+    return CLAIMS_HEADER + "\n".join(rows) + "\n"
+
+
+def _amount(row: dict, name: str) -> float:
+    text = row.get(name, "")
+    return float(text) if text not in ("", None) else 0.0
+
+
+def result_problems(path: Path) -> list[str]:
+    """Amounts of an evaluation's results that the rules cannot produce, one line each."""
+    problems = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            where = f"results row {row['row']} ({row['claim_id']}, {row['scheme']}, {row['rule']})"
+            amounts = {n: _amount(row, n) for n in ("provider_fee", "patient_copay", "insurer_amount",
+                                                    "care_path_fee", "supplement_amount", "patient_pays")}
+            if any(not math.isfinite(v) or v < 0 for v in amounts.values()):
+                problems.append(f"{where}: an amount that is negative or not finite: {amounts}")
+                continue
+            if row["covered"] != "true":
+                if amounts["insurer_amount"] or amounts["supplement_amount"] or amounts["care_path_fee"]:
+                    problems.append(f"{where}: a refused session with amounts paid: {amounts}")
+                continue
+            if row["benefit_rule"]:
+                if amounts["insurer_amount"] or amounts["supplement_amount"] > amounts["patient_copay"] + 0.005:
+                    problems.append(f"{where}: a supplement above what the patient paid: {amounts}")
+                if abs(amounts["patient_copay"] - amounts["supplement_amount"] - amounts["patient_pays"]) > 0.005:
+                    problems.append(f"{where}: supplement + patient pays != paid: {amounts}")
+            else:
+                if abs(amounts["insurer_amount"] + amounts["patient_copay"] - amounts["provider_fee"]) > 0.005:
+                    problems.append(f"{where}: insurer + co-payment != fee: {amounts}")
+                if amounts["supplement_amount"] or abs(amounts["patient_pays"] - amounts["patient_copay"]) > 0.005:
+                    problems.append(f"{where}: a convention session with a supplement or another payment: {amounts}")
+    return problems
+
+
+def simulation_problems(path: Path) -> list[str]:
+    """Figures of a simulation table that cannot be: negative or not finite, or parts that do not add up."""
+    problems = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            where = f"simulation {row['scenario']} {row['region']}"
+            numbers = {}
+            for key, text in row.items():
+                try:
+                    numbers[key] = float(text)
+                except (TypeError, ValueError):
+                    continue
+            bad = {k: v for k, v in numbers.items() if not math.isfinite(v) or (v < 0 and not k.endswith("_vs_base"))}
+            if bad:
+                problems.append(f"{where}: negative or not finite: {bad}")
+                continue
+            n = numbers
+            if n["sessions_individual"] + n["sessions_group"] != n["sessions"]:
+                problems.append(f"{where}: individual + group sessions != sessions: {n}")
+            income = n["insurer_cost"] - n["care_path_fees"] + n["patient_copay"]
+            if abs(income - n["provider_income"]) > 0.01 * max(1.0, n["sessions"]):
+                problems.append(f"{where}: insurer - care-path fees + co-payments != provider income: {n}")
+            if n["patients"] > n["population"] or (n["sessions"] and not n["patients"]):
+                problems.append(f"{where}: patients and sessions do not fit the population: {n}")
+    return problems
+
+
+def run(args: list[str], log: list[str]) -> int | None:
+    """One command in this process; an exception or a traceback is a problem, as is an exit code other than
+    0, 2 or 3. Lines it printed to stderr with exit 2 are kept in the log (a refusal after validate)."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    except Exception:  # noqa: BLE001 - every crash is what the campaign looks for
+        log.append(f"CRASH {' '.join(args[:2])}: {traceback.format_exc().strip().splitlines()[-1]}")
+        log.append(traceback.format_exc())
+        return None
+    text = err.getvalue()
+    if "Traceback" in text:
+        log.append(f"TRACEBACK {' '.join(args[:2])}: {text}")
+    if code not in (0, 2, 3):
+        log.append(f"EXIT {code} {' '.join(args[:2])}: {text.strip()}")
+    elif code == 2:
+        log.append(f"refused {' '.join(args)}: {text.strip()[:400]}")
+    return code
+
+
+CHEAP = "cheap"
+EXPENSIVE = "expensive"
+
+
+def run_commands(folder: Path, work: Path, level: str = CHEAP, scenario: str | None = None,
+                 years: tuple[int, ...] = (2027,)) -> list[str]:
+    """Run the commands on a folder `validate` accepted; the problems found and the refusals met, one line each.
+
+    A problem line starts with CRASH, TRACEBACK, EXIT or NONSENSE; a refusal line with 'refused'."""
+    import json
+
+    log: list[str] = []
+    policy = ["--policy", str(folder)]
+    convention = json.loads((folder / "riziv-psy-2021.json").read_text(encoding="utf-8"))
+    claims = work / "claims.csv"
+    claims.write_text(claims_csv([c["id"] for c in convention["care_types"]]), encoding="utf-8")
+    with_scenario = [[], ["--scenario", scenario]] if scenario else [[]]
+    for extra in with_scenario:
+        out = work / "out.csv"
+        out.unlink(missing_ok=True)
+        if run(["evaluate", str(claims), "-o", str(out), *extra, *policy], log) in (0, 3) and out.exists():
+            log += [f"NONSENSE {line}" for line in result_problems(out)]
+            rows = len(out.read_text(encoding="utf-8").splitlines()) - 1
+            if rows != len(claims.read_text(encoding="utf-8").splitlines()) - 1:
+                log.append(f"NONSENSE evaluate: {rows} result rows for the claims' rows")
+        for claim in ("n0-5", "n2-6", "o1-3", "o3-9"):
+            run(["explain", str(claims), claim, *extra, *policy], log)
+        for path in ("riziv-psy-2021.tariff.rows.individual.fee", "riziv-psy-2021.quota.period.months",
+                     "cm-psychotherapy.benefits.adult.flat", "riziv-psy-2021.copayment.rules.youth_free.when.age"):
+            for day in ("2021-09-01", "2027-07-01", "2028-02-29"):
+                run(["value", path, day, *extra, *policy], log)
+    run(["list", "parameters", *policy], log)
+    run(["list", "scenarios", *policy], log)
+    for setting, proof, score in (("home", "belrai", "13"), ("residential", "residence", None),
+                                  ("home", "palliative", None)):
+        run(["care-budget", "--application-date", "2027-01-31", "--setting", setting, "--proof", proof,
+             *(["--score", score] if score else []), "--months", "14", *policy], log)
+    if level == EXPENSIVE:
+        for year in years:
+            table = work / f"sim-{year}.csv"
+            table.unlink(missing_ok=True)
+            extra = ["-s", scenario] if scenario else []
+            if run(["simulate", "-r", "luxemburg", "--year", str(year), "-q", "-o", str(table), *extra, *policy],
+                   log) == 0:
+                log += [f"NONSENSE {line}" for line in simulation_problems(table)]
+        if scenario:
+            run(["impact", "-s", scenario, "-r", "luxemburg", "--year", str(years[0]), "-q", *policy], log)
+        run(["compare", "--seeds", "1", "-r", "luxemburg", "-o", str(work / "x.xlsx"), "-q", *policy], log)
+    return log
+
+
+def failures(log: list[str]) -> list[str]:
+    """The problem lines of a log (not the refusals)."""
+    return [line for line in log if line.split(" ", 1)[0] in ("CRASH", "TRACEBACK", "EXIT", "NONSENSE")]

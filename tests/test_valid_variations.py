@@ -1,0 +1,158 @@
+"""A folder that validates is safe: valid-looking variations of the bundled folder, and what they found.
+
+The property test varies the bundled folder within the schema (values at the edges of their ranges,
+extra history entries, a second convention version, other mutualities, conditions on every field a rule
+kind provides, scenarios, region data at its edges; see valid_variations.py). Whenever `validate`
+accepts the result, the cheap commands run on it in this process; a handful of fixed variations run the
+simulation, impact and comparison too. Every command exits 0, 2 or 3 without a traceback, and the
+amounts add up as the rules say (command_checks.py). The tests after it hold each defect the
+variations found.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import policy_folders
+import pytest
+from command_checks import EXPENSIVE, claims_csv, failures, run_commands
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from valid_variations import POPULATION, DrawPick, RandomPick, read, scenario_file, vary, write
+
+from carepolicy.cli import main
+from engine.policy.files import PACKAGE_ROOT
+
+POLICY_DIR = PACKAGE_ROOT / "policy"
+CONVENTION = "riziv-psy-2021.json"
+YOUTH_AGE = "riziv-psy-2021.copayment.rules.youth_free.when.age"
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "policy"
+    shutil.copytree(POLICY_DIR, folder)
+    return folder
+
+
+def _accepted(folder: Path, capsys) -> bool:
+    code = main(["validate", str(folder)])
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "Traceback" not in err, err
+    return code == 0
+
+
+@settings(max_examples=8, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_valid_variation_of_the_folder_runs_every_cheap_command(tmp_path_factory, data, capsys):
+    work = tmp_path_factory.mktemp("variation")
+    folder = _copy(work)
+    pick = DrawPick(data.draw)
+    done = vary(folder, pick)
+    if not _accepted(folder, capsys):
+        return
+    scenario = None
+    if pick.choice([True, False]):
+        done.append(scenario_file(folder, pick))
+        scenario = str(folder / "scenarios" / "fuzzed.json")
+    found = failures(run_commands(folder, work, scenario=scenario))
+    assert found == [], "\n".join([*done, *found])
+
+
+def _second_version_mid_year(folder: Path) -> None:
+    """A version taking over on 1 July 2027 with a 6-month period, the old period changing on 1 March."""
+    policy_folders.set_period_months(folder, ("2021-09-01", 12), ("2027-03-01", 1))
+    policy_folders.add_version(folder, "2027-07-01", 90.0, 6)
+
+
+def _other_mutuality_and_care_type(folder: Path) -> None:
+    """A mutuality whose benefit reads every field a benefit provides, all its members increased, a third care
+    type under a cap of 1."""
+    doc_id = policy_folders.add_mutuality(folder, "zz", 1000, 0, 100)
+    doc = read(folder / f"{doc_id}.json")
+    doc["benefits"][0]["when"] = {"any": [{"all": []}, {"field": "mutuality", "op": "in", "value": ["zz"]},
+                                          {"field": "provider", "op": "!=", "value": "psychotherapist"},
+                                          {"field": "session_date", "op": ">=", "value": "2027-02-28"}]}
+    write(folder / f"{doc_id}.json", doc)
+    population = read(folder / POPULATION)
+    next(r for r in population["regions"] if r["id"] == "luxemburg")["bim_share"]["value"] = 1
+    write(folder / POPULATION, population)
+    policy_folders.add_care_type(folder, "third", 1)
+
+
+def _tiny_region_and_empty_quotas(folder: Path) -> None:
+    """A region of one inhabitant per age group, the adults' first-line caps at 0 and a co-payment above the fee."""
+    population = read(folder / POPULATION)
+    region = next(r for r in population["regions"] if r["id"] == "luxemburg")
+    region["population"]["counts"] = dict.fromkeys(region["population"]["counts"], 1)
+    region["population"]["total"] = len(region["population"]["counts"])
+    population["totals"][0]["total"] = sum(r["population"]["total"] for r in population["regions"])
+    write(folder / POPULATION, population)
+    doc = read(folder / CONVENTION)
+    for bundle in doc["quota"]["networks"]["adults"]["bundles"]:
+        for cap in bundle["caps"].values():
+            cap["history"][-1]["value"] = 0
+    doc["copayment"]["rules"][3]["amount"]["history"][-1]["value"] = 250.0
+    write(folder / CONVENTION, doc)
+
+
+@pytest.mark.parametrize("variation", [_second_version_mid_year, _other_mutuality_and_care_type,
+                                       _tiny_region_and_empty_quotas])
+def test_a_valid_variation_simulates_impacts_and_compares(tmp_path, variation, capsys):
+    folder = _copy(tmp_path)
+    variation(folder)
+    assert _accepted(folder, capsys)
+    done = [scenario_file(folder, RandomPick(7))]
+    found = failures(run_commands(folder, tmp_path, EXPENSIVE, str(folder / "scenarios" / "fuzzed.json"),
+                                  (2027, 2028)))
+    assert found == [], "\n".join([*done, *found])
+
+
+# -- defects found ---------------------------------------------------------------------------------------
+
+
+def _evaluate(folder: Path, tmp_path: Path, capsys, *extra: str) -> list[str]:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(claims_csv(["first_line", "specialised"]), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code = main(["evaluate", str(claims), "-o", str(out), "--policy", str(folder), *extra])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    return out.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_dated_condition_written_as_a_single_leaf_is_read_like_the_same_in_a_list(tmp_path, capsys):
+    """`when: {field, op, value}` is as valid as `when: {all: [{field, op, value}]}`; its dated value keeps
+    its path (scenarios name it) and the evaluators find it there."""
+    bundled = _evaluate(POLICY_DIR, tmp_path, capsys, "--scenario", "free-until-25")
+    folder = _copy(tmp_path)
+    doc = read(folder / CONVENTION)
+    rule = doc["copayment"]["rules"][0]
+    rule["when"] = rule["when"]["all"][0]
+    write(folder / CONVENTION, doc)
+    assert _accepted(folder, capsys)
+    assert _evaluate(folder, tmp_path, capsys, "--scenario", "free-until-25") == bundled
+    assert main(["value", YOUTH_AGE, "2024-06-01", "--policy", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith(f"{YOUTH_AGE} = 23 years [from 2024-02-01")
+
+
+def test_two_dated_thresholds_on_one_field_are_each_read_at_their_own_path(tmp_path, capsys):
+    """A co-payment rule free from one dated age to another, the upper one nested in an `any`: both
+    thresholds are parameters of their own, and each decides."""
+    folder = _copy(tmp_path)
+    doc = read(folder / CONVENTION)
+    rule = doc["copayment"]["rules"][0]
+    upper = rule["when"]["all"][0]
+    lower = {"field": "age", "op": ">=", "value": {"unit": "years", "history": [
+        {"from": "2021-09-01", "value": 18, "source": "seed-002", "status": "assumed"}]}}
+    rule["when"] = {"all": [lower, {"any": [upper, {"field": "kind", "op": "==", "value": "group"}]}]}
+    write(folder / CONVENTION, doc)
+    assert _accepted(folder, capsys)
+    assert main(["list", "parameters", "--policy", str(folder)]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if ".youth_free.when" in line]
+    assert sorted(listed) == ["riziv-psy-2021.copayment.rules.youth_free.when.1.age", YOUTH_AGE], listed
+    rows = {line.split(",")[1].strip('"'): line for line in _evaluate(folder, tmp_path, capsys)[1:]}
+    assert '"youth_free"' in rows["n1-3"]  # born 2003-02-28, 23 on 2026-12-31: between the thresholds
+    assert '"youth_free"' not in rows["n2-3"]  # born 2012-02-29: under the lower threshold
+
