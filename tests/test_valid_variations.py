@@ -156,3 +156,51 @@ def test_two_dated_thresholds_on_one_field_are_each_read_at_their_own_path(tmp_p
     assert '"youth_free"' in rows["n1-3"]  # born 2003-02-28, 23 on 2026-12-31: between the thresholds
     assert '"youth_free"' not in rows["n2-3"]  # born 2012-02-29: under the lower threshold
 
+
+def _refusals(folder: Path, capsys) -> list[str]:
+    assert main(["validate", str(folder)]) == 2
+    return [line for line in capsys.readouterr().err.splitlines() if ": /" in line]
+
+
+def test_a_history_that_ends_before_its_version_is_refused(tmp_path, capsys, monkeypatch):
+    """A `to` on a benefit's last entry left evaluate without a value on the later days of an open version
+    ('no value on 2027-02-28'), for every claim of the file."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    doc = read(folder / "cm-psychotherapy.json")
+    doc["benefits"][3]["cap"]["history"][-1]["to"] = "2027-01-01"
+    write(folder / "cm-psychotherapy.json", doc)
+    doc = read(folder / CONVENTION)
+    doc["valid"]["to"] = "2027-12-31"
+    doc["tariff"]["rows"][0]["fee"]["history"][-1]["to"] = "2027-12-30"
+    write(folder / CONVENTION, doc)
+    assert _refusals(folder, capsys) == [
+        "policy/cm-psychotherapy.json: /benefits/3/cap/history/1/to: expected no 'to' (its version has no end): a "
+        "value is needed on every day the version is in force, found 2027-01-01",
+        "policy/riziv-psy-2021.json: /tariff/rows/0/fee/history/1/to: expected a date on or after 2027-12-31 (the "
+        "last day of its version): a value is needed on every day the version is in force, found 2027-12-30"]
+
+
+def test_a_history_that_starts_after_its_version_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    doc = read(folder / "vsb-care-budget.json")
+    doc["payment"]["settings"]["home"]["month_offset"]["history"][0]["from"] = "2010-01-01"
+    write(folder / "vsb-care-budget.json", doc)
+    assert _refusals(folder, capsys) == [
+        "policy/vsb-care-budget.json: /payment/settings/home/month_offset/history/0/from: expected a date on or "
+        "before 2009-03-01 (the first day of its version: a value is needed on every day the version is in force), "
+        "found 2010-01-01"]
+
+
+def test_histories_may_end_where_the_next_version_takes_over(tmp_path, capsys):
+    """Without a `valid.to`, a version ends the day before the next one of its scheme starts: its values
+    need not go further."""
+    folder = _copy(tmp_path)
+    policy_folders.add_version(folder, "2027-07-01", 90.0, 12)
+    doc = read(folder / CONVENTION)
+    for dated in (doc["tariff"]["rows"][0]["fee"], doc["quota"]["period"]["months"]):
+        dated["history"][-1]["to"] = "2027-06-30"
+    write(folder / CONVENTION, doc)
+    assert _accepted(folder, capsys)
+    assert failures(run_commands(folder, tmp_path)) == []
