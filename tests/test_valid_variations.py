@@ -204,3 +204,31 @@ def test_histories_may_end_where_the_next_version_takes_over(tmp_path, capsys):
     write(folder / CONVENTION, doc)
     assert _accepted(folder, capsys)
     assert failures(run_commands(folder, tmp_path)) == []
+
+
+def test_two_versions_of_a_scheme_from_the_same_day_are_refused(tmp_path, capsys, monkeypatch):
+    """Which of two versions starting on one day was in force followed the order of their ids: the other one
+    validated and was never read."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    for name, new in ((CONVENTION, "riziv-psy-b"), ("cm-psychotherapy.json", "cm-psychotherapy-b")):
+        doc = read(folder / name)
+        doc["id"] = new
+        write(folder / f"{new}.json", doc)
+    assert _refusals(folder, capsys) == [
+        "policy/cm-psychotherapy-b.json: /valid/from: expected a day on which no other version of its scheme starts "
+        "(versions take over by date), found 2018-01-01, the valid.from of policy/cm-psychotherapy.json",
+        "policy/riziv-psy-b.json: /valid/from: expected a day on which no other version of its scheme starts "
+        "(versions take over by date), found 2021-09-01, the valid.from of policy/riziv-psy-2021.json"]
+
+
+def test_a_version_that_ends_before_it_starts_is_refused(tmp_path, capsys, monkeypatch):
+    """Such a version was never in force: every session of its scheme was refused as having no scheme."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    doc = read(folder / "cm-psychotherapy.json")
+    doc["valid"]["to"] = "2017-12-31"
+    write(folder / "cm-psychotherapy.json", doc)
+    assert _refusals(folder, capsys) == [
+        "policy/cm-psychotherapy.json: /valid/to: expected a date on or after 2018-01-01 (valid.from: a version that "
+        "ends before it starts is never in force), found 2017-12-31"]

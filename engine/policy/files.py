@@ -243,7 +243,22 @@ def semantic_problems(path: Path, data: dict, source_keys: set[str] | None) -> l
                                                 f"expected a unique id, found {item['id']!r} again "
                                                 f"(first at {pointer([*parts, seen[item['id']]])})"))
                     seen.setdefault(item["id"], i)
-    return problems + condition_problems(name, data) + category_problems(name, data)
+    return problems + _validity_problems(name, data) + condition_problems(name, data) + category_problems(name, data)
+
+
+def _validity_problems(name: str, data: dict) -> list[Problem]:
+    """A version that ends before it starts (it would never be in force)."""
+    valid = data.get("valid")
+    if not isinstance(valid, dict) or "to" not in valid:
+        return []
+    try:
+        start, end = parse_date(valid["from"]), parse_date(valid["to"])
+    except (KeyError, TypeError, ValueError):
+        return []  # the schema reports malformed dates
+    if end >= start:
+        return []
+    return [Problem(name, "/valid/to", f"expected a date on or after {start} (valid.from: a version that ends "
+                    f"before it starts is never in force), found {end}")]
 
 
 def _operand_problems(name: str, parts: list, leaf: dict) -> list[Problem]:

@@ -96,18 +96,19 @@ def validate(targets: list[Path]) -> list[FileReport]:
 
 def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
     """Checks across the policy files of a folder (what an override applies to, a tariff row for every session
-    the convention may cover, a value on every day a version is in force), once each file is valid alone."""
+    the convention may cover, versions that take over by date with a value on every day they are in force),
+    once each file is valid alone."""
     from engine.policy.coverage import tariff_gaps
     from engine.policy.policies import load_policies, policy_paths
-    from engine.policy.versions import short_histories
+    from engine.policy.versions import same_day_versions, short_histories
 
     mine = {p.resolve() for p in policy_paths(root)}
     if not any(r.path.resolve() in mine for r in reports) or any(r.problems for r in reports):
         return reports
     try:
         policies = load_policies(root)
-        problems = (short_histories(policies) + tariff_gaps(policies) + _override_problems(policies)
-                    + _network_type_problems(policies))
+        problems = (same_day_versions(policies) + short_histories(policies) + tariff_gaps(policies)
+                    + _override_problems(policies) + _network_type_problems(policies))
     except PolicyError as exc:
         problems = exc.problems
     by_file: dict[str, list[Problem]] = {}

@@ -1,9 +1,11 @@
-"""Every dated value of a version has a value on every day the version is in force.
+"""Versions of a scheme take over by date, and every dated value of a version has a value on every day the
+version is in force.
 
 A version is in force from its `valid.from` to its `valid.to`, or to the day before the next version
 of its scheme takes over (`rules.taking_over`), or without end. A history that starts later or ends
 earlier would leave the engine without a value on some day of the version: the evaluation of any claim
-on that day would stop. `validate` names such a history instead.
+on that day would stop. Two versions of one scheme starting on the same day would leave it to the order
+of their ids which one is ever in force. `validate` names both instead.
 """
 
 from __future__ import annotations
@@ -48,4 +50,21 @@ def short_histories(policies: PolicySet) -> list[Problem]:
                     "no 'to' (its version has no end)"
                 problems.append(Problem(file, pointer([*at, "history", len(history) - 1, "to"]), f"expected {wanted}: "
                                         f"a value is needed on every day the version is in force, found {last['to']}"))
+    return problems
+
+
+def same_day_versions(policies: PolicySet) -> list[Problem]:
+    """A problem for each version that starts on the day another version of its scheme starts (the convention's
+    versions are one scheme, a mutuality's benefit files one scheme per mutuality)."""
+    problems = []
+    first: dict[tuple, str] = {}
+    for doc_id, doc in sorted(policies.docs.items()):
+        if doc["kind"] not in ("convention", "supplementary_benefit"):
+            continue
+        key = (doc["kind"], doc.get("mutuality"), doc["valid"]["from"])
+        if key in first:
+            problems.append(Problem(display(policies.files[doc_id]), "/valid/from", f"expected a day on which no "
+                                    f"other version of its scheme starts (versions take over by date), found "
+                                    f"{doc['valid']['from']}, the valid.from of {display(policies.files[first[key]])}"))
+        first.setdefault(key, doc_id)
     return problems
