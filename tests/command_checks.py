@@ -108,6 +108,27 @@ def simulation_problems(path: Path) -> list[str]:
     return problems
 
 
+ADDED_UP = ("patients", "sessions", "refused_quota", "refused_other", "insurer_cost", "care_path_fees", "patient_copay",
+            "supplements")
+
+
+def breakdown_problems(national: Path, groups: Path) -> list[str]:
+    """Figures of a breakdown whose groups do not add up to the national figure, per scenario."""
+    def rows(path: Path) -> list[dict]:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    problems = []
+    for total in rows(national):
+        parts = [r for r in rows(groups) if r["scenario"] == total["scenario"]]
+        for name in ADDED_UP:
+            added = sum(float(r[name]) for r in parts)
+            if abs(added - float(total[name])) > 0.01 * max(1, len(parts)):
+                problems.append(f"breakdown {total['scenario']}: {name} of the groups add up to {added}, "
+                                f"nationally {total[name]}")
+    return problems
+
+
 def run(args: list[str], log: list[str]) -> int | None:
     """One command in this process; an exception or a traceback is a problem, as is an exit code other than
     0, 2 or 3. Lines it printed to stderr with exit 2 are kept in the log (a refusal after validate)."""
@@ -176,6 +197,10 @@ def run_commands(folder: Path, work: Path, level: str = CHEAP, scenario: str | N
             if run(["simulate", "-r", "luxemburg", "--year", str(year), "-q", "-o", str(table), *extra, *policy],
                    log) == 0:
                 log += [f"NONSENSE {line}" for line in simulation_problems(table)]
+                groups = work / f"by-{year}.csv"
+                if run(["simulate", "-r", "luxemburg", "--year", str(year), "-q", "--by", "care,mutuality,network",
+                        "-o", str(groups), *extra, *policy], log) == 0:
+                    log += [f"NONSENSE {line}" for line in breakdown_problems(table, groups)]
         if scenario:
             run(["impact", "-s", scenario, "-r", "luxemburg", "--year", str(years[0]), "-q", *policy], log)
         run(["compare", "--seeds", "1", "-r", "luxemburg", "-o", str(work / "x.xlsx"), "-q", *policy], log)

@@ -404,7 +404,30 @@ def third_care_type(folder: Path, pick: Pick) -> str:
     return f"care type with category {category}"
 
 
-VARIATIONS = [benefit_amounts, third_care_type, edge_value, split_history, close_history, copayment_above_fee,
+def quota_structure(folder: Path, pick: Pick) -> str:
+    """Other quota settings the schema allows: a rolling period, no first individual session, no network
+    average, a bundle without its total, a care-path fee per consultation."""
+    doc = read(folder / CONVENTION)
+    quota = doc["quota"]
+    what = pick.choice(["rolling", "no_first", "no_average", "no_total", "per_consultation"])
+    if what == "rolling":
+        quota["period"]["anchor"] = "rolling"
+    elif what == "no_first":
+        quota["first_individual_of_period"]["categories"] = []
+    elif what == "no_average":
+        for spec in quota["networks"].values():
+            spec.pop("network_average", None)
+    elif what == "no_total":
+        for spec in quota["networks"].values():
+            for bundle in spec["bundles"]:
+                bundle.pop("total", None)
+    else:
+        doc["premiums"]["care_path_fee"]["per"] = "consultation"
+    write(folder / CONVENTION, doc)
+    return f"quota {what}"
+
+
+VARIATIONS = [quota_structure, benefit_amounts, third_care_type, edge_value, split_history, close_history, copayment_above_fee,
               quota_edge, period_edge, age_band_edge, second_version, random_conditions, other_mutuality, empty_lists,
               tariff_lead, region_edge]
 """Variations of the folder itself; `scenario_file` is applied last, on the varied folder."""
