@@ -46,6 +46,7 @@ def until_2023(rows: list) -> None:
 
 def age_from_2022(rows: list) -> None:
     rows[0]["when"]["all"].append({"field": "age", "op": ">=", "value": {"unit": "years", "history": [
+        {"from": "2021-09-01", "value": None, "source": "seed-002", "status": "assumed"},
         {"from": "2022-01-01", "value": 0, "source": "seed-002", "status": "assumed"}]}})
 
 
