@@ -232,3 +232,14 @@ def test_a_version_that_ends_before_it_starts_is_refused(tmp_path, capsys, monke
     assert _refusals(folder, capsys) == [
         "policy/cm-psychotherapy.json: /valid/to: expected a date on or after 2018-01-01 (valid.from: a version that "
         "ends before it starts is never in force), found 2017-12-31"]
+
+
+def test_a_category_named_twice_as_first_individual_is_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    doc = read(folder / CONVENTION)
+    doc["quota"]["first_individual_of_period"]["categories"].append("first_line_individual")
+    write(folder / CONVENTION, doc)
+    assert _refusals(folder, capsys) == [
+        'policy/riziv-psy-2021.json: /quota/first_individual_of_period/categories: expected each item once, found '
+        '"first_line_individual" more than once']

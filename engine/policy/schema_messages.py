@@ -76,6 +76,10 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if v in ("minProperties", "maxProperties"):
         keys = f" ({', '.join(inst)})" if inst else ""
         return where, f"expected {'at least' if v == 'minProperties' else 'at most'} {arg} key(s), found {len(inst)}{keys}"
+    if v == "uniqueItems" and isinstance(inst, list):
+        items = [json.dumps(i, sort_keys=True, ensure_ascii=False) for i in inst]
+        again = next((i for i in items if items.count(i) > 1), "an item")
+        return where, f"expected each item once, found {again} more than once"
     if v == "minLength":
         return where, f"expected non-empty text, found {found(inst)}"
     return where, f"expected {v} {json.dumps(arg)[:60]}, found {found(inst)}"
