@@ -243,3 +243,23 @@ def test_a_category_named_twice_as_first_individual_is_named(tmp_path, capsys, m
     assert _refusals(folder, capsys) == [
         'policy/riziv-psy-2021.json: /quota/first_individual_of_period/categories: expected each item once, found '
         '"first_line_individual" more than once']
+
+
+def test_a_care_budget_schedule_ends_with_its_allowance(tmp_path, capsys):
+    """An allowance whose version ends (valid.to) validated, then every schedule running past its end stopped
+    with 'vsb-care-budget.amount: no value on 2027-05-01'."""
+    folder = _copy(tmp_path)
+    doc = read(folder / "vsb-care-budget.json")
+    doc["valid"]["to"] = "2027-06-30"
+    for at in ("amount", "start_delay_months"):
+        doc[at]["history"][-1]["to"] = "2027-06-30"
+    write(folder / "vsb-care-budget.json", doc)
+    assert _accepted(folder, capsys)
+    common = ["care-budget", "--setting", "residential", "--proof", "residence", "--policy", str(folder)]
+    assert main([*common, "--application-date", "2027-01-31", "--months", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "2027-06     140.00  2027-07-24" in out and "\n2027-07 " not in out
+    assert "total       280.00  (2 months)" in out, out
+    assert main([*common, "--application-date", "2027-03-05"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "not eligible: vsb-care-budget ends on 2027-06-30, before the first entitled month 2027-07")

@@ -18,7 +18,7 @@ from engine.errors import InputError, ResolveError, did_you_mean
 from engine.limits import limits
 from engine.money import cents
 from engine.policy.dated import Resolved
-from engine.policy.policies import PolicySet
+from engine.policy.policies import PolicySet, version_end
 from engine.quantities import quantity
 
 KIND = "monthly_allowance"
@@ -75,7 +75,9 @@ def schedule(policies: PolicySet, application_date: dt.date | str, setting: str,
     limited to some settings counts only in those; a proof for a first application only does not
     count on a renewal. The first entitled month is the application month plus the start delay
     (none when the proof waives the waiting period). Each month's amount is the one in force on its
-    first day; it is paid on the payment day of the month moved by the setting's offset.
+    first day; it is paid on the payment day of the month moved by the setting's offset. The schedule
+    ends with the allowance's version (`valid.to`): a month paid after that is paid on the payment day
+    in force on the version's last day.
     """
     doc = allowance_doc(policies, allowance)
     day = _date(application_date)
@@ -106,13 +108,18 @@ def schedule(policies: PolicySet, application_date: dt.date | str, setting: str,
         delay = value("start_delay_months", day)
         used.setdefault((delay.path, delay.start), delay)
         month = add_months(month, _whole(delay))
+    end = version_end(doc)
+    if end is not None and month > end:
+        reason = f"{doc['id']} ends on {end}, before the first entitled month {month.strftime('%Y-%m')}"
+        return CareBudget(False, reason, None, pd.DataFrame(columns=COLUMNS), tuple(used.values()))
     rows = []
-    for i in range(count):
-        entitled = add_months(month, i)
+    for entitled in (add_months(month, i) for i in range(count)):
+        if end is not None and entitled > end:
+            break
         amount = value("amount", entitled)
         offset = value(f"payment.settings.{setting}.month_offset", entitled)
         paid_in = add_months(entitled, _whole(offset))
-        payday = value("payment.day_of_month", paid_in)
+        payday = value("payment.day_of_month", paid_in if end is None else min(paid_in, end))
         used.setdefault((offset.path, offset.start), offset)
         used.setdefault((payday.path, payday.start), payday)
         last = calendar.monthrange(paid_in.year, paid_in.month)[1]
