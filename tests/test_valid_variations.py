@@ -263,3 +263,29 @@ def test_a_care_budget_schedule_ends_with_its_allowance(tmp_path, capsys):
     assert main([*common, "--application-date", "2027-03-05"]) == 0
     assert capsys.readouterr().out.startswith(
         "not eligible: vsb-care-budget ends on 2027-06-30, before the first entitled month 2027-07")
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("group_size", 0, "/amounts/group_size/value: expected a number >= 2 (the persons of a group: a whole number from "
+                      "2 to 1000), found a number 0"),
+    ("group_size", 1, "/amounts/group_size/value: expected a number >= 2 (the persons of a group: a whole number from "
+                      "2 to 1000), found a number 1"),
+    ("session_interval_min", 0, "/amounts/session_interval_min/value: expected a number >= 1 (a number of days: a "
+                                "whole number from 1 to 366), found a number 0"),
+    ("session_interval_max", 100000, "/amounts/session_interval_max/value: expected a number <= 366 (a number of "
+                                     "days: a whole number from 1 to 366), found a number 100000"),
+    ("session_interval_max", 3, "/amounts/session_interval_max/value: expected at least 7 days (the "
+                                "session_interval_min), found 3"),
+    ("fee_outside_convention", 1e9, "/amounts/fee_outside_convention/value: expected a number <= 100000 (an amount "
+                                    "in EUR), found a number 1000000000.0"),
+], ids=["group-of-0", "group-of-1", "interval-0", "interval-of-274-years", "max-below-min", "fee-1e9"])
+def test_simulation_amounts_beyond_what_a_care_path_can_be_are_refused(tmp_path, capsys, monkeypatch, name, value,
+                                                                        message):
+    """These validated, then simulated nonsense: a group of 0 or 1 paid a group fee per patient, an interval below
+    its minimum or of centuries changed who had sessions, a private fee of a billion was charged."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    use = read(folder / "regions" / "utilisation-be.json")
+    use["amounts"][name]["value"] = value
+    write(folder / "regions" / "utilisation-be.json", use)
+    assert _refusals(folder, capsys) == [f"policy/regions/utilisation-be.json: {message}"]

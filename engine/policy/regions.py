@@ -383,8 +383,8 @@ def _utilisation_problems(file: str, use: dict, pop: dict) -> list[Problem]:
         problems += _sum_problem(file, ["sessions", i, "counts"], [c["share"] for c in dist["counts"]], "shares")
     for name, mix in use.get("mixes", {}).items():
         problems += _sum_problem(file, ["mixes", name, "shares"], mix["shares"].values(), "shares")
-    return (problems + _choice_problems(file, use, cover[1]) + _reference_day_problems(file, use)
-            + _mutuality_problems(file, use, pop))
+    return (problems + _choice_problems(file, use, cover[1]) + _interval_problems(file, use)
+            + _reference_day_problems(file, use) + _mutuality_problems(file, use, pop))
 
 
 def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
@@ -418,6 +418,16 @@ def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
             problems.append(Problem(file, pointer([*at, "shares"]), f"expected shares adding up to 1 at most at "
                                     f"every age, found {total[over[0]]:g} at age {int(over[0])}"))
     return problems
+
+
+def _interval_problems(file: str, use: dict) -> list[Problem]:
+    """A care path draws the days between its sessions from session_interval_min to session_interval_max."""
+    amounts = use.get("amounts", {})
+    low, high = (amounts.get(f"session_interval_{end}", {}).get("value") for end in ("min", "max"))
+    if low is None or high is None or high >= low:
+        return []
+    return [Problem(file, "/amounts/session_interval_max/value", f"expected at least {low:g} days (the "
+                    f"session_interval_min), found {high:g}")]
 
 
 def _reference_day_problems(file: str, use: dict) -> list[Problem]:
