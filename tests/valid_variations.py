@@ -346,7 +346,25 @@ def scenario_file(folder: Path, pick: Pick) -> str:
 
 def region_edge(folder: Path, pick: Pick) -> str:
     """Region data at its edges: a share of 0 or 1, an uptake of 0, a tiny population, one session count."""
-    what = pick.choice(["share", "uptake", "population", "bim", "member", "counts"])
+    what = pick.choice(["share", "uptake", "population", "bim", "member", "counts", "amount", "mix"])
+    if what in ("amount", "mix"):
+        doc = read(folder / UTILISATION)
+        if what == "amount":
+            name = pick.choice(sorted(doc["amounts"]))
+            amount = doc["amounts"][name]
+            amount["value"] = pick.choice({"EUR": [0, 0.01, 100000], "days": [1, 366], "persons": [2, 1000]}[amount["unit"]])
+            if name == "session_interval_min":
+                doc["amounts"]["session_interval_max"]["value"] = max(amount["value"], 21)
+            if name == "session_interval_max":
+                doc["amounts"]["session_interval_min"]["value"] = min(amount["value"], 7)
+        else:
+            mix = pick.choice(sorted(doc["mixes"]))
+            shares = doc["mixes"][mix]["shares"]
+            only = pick.choice(sorted(shares))
+            doc["mixes"][mix]["shares"] = {k: 1 if k == only else 0 for k in shares}
+            name, amount = mix, {"value": only}
+        write(folder / UTILISATION, doc)
+        return f"region {what} {name} = {amount['value']}"
     if what == "population":
         doc = read(folder / POPULATION)
         region = next(r for r in doc["regions"] if r["id"] == "luxemburg")
