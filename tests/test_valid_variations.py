@@ -289,3 +289,17 @@ def test_simulation_amounts_beyond_what_a_care_path_can_be_are_refused(tmp_path,
     use["amounts"][name]["value"] = value
     write(folder / "regions" / "utilisation-be.json", use)
     assert _refusals(folder, capsys) == [f"policy/regions/utilisation-be.json: {message}"]
+
+
+def test_a_copayment_override_that_ends_before_its_convention_is_refused(tmp_path, capsys, monkeypatch):
+    """The evaluators read an override's rules on every day its convention prices a session: an override with
+    an earlier valid.to validated, then evaluate and simulate stopped with 'clb-collaboration.rules.clb_employed
+    .amount: no value on 2027-07-01'."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    doc = read(folder / "clb-collaboration.json")
+    doc["valid"]["to"] = "2027-06-30"
+    write(folder / "clb-collaboration.json", doc)
+    assert _refusals(folder, capsys) == [
+        "policy/clb-collaboration.json: /valid/to: expected no 'to' (an override applies on every day its convention "
+        "riziv-psy-2021 is in force), found 2027-06-30"]

@@ -100,14 +100,14 @@ def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
     once each file is valid alone."""
     from engine.policy.coverage import tariff_gaps
     from engine.policy.policies import load_policies, policy_paths
-    from engine.policy.versions import same_day_versions, short_histories
+    from engine.policy.versions import same_day_versions, short_histories, short_overrides
 
     mine = {p.resolve() for p in policy_paths(root)}
     if not any(r.path.resolve() in mine for r in reports) or any(r.problems for r in reports):
         return reports
     try:
         policies = load_policies(root)
-        problems = (same_day_versions(policies) + short_histories(policies) + tariff_gaps(policies)
+        problems = (same_day_versions(policies) + short_histories(policies) + short_overrides(policies) + tariff_gaps(policies)
                     + _override_problems(policies) + _network_type_problems(policies))
     except PolicyError as exc:
         problems = exc.problems

@@ -21,13 +21,15 @@ from engine.policy.schema_messages import pointer
 
 
 def in_force(policies: PolicySet) -> dict[str, tuple[dt.date, dt.date | None]]:
-    """The days each policy document is in force, by id: a scheme's versions as they take over, the others by
-    their own `valid`."""
+    """The days each policy document is in force, by id: a scheme's versions as they take over, a co-payment
+    override as its convention, the others by their own `valid`."""
     rules = rules_of(policies)
     versions = [*rules.conventions, *(s for schemes in rules.supplementary.values() for s in schemes)]
     out = {v.id: (v.start, v.end) for v in versions}
     for doc_id, doc in policies.docs.items():
-        if doc_id not in out and "valid" in doc:
+        if doc["kind"] == "copayment_override":
+            out[doc_id] = out[doc["applies_to"]]  # its rules are read whenever its convention prices a session
+        elif doc_id not in out and "valid" in doc:
             valid = doc["valid"]
             out[doc_id] = (parse_date(valid["from"]), parse_date(valid["to"]) if "to" in valid else None)
     return out
@@ -67,4 +69,22 @@ def same_day_versions(policies: PolicySet) -> list[Problem]:
                                     f"other version of its scheme starts (versions take over by date), found "
                                     f"{doc['valid']['from']}, the valid.from of {display(policies.files[first[key]])}"))
         first.setdefault(key, doc_id)
+    return problems
+
+
+def short_overrides(policies: PolicySet) -> list[Problem]:
+    """A problem for each co-payment override whose validity does not cover its convention's: the evaluators read
+    its rules on every day the convention prices a session."""
+    problems = []
+    days = in_force(policies)
+    for doc in policies.of_kind("copayment_override"):
+        start, end = days[doc["applies_to"]]
+        file, valid, why = display(policies.files[doc["id"]]), doc["valid"], (
+            f"an override applies on every day its convention {doc['applies_to']} is in force")
+        if parse_date(valid["from"]) > start:
+            problems.append(Problem(file, "/valid/from", f"expected a date on or before {start} ({why}), found "
+                                    f"{valid['from']}"))
+        if "to" in valid and (end is None or parse_date(valid["to"]) < end):
+            wanted = f"a date on or after {end}" if end else "no 'to'"
+            problems.append(Problem(file, "/valid/to", f"expected {wanted} ({why}), found {valid['to']}"))
     return problems
