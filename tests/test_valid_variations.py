@@ -222,18 +222,6 @@ def test_two_versions_of_a_scheme_from_the_same_day_are_refused(tmp_path, capsys
         "(versions take over by date), found 2021-09-01, the valid.from of policy/riziv-psy-2021.json"]
 
 
-def test_a_version_that_ends_before_it_starts_is_refused(tmp_path, capsys, monkeypatch):
-    """Such a version was never in force: every session of its scheme was refused as having no scheme."""
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    doc = read(folder / "cm-psychotherapy.json")
-    doc["valid"]["to"] = "2017-12-31"
-    write(folder / "cm-psychotherapy.json", doc)
-    assert _refusals(folder, capsys) == [
-        "policy/cm-psychotherapy.json: /valid/to: expected a date on or after 2018-01-01 (valid.from: a version that "
-        "ends before it starts is never in force), found 2017-12-31"]
-
-
 def test_a_category_named_twice_as_first_individual_is_named(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = _copy(tmp_path)
@@ -291,15 +279,20 @@ def test_simulation_amounts_beyond_what_a_care_path_can_be_are_refused(tmp_path,
     assert _refusals(folder, capsys) == [f"policy/regions/utilisation-be.json: {message}"]
 
 
-def test_a_copayment_override_that_ends_before_its_convention_is_refused(tmp_path, capsys, monkeypatch):
-    """The evaluators read an override's rules on every day its convention prices a session: an override with
-    an earlier valid.to validated, then evaluate and simulate stopped with 'clb-collaboration.rules.clb_employed
-    .amount: no value on 2027-07-01'."""
+@pytest.mark.parametrize(("name", "to", "message"), [
+    ("cm-psychotherapy.json", "2017-12-31", "/valid/to: expected a date on or after 2018-01-01 (valid.from: a version "
+                                            "that ends before it starts is never in force), found 2017-12-31"),
+    ("clb-collaboration.json", "2027-06-30", "/valid/to: expected no 'to' (an override applies on every day its "
+                                             "convention riziv-psy-2021 is in force), found 2027-06-30"),
+], ids=["before-its-start", "override-before-its-convention"])
+def test_a_version_that_ends_too_early_is_refused(tmp_path, capsys, monkeypatch, name, to, message):
+    """A version ending before it starts was never in force (every session of its scheme went unpaid). The
+    evaluators read an override's rules on every day its convention prices a session: an override with an
+    earlier valid.to stopped evaluate and simulate with 'clb-collaboration.rules.clb_employed.amount: no value
+    on 2027-07-01'."""
     monkeypatch.chdir(tmp_path)
     folder = _copy(tmp_path)
-    doc = read(folder / "clb-collaboration.json")
-    doc["valid"]["to"] = "2027-06-30"
-    write(folder / "clb-collaboration.json", doc)
-    assert _refusals(folder, capsys) == [
-        "policy/clb-collaboration.json: /valid/to: expected no 'to' (an override applies on every day its convention "
-        "riziv-psy-2021 is in force), found 2027-06-30"]
+    doc = read(folder / name)
+    doc["valid"]["to"] = to
+    write(folder / name, doc)
+    assert _refusals(folder, capsys) == [f"policy/{name}: {message}"]
