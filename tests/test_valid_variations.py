@@ -162,19 +162,30 @@ def _refusals(folder: Path, capsys) -> list[str]:
     return [line for line in capsys.readouterr().err.splitlines() if ": /" in line]
 
 
+def _refusals_of_edit(tmp_path: Path, monkeypatch, capsys, name: str, edit, *more) -> list[str]:
+    """The lines of validate (run beside the folder) on a copy whose file `name` was changed by `edit(doc)`
+    (and further files by further pairs of name and edit)."""
+    monkeypatch.chdir(tmp_path)
+    folder = _copy(tmp_path)
+    for file, change in zip((name, *more[::2]), (edit, *more[1::2]), strict=True):
+        doc = read(folder / file)
+        change(doc)
+        write(folder / file, doc)
+    return _refusals(folder, capsys)
+
+
 def test_a_history_that_ends_before_its_version_is_refused(tmp_path, capsys, monkeypatch):
     """A `to` on a benefit's last entry left evaluate without a value on the later days of an open version
     ('no value on 2027-02-28'), for every claim of the file."""
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    doc = read(folder / "cm-psychotherapy.json")
-    doc["benefits"][3]["cap"]["history"][-1]["to"] = "2027-01-01"
-    write(folder / "cm-psychotherapy.json", doc)
-    doc = read(folder / CONVENTION)
-    doc["valid"]["to"] = "2027-12-31"
-    doc["tariff"]["rows"][0]["fee"]["history"][-1]["to"] = "2027-12-30"
-    write(folder / CONVENTION, doc)
-    assert _refusals(folder, capsys) == [
+    def benefit(doc):
+        doc["benefits"][3]["cap"]["history"][-1]["to"] = "2027-01-01"
+
+    def convention(doc):
+        doc["valid"]["to"] = "2027-12-31"
+        doc["tariff"]["rows"][0]["fee"]["history"][-1]["to"] = "2027-12-30"
+
+    assert _refusals_of_edit(tmp_path, monkeypatch, capsys, "cm-psychotherapy.json", benefit, CONVENTION,
+                             convention) == [
         "policy/cm-psychotherapy.json: /benefits/3/cap/history/1/to: expected no 'to' (its version has no end): a "
         "value is needed on every day the version is in force, found 2027-01-01",
         "policy/riziv-psy-2021.json: /tariff/rows/0/fee/history/1/to: expected a date on or after 2027-12-31 (the "
@@ -182,12 +193,10 @@ def test_a_history_that_ends_before_its_version_is_refused(tmp_path, capsys, mon
 
 
 def test_a_history_that_starts_after_its_version_is_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    doc = read(folder / "vsb-care-budget.json")
-    doc["payment"]["settings"]["home"]["month_offset"]["history"][0]["from"] = "2010-01-01"
-    write(folder / "vsb-care-budget.json", doc)
-    assert _refusals(folder, capsys) == [
+    def edit(doc):
+        doc["payment"]["settings"]["home"]["month_offset"]["history"][0]["from"] = "2010-01-01"
+
+    assert _refusals_of_edit(tmp_path, monkeypatch, capsys, "vsb-care-budget.json", edit) == [
         "policy/vsb-care-budget.json: /payment/settings/home/month_offset/history/0/from: expected a date on or "
         "before 2009-03-01 (the first day of its version: a value is needed on every day the version is in force), "
         "found 2010-01-01"]
@@ -223,12 +232,10 @@ def test_two_versions_of_a_scheme_from_the_same_day_are_refused(tmp_path, capsys
 
 
 def test_a_category_named_twice_as_first_individual_is_named(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    doc = read(folder / CONVENTION)
-    doc["quota"]["first_individual_of_period"]["categories"].append("first_line_individual")
-    write(folder / CONVENTION, doc)
-    assert _refusals(folder, capsys) == [
+    def edit(doc):
+        doc["quota"]["first_individual_of_period"]["categories"].append("first_line_individual")
+
+    assert _refusals_of_edit(tmp_path, monkeypatch, capsys, CONVENTION, edit) == [
         'policy/riziv-psy-2021.json: /quota/first_individual_of_period/categories: expected each item once, found '
         '"first_line_individual" more than once']
 
@@ -271,12 +278,11 @@ def test_simulation_amounts_beyond_what_a_care_path_can_be_are_refused(tmp_path,
                                                                         message):
     """These validated, then simulated nonsense: a group of 0 or 1 paid a group fee per patient, an interval below
     its minimum or of centuries changed who had sessions, a private fee of a billion was charged."""
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    use = read(folder / "regions" / "utilisation-be.json")
-    use["amounts"][name]["value"] = value
-    write(folder / "regions" / "utilisation-be.json", use)
-    assert _refusals(folder, capsys) == [f"policy/regions/utilisation-be.json: {message}"]
+    def edit(use):
+        use["amounts"][name]["value"] = value
+
+    file = "regions/utilisation-be.json"
+    assert _refusals_of_edit(tmp_path, monkeypatch, capsys, file, edit) == [f"policy/{file}: {message}"]
 
 
 @pytest.mark.parametrize(("name", "to", "message"), [
@@ -290,9 +296,7 @@ def test_a_version_that_ends_too_early_is_refused(tmp_path, capsys, monkeypatch,
     evaluators read an override's rules on every day its convention prices a session: an override with an
     earlier valid.to stopped evaluate and simulate with 'clb-collaboration.rules.clb_employed.amount: no value
     on 2027-07-01'."""
-    monkeypatch.chdir(tmp_path)
-    folder = _copy(tmp_path)
-    doc = read(folder / name)
-    doc["valid"]["to"] = to
-    write(folder / name, doc)
-    assert _refusals(folder, capsys) == [f"policy/{name}: {message}"]
+    def edit(doc):
+        doc["valid"]["to"] = to
+
+    assert _refusals_of_edit(tmp_path, monkeypatch, capsys, name, edit) == [f"policy/{name}: {message}"]
