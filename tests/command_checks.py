@@ -152,6 +152,30 @@ def run(args: list[str], log: list[str]) -> int | None:
     return code
 
 
+def cell_problems(folder: Path, scenario: str | None) -> list[str]:
+    """The Excel functions' lookups on the folder: an unexpected error in a cell is a problem."""
+    import xl_addin.functions as fx
+
+    calls = [("CP_POLICIES", ())]
+    for day in DAYS[::3]:
+        calls += [("CP_FEE", ("individual", None, day)), ("CP_FEE", ("group", "other", day)),
+                  ("CP_QUOTA", ("adults", "first_line", "individual", day))]
+        calls += [("CP_COPAY", (age, kind, increased, first, day, setting))
+                  for age, kind, increased, first, setting in ((20, "individual", False, True, None),
+                                                              (40, "individual", True, False, "clb_location"),
+                                                              (70, "group", False, False, "clb_employed"))]
+        calls += [("CP_PARAM", ("riziv-psy-2021.tariff.rows.individual.fee", day, scenario)),
+                  ("CP_SOURCE", ("cm-psychotherapy.lifetime_cap", day, scenario))]
+    calls.append(("CP_CARE_BUDGET", ("2027-01-31", "home", "belrai", 13, 14)))
+    fx.SESSION.use(folder)
+    try:
+        answers = [(name, args, getattr(fx, name)(*args)) for name, args in calls]
+    finally:
+        fx.SESSION.use(None)
+    return [f"{name}{args}: {answer}" for name, args, answer in answers
+            if isinstance(answer, str) and answer.startswith("CP error: unexpected")]
+
+
 CHEAP = "cheap"
 EXPENSIVE = "expensive"
 
@@ -183,6 +207,7 @@ def run_commands(folder: Path, work: Path, level: str = CHEAP, scenario: str | N
                      "cm-psychotherapy.benefits.adult.flat", "riziv-psy-2021.copayment.rules.youth_free.when.age"):
             for day in ("2021-09-01", "2027-07-01", "2028-02-29"):
                 run(["value", path, day, *extra, *policy], log)
+    log += [f"CRASH {line}" for line in cell_problems(folder, scenario)]
     run(["list", "parameters", *policy], log)
     run(["list", "scenarios", *policy], log)
     for setting, proof, score in (("home", "belrai", "13"), ("residential", "residence", None),
