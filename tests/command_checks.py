@@ -1,4 +1,5 @@
-"""Every command on a policy folder that `validate` accepted: an exit code of 0, 2 or 3 and results that add up.
+"""Every command on a policy folder that `validate` accepted: an exit code of 0, 2 or 3 and results that add up,
+the same from both evaluators, and the Excel functions' lookups without an unexpected error.
 
 `run_commands` runs the commands in this process through `carepolicy.cli.main` and returns what went wrong,
 one line each (an exception, a traceback, an amount that does not add up), so that a long campaign can list
@@ -176,6 +177,49 @@ def cell_problems(folder: Path, scenario: str | None) -> list[str]:
             if isinstance(answer, str) and answer.startswith("CP error: unexpected")]
 
 
+def evaluator_problems(folder: Path, claims: Path, scenario: str | None) -> list[str]:
+    """The columns in which the reference and vectorized evaluators disagree on the claims, on the threaded path
+    too (its thresholds made small)."""
+    from engine.claims.read import read_claims_table
+    from engine.errors import CarePolicyError
+    from engine.evaluate.pipeline import normalized
+    from engine.evaluate.reference import evaluate_reference
+    from engine.evaluate.vectorized import evaluate_vectorized, threads
+    from engine.policy.policies import load_policies
+    from engine.policy.scenarios import with_scenario
+
+    try:
+        policies = with_scenario(load_policies(folder), scenario)
+        frame = normalized(read_claims_table(claims), policies)
+        reference, _ = evaluate_reference(frame, policies)
+    except CarePolicyError:
+        return []  # the commands name the refusal
+    problems = []
+    for threaded, part in ((threads.THREADED, threads.PART), (1, 7)):
+        saved = threads.THREADED, threads.PART
+        threads.THREADED, threads.PART = threaded, part
+        try:
+            vectorized = evaluate_vectorized(frame, policies)
+        finally:
+            threads.THREADED, threads.PART = saved
+        for column in reference.columns:
+            left, right = (pd_text(reference[column]), pd_text(vectorized[column]))
+            if left != right:
+                at = next(i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b)
+                problems.append(f"evaluators ({'threaded' if part == 7 else 'one thread'}) differ in {column} on "
+                                f"row {at + 1}: reference {left[at]}, vectorized {right[at]}")
+    return problems
+
+
+def pd_text(column) -> list[str]:
+    """A result column as text, dates as YYYY-MM-DD, for comparing two evaluations."""
+    import pandas as pd
+
+    if column.name == "period_start":
+        column = pd.to_datetime(column).astype(str)
+    return [str(v) for v in column.to_numpy()]
+
+
 CHEAP = "cheap"
 EXPENSIVE = "expensive"
 
@@ -198,6 +242,7 @@ def run_commands(folder: Path, work: Path, level: str = CHEAP, scenario: str | N
         out.unlink(missing_ok=True)
         if run(["evaluate", str(claims), "-o", str(out), *extra, *policy], log) in (0, 3) and out.exists():
             log += [f"NONSENSE {line}" for line in result_problems(out)]
+            log += [f"NONSENSE {line}" for line in evaluator_problems(folder, claims, extra[-1] if extra else None)]
             rows = len(out.read_text(encoding="utf-8").splitlines()) - 1
             if rows != len(claims.read_text(encoding="utf-8").splitlines()) - 1:
                 log.append(f"NONSENSE evaluate: {rows} result rows for the claims' rows")

@@ -3,9 +3,10 @@
 The property test varies the bundled folder within the schema (values at the edges of their ranges,
 extra history entries, a second convention version, other mutualities, conditions on every field a rule
 kind provides, scenarios, region data at its edges; see valid_variations.py). Whenever `validate`
-accepts the result, the cheap commands run on it in this process; a handful of fixed variations run the
-simulation, impact and comparison too. Every command exits 0, 2 or 3 without a traceback, and the
-amounts add up as the rules say (command_checks.py). The tests after it hold each defect the
+accepts the result, the cheap commands and the Excel functions' lookups run on it in this process; a
+handful of fixed variations run the simulation, impact and comparison too. Every command exits 0, 2 or 3
+without a traceback, the amounts add up as the rules say, the reference and vectorized evaluators agree
+(on one thread and threaded) and a breakdown adds up to its national figures (command_checks.py). The tests after it hold each defect the
 variations found.
 """
 
