@@ -301,3 +301,19 @@ def test_a_version_that_ends_too_early_is_refused(tmp_path, capsys, monkeypatch,
         doc["valid"]["to"] = to
 
     assert _refusals_of_edit(tmp_path, monkeypatch, capsys, name, edit) == [f"policy/{name}: {message}"]
+
+
+def test_a_group_fee_of_zero_is_explained(tmp_path, capsys):
+    """A fee of 0 is within the schema's range: explaining a co-led group session under it divided by the group's
+    fee (ZeroDivisionError)."""
+    folder = _copy(tmp_path)
+    doc = read(folder / CONVENTION)
+    doc["tariff"]["rows"][1]["fee"]["history"][-1]["value"] = 0
+    write(folder / CONVENTION, doc)
+    assert _accepted(folder, capsys)
+    claims = tmp_path / "claims.csv"
+    claims.write_text(claims_csv(["first_line", "specialised"]), encoding="utf-8")
+    assert main(["explain", str(claims), "n0-3", "--policy", str(folder)]) == 0
+    assert ("group fee EUR 0.00 (lead EUR 0.00 + co-lead EUR 0.00) shared by 2 covered participants: this "
+            "participant's share EUR 0.00 (EUR 0.00 of the lead's fee, EUR 0.00 of the co-lead's)") in capsys.readouterr().out
+    assert failures(run_commands(folder, tmp_path)) == []

@@ -357,7 +357,7 @@ def settle_groups(valid: pd.DataFrame, outcomes: dict[int, Outcome]) -> None:
             leads = f"lead {euro_cents(o.lead_fee)}"
             parts = ""
             if o.co_lead_tariff_row:
-                lead_part = (2 * part * o.lead_fee + total) // (2 * total)
+                lead_part = (2 * part * o.lead_fee + total) // (2 * total) if total else 0  # a fee of 0 is valid
                 leads += f" + co-lead {euro_cents(o.co_lead_fee)}"
                 parts = f" ({euro_cents(lead_part)} of the lead's fee, {euro_cents(part - lead_part)} of the co-lead's)"
             o.steps.append(f"group fee {euro_cents(total)} ({leads}) shared by {len(rows)} covered participants: "
