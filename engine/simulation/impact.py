@@ -19,7 +19,7 @@ from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
 from engine.simulation.breakdown import group_sums, parse_by
-from engine.simulation.patients import COMPARED
+from engine.simulation.patients import COMPARED, PERSON
 from engine.simulation.processes import per_seed
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation, simulate
 
@@ -32,7 +32,6 @@ IMPACT_METRICS = ["patients", "better_off", "worse_off", "unchanged", "out_of_po
 """The columns of an impact table after `scenario` and the dimensions; amounts in EUR."""
 MONEY = ("out_of_pocket_change", "mean_change_better_off", "mean_change_worse_off", "insurer_cost_change",
          "supplement_change")
-_PERSON = ["patient_id", "region", "age", "network", "care", "increased", "mutuality"]
 _ONE_CENT = 1
 
 
@@ -40,7 +39,7 @@ def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """One row per patient of either per-patient table: who the patient is (from the baseline where drawn there)
     and the change of each compared column (counts, whole cents); a patient missing from a table counts zero there."""
     known, drawn = base["patient_id"].to_numpy(), other["patient_id"].to_numpy()  # both sorted
-    people = base[_PERSON]
+    people = base[list(PERSON)]
     if np.array_equal(known, drawn):  # the same draw: the same patients in the same rows
         ids, at_base = known, np.arange(len(known))
         at_other = at_base
@@ -48,7 +47,7 @@ def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
         at = np.minimum(np.searchsorted(known, drawn), max(len(known) - 1, 0))
         new = (known[at] != drawn) if len(known) else np.ones(len(drawn), bool)
         if new.any():
-            people = pd.concat([people, other.loc[new, _PERSON]], ignore_index=True).sort_values("patient_id",
+            people = pd.concat([people, other.loc[new, list(PERSON)]], ignore_index=True).sort_values("patient_id",
                                                                                                 ignore_index=True)
         ids = people["patient_id"].to_numpy()
         at_base = np.arange(len(known)) if not new.any() else np.searchsorted(ids, known)

@@ -39,6 +39,8 @@ CENTS = ("insurer_cost", "care_path_fees", "patient_copay", "provider_income", "
 AVERAGE_SESSIONS, AVERAGE_PATHS = "average_sessions", "average_paths"
 """Columns `average_sessions:<network>:<category>` and `average_paths:<network>:<category>` carry the inputs of a
 network-level average cap: the covered sessions of that category in care paths opened in the year, and those paths."""
+PERSON = ("patient_id", "region", "age", "network", "care", "increased", "mutuality")
+"""Who a patient is: the first columns of a per-patient table (a Cohort's `people`)."""
 COMPARED = ("out_of_pocket", "insurer_cost", "supplements", "sessions", "refused_quota")
 """The columns in which two scenarios' years of a patient are compared (engine/simulation/impact.py)."""
 

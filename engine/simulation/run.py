@@ -24,7 +24,7 @@ from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
-from engine.simulation.patients import COMPARED, Cohort
+from engine.simulation.patients import COMPARED, PERSON, Cohort
 from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
 from engine.simulation.synthetic import Draw, Synthesizer
@@ -255,7 +255,7 @@ class _State:
             applied = self.applied[scenario.id]
             evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
             one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data, self.drivers)
-            kept = one.patients[[*cohort.people.columns, *COMPARED]] if self.patients else None  # less to send back
+            kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
             out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)))
         return out
 
