@@ -162,8 +162,9 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     scenarios side by side (default: one per core, at most one per task of `_State.groups`). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
     per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
-    engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's population, uptake and fees follow the
-    policy folder's projection; `data` replaces its region data (a sensitivity point).
+    engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's
+    population, uptake and fees follow the policy folder's projection; `data` replaces its region
+    data (a sensitivity point).
     """
     data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
