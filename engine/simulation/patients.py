@@ -174,19 +174,34 @@ class Cohort:
 
 
 def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
-                  network_caps: tuple[tuple[str, Category], ...] = ()) -> pd.DataFrame:
+                  network_caps: tuple[tuple[str, Category], ...] = (), decided: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per patient with a session in the year (by patient id): the dimensions, counts and cents of its year.
 
     `out` is the evaluation of the cohort's claims under one scenario; each of `care_types` has a column of its
     covered sessions (CARE_SESSIONS). `network_caps` names the
     (network type, quota category) pairs whose average number of sessions per care path is capped:
-    their inputs are kept per patient so that any group can compute its average.
+    their inputs are kept per patient so that any group can compute its average. `decided`, the table of an
+    evaluation whose decisions `out` kept (a re-pricing, engine/evaluate/vectorized/reprice.py), gives the counts.
     """
-    c, patient, n = cohort, cohort.patient, cohort.n
+    c = cohort
+    covered = c.in_year & ~c.outside & out.covered
+    at = np.flatnonzero(covered)  # the covered sessions, found once for their counts and sums
+    owner = c.patient[at]
+    counts = (decided[[n for n in decided.columns if n not in PERSON and n not in CENTS]] if decided is not None
+              else pd.DataFrame({n: v[c.keep] for n, v in _counts(c, out, at, owner, care_types, network_caps).items()},
+                                copy=False))
+    cents = pd.DataFrame({n: v[c.keep] for n, v in _cents(c, out, at, owner).items()}, copy=False)
+    averages = [n for n in counts.columns if n.startswith((f"{AVERAGE_SESSIONS}:", f"{AVERAGE_PATHS}:"))]
+    return pd.concat([c.people, counts.drop(columns=averages), cents, counts[averages]], axis=1)
+
+
+def _counts(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray, care_types: tuple[str, ...],
+            network_caps: tuple[tuple[str, Category], ...]) -> dict[str, np.ndarray]:
+    """The count columns of every patient: what the evaluator decided (covered, refused, periods opened)."""
+    patient, n = c.patient, c.n
     first, last = c.draw.first.astype(np.int64), c.draw.last.astype(np.int64)
     convention = c.in_year & ~c.outside
     ok = out.covered
-    covered = convention & ok
     period = out.period_start.astype(np.int64)
     opened = (period >= first) & (period <= last) & ~c.outside & ok
     benefit = c.in_year & c.outside & (out.supplement > 0)
@@ -194,20 +209,10 @@ def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
     def count(rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], minlength=n)
 
-    def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
-
-    at = np.flatnonzero(covered)  # the covered sessions, found once for their counts and sums
-    owner = patient[at]
-
     def covered_count(rows: np.ndarray) -> np.ndarray:
         return np.bincount(owner[rows[at]], minlength=n)
 
-    def covered_sum(values: np.ndarray) -> np.ndarray:
-        return np.bincount(owner, weights=values[at], minlength=n).round().astype(np.int64)
-
     reason_quota = out.reason == R["quota_exhausted"]
-    care_path = per_patient(out.care_path, convention)
     sessions = np.bincount(owner, minlength=n)
     columns: dict[str, np.ndarray] = {
         "patients": (sessions > 0).astype(np.int64),
@@ -221,17 +226,31 @@ def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
         "refused_other": count(convention & ~ok & ~reason_quota),
         "supplement_patients": (count(benefit) > 0).astype(np.int64),
         "supplement_sessions": count(benefit),
-        "insurer_cost": covered_sum(out.insurer) + care_path,
-        "care_path_fees": care_path,
-        "patient_copay": covered_sum(out.copay),
-        "provider_income": covered_sum(out.fee),
-        "supplements": per_patient(out.supplement, c.in_year & c.outside),
-        "out_of_pocket": covered_sum(out.copay - out.supplement)
-        + per_patient(out.copay - out.supplement, c.in_year & c.outside),
     }
     for network, category in network_caps:
         rows = opened & c.category(category) & c.rows("network", network)
         columns[f"{AVERAGE_SESSIONS}:{network}:{category.id}"] = count(rows)
         columns[f"{AVERAGE_PATHS}:{network}:{category.id}"] = _pairs(patient[rows], period[rows], n)
-    counts = pd.DataFrame({name: values[c.keep] for name, values in columns.items()}, copy=False)
-    return pd.concat([c.people, counts], axis=1)
+    return columns
+
+
+def _cents(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray) -> dict[str, np.ndarray]:
+    """The money columns of every patient, in whole cents: what the evaluator priced."""
+    patient, n = c.patient, c.n
+    outside = c.in_year & c.outside
+
+    def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
+
+    def covered_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=values[at], minlength=n).round().astype(np.int64)
+
+    care_path = per_patient(out.care_path, c.in_year & ~c.outside)
+    return {
+        "insurer_cost": covered_sum(out.insurer) + care_path,
+        "care_path_fees": care_path,
+        "patient_copay": covered_sum(out.copay),
+        "provider_income": covered_sum(out.fee),
+        "supplements": per_patient(out.supplement, outside),
+        "out_of_pocket": covered_sum(out.copay - out.supplement) + per_patient(out.copay - out.supplement, outside),
+    }

@@ -145,8 +145,8 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
 
 
 def _aggregated(scenario: str, applied: PolicySet, cohort: Cohort, evaluated: Output, region_ids: tuple[str, ...],
-                data: Regions, drivers: bool = True) -> Run:
-    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied, drivers)
+                data: Regions, drivers: bool = True, decided: pd.DataFrame | None = None) -> Run:
+    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied, drivers, decided)
     return Run(scenario, patients, results, drivers, (applied, data, region_ids, cohort.draw))
 
 
@@ -250,12 +250,13 @@ class _State:
         """Evaluate and aggregate the scenarios of a task: results, drivers, the breakdown and the per-patient table."""
         cohort = self.cohort(self.loaded[group[0]])
         first = evaluate_arrays(cohort.claims, self.applied[self.loaded[group[0]].id])
-        out = []
+        out, decided = [], None
         for i in group:
             scenario = self.loaded[i]
             applied = self.applied[scenario.id]
             evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
-            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data, self.drivers)
+            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data, self.drivers, decided)
+            decided = one.patients if decided is None else decided  # the re-pricings keep the first's counts
             kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
             out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)))
         return out

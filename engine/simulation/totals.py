@@ -154,13 +154,15 @@ def averaged(policies: PolicySet) -> str:
 
 
 def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str, ...], data: Regions,
-              policies: PolicySet, drivers: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+              policies: PolicySet, drivers: bool = True, decided: pd.DataFrame | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
-    from its evaluation `out` of the cohort's claims; no drivers (None) unless `drivers`."""
+    from its evaluation `out` of the cohort's claims; no drivers (None) unless `drivers`. `decided`: the per-patient
+    table of the evaluation `out` re-priced, whose counts it keeps."""
     caps = network_caps(policies, cohort.draw)
     declared = {c.id: c for c in rules_of(policies).convention_on(cohort.draw.reference_day).categories}
     patients = patient_table(cohort, out, rules_of(policies).care_types,
-                             tuple((network, declared[c]) for network, c in caps))
+                             tuple((network, declared[c]) for network, c in caps), decided)
     results = results_by(patients, ("region",), data, region_ids, caps, scenario, metrics_of(policies))
     results["population"] = results["population"].astype(np.int64)
     if not drivers:
