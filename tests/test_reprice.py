@@ -34,8 +34,6 @@ SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 PRICING_ONLY = {"copay-15", "index-2pct", "free-until-25", "free-until-25-uptake"}
 """The bundled scenarios whose policy changes touch only what pricing reads; the other changes a quota."""
-OWN_DRAW = {"free-until-25-uptake"}
-"""Bundled scenarios that change utilisation: their patients are drawn again, so they are evaluated in full."""
 
 
 def pricing_paths(policies) -> list[tuple[str, bool]]:
@@ -115,7 +113,7 @@ def test_simulation_tables_do_not_depend_on_repricing(policies, monkeypatch):
     monkeypatch.setattr(simulation_run, "reprice", lambda c, base, applied: repriced_ids.append(applied.scenario)
                         or reprice(c, base, applied))
     repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
-    assert sorted(repriced_ids) == sorted(PRICING_ONLY - OWN_DRAW)
+    assert sorted(repriced_ids) == sorted(PRICING_ONLY)  # the uptake scenario too: its baseline patients
     monkeypatch.setattr(simulation_run, "pricing_only", lambda base, other: False)
     full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
     pd.testing.assert_frame_equal(repriced.results, full.results)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from engine.dates import ages_on
 from engine.evaluate.vectorized.claims import Claims
@@ -171,6 +172,22 @@ class Cohort:
     def category(self, category: Category) -> np.ndarray:
         """Sessions of a quota category: its care type and session kind."""
         return self.rows("care", category.care) & self.rows("kind", category.kind)
+
+
+def joined(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-patient tables of different patients as one, in patient id order (as one cohort's table would be)."""
+    if len(tables) == 1:
+        return tables[0]
+    columns = {}
+    for name in tables[0].columns:
+        parts = [t[name].array for t in tables]
+        if isinstance(parts[0], pd.Categorical):
+            same = all(list(p.categories) == list(parts[0].categories) for p in parts)
+            columns[name] = union_categoricals(parts, sort_categories=not same)  # a label's values are sorted
+        else:
+            columns[name] = np.concatenate([np.asarray(p) for p in parts])
+    order = np.argsort(columns["patient_id"], kind="stable")
+    return pd.DataFrame({name: values[order] for name, values in columns.items()}, copy=False)
 
 
 def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],

@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from engine.errors import InputError
-from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.reprice import pricing_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
@@ -32,6 +31,7 @@ from engine.simulation.totals import (
     DRIVER_COLUMNS,
     METRICS,
     Metric,
+    Part,
     aggregate,
     averaged,
     metrics_of,
@@ -141,13 +141,13 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
     applied = apply(policies, scenario)
     claims, region = Synthesizer(applied, data, draw).claims(scenario, list(region_ids))
     cohort = Cohort.of(claims, region, region_ids, draw, data)
-    return _aggregated(scenario.id, applied, cohort, evaluate_arrays(cohort.claims, applied), region_ids, data)
+    return _aggregated(scenario.id, applied, [(cohort, evaluate_arrays(cohort.claims, applied), None)], region_ids, data)
 
 
-def _aggregated(scenario: str, applied: PolicySet, cohort: Cohort, evaluated: Output, region_ids: tuple[str, ...],
-                data: Regions, drivers: bool = True, decided: pd.DataFrame | None = None) -> Run:
-    patients, results, drivers = aggregate(scenario, cohort, evaluated, region_ids, data, applied, drivers, decided)
-    return Run(scenario, patients, results, drivers, (applied, data, region_ids, cohort.draw))
+def _aggregated(scenario: str, applied: PolicySet, parts: list[Part], region_ids: tuple[str, ...], data: Regions,
+                drivers: bool = True) -> Run:
+    patients, results, drivers = aggregate(scenario, parts, region_ids, data, applied, drivers)
+    return Run(scenario, patients, results, drivers, (applied, data, region_ids, parts[0][0].draw))
 
 
 def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year: int = DEFAULT_YEAR,
@@ -204,7 +204,8 @@ class _State:
     Scenarios with the same utilisation and age bands share one draw of patients, made once per
     process that needs it. A scenario whose policies differ from an earlier one's only in what
     pricing reads (engine/evaluate/vectorized/reprice.py) is re-priced from that scenario's
-    evaluation, in the same task.
+    evaluation, in the same task. So is a scenario whose draw only adds patients to that scenario's
+    (engine/simulation/synthetic.py): its added patients are drawn and evaluated on their own.
     """
 
     loaded: list[Scenario]
@@ -218,9 +219,24 @@ class _State:
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
 
     def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
+        """The key of a scenario's draw (scenarios with the same key share it), and its synthesizer."""
         synthesizer = Synthesizer(self.applied[scenario.id], self.data, self.draw)
         utilisation = tuple(u for u in scenario.utilisation if u.in_force(self.draw.reference_day))
         return (utilisation, repr(synthesizer.bands)), synthesizer
+
+    def _base_key(self, scenario: Scenario) -> tuple:
+        """The key of the draw whose patients a scenario's draw holds first (its own key, unless it changes uptake)."""
+        synthesizer = self._synthesizer(scenario)[1]
+        return self._synthesizer(synthesizer.base(scenario))[0]
+
+    def _added(self, scenario: Scenario, cohort: Cohort) -> Cohort | None:
+        """The patients a scenario's draw adds to `cohort`, the draw of its base; None when it also removes some."""
+        synthesizer = self._synthesizer(scenario)[1]
+        groups = len(cohort.categorical("group_id").categories) - 1
+        claims, region = synthesizer.claims(scenario, list(self.region_ids), (1,), groups, len(cohort.frame) + 1)
+        if synthesizer.lowered:
+            return None
+        return Cohort.of(claims, region, self.region_ids, self.draw, self.data)
 
     def cohort(self, scenario: Scenario) -> Cohort:
         """The drawn patients of a scenario (drawn on first use in this process)."""
@@ -236,9 +252,10 @@ class _State:
         Tasks that make a draw of their own come first, then the larger ones, so the workers finish together.
         """
         keys = [self._synthesizer(s)[0] for s in self.loaded]
+        bases = [self._base_key(s) for s in self.loaded]
         groups: list[list[int]] = []
         for j, scenario in enumerate(self.loaded):
-            home = next((g for g in groups if keys[g[0]] == keys[j]
+            home = next((g for g in groups if keys[g[0]] in (keys[j], bases[j])
                          and pricing_only(self.applied[self.loaded[g[0]].id], self.applied[scenario.id])), None)
             if home is None:
                 groups.append([j])
@@ -249,14 +266,23 @@ class _State:
     def run(self, group: tuple[int, ...]) -> list[tuple[int, Tables]]:
         """Evaluate and aggregate the scenarios of a task: results, drivers, the breakdown and the per-patient table."""
         cohort = self.cohort(self.loaded[group[0]])
+        key = self._synthesizer(self.loaded[group[0]])[0]
         first = evaluate_arrays(cohort.claims, self.applied[self.loaded[group[0]].id])
         out, decided = [], None
         for i in group:
             scenario = self.loaded[i]
             applied = self.applied[scenario.id]
             evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
-            one = _aggregated(scenario.id, applied, cohort, evaluated, self.region_ids, self.data, self.drivers, decided)
-            decided = one.patients if decided is None else decided  # the re-pricings keep the first's counts
+            parts: list[Part] = [(cohort, evaluated, decided)]  # the re-pricings keep the first's counts
+            if self._synthesizer(scenario)[0] != key:  # a scenario that changes uptake
+                added = self._added(scenario, cohort)
+                if added is None:  # it also removes patients: its own draw, evaluated in full
+                    own = self.cohort(scenario)
+                    parts = [(own, evaluate_arrays(own.claims, applied), None)]
+                elif len(added.frame):
+                    parts.append((added, evaluate_arrays(added.claims, applied), None))
+            one = _aggregated(scenario.id, applied, parts, self.region_ids, self.data, self.drivers)
+            decided = one.patients if decided is None else decided
             kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
             out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)))
         return out

@@ -3,13 +3,19 @@
 Every figure comes from policy/regions/ (uptake, care type, group paths, network choice, CLB settings,
 session counts and intervals) and from the convention's age bands. Draws are reproducible and shared
 between scenarios (common random numbers): each (region, age) cell has its own random stream, and
-candidate i of a cell gets the same uniforms whatever the number of candidates, so a scenario that
-raises uptake adds patients to the baseline's instead of drawing new ones, and differences between
+candidate i of a cell gets the same uniforms whatever the number of candidates, so differences between
 scenarios are not drowned in sampling noise.
+
+A scenario that changes how many people seek care (the uptake figures, `Synthesizer.drawn`) draws in
+two layers. The first holds the patients of its base, the scenario without those changes, as they
+are, group members included (fewer where it lowers uptake: those left form groups anew). The second
+holds the patients it adds, who form groups among themselves. A scenario that raises uptake thus
+keeps every patient of the baseline with the same sessions, and only adds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -69,6 +75,33 @@ class Patients:
     def __len__(self) -> int:
         return len(self.age)
 
+    @property
+    def rank(self) -> np.ndarray:
+        """Each patient's place among the candidates of its age (0 for the first)."""
+        return self.ident & _RANKS
+
+    def take(self, rows: np.ndarray) -> Patients:
+        return Patients(self.age[rows], self.u[rows], self.ident[rows])
+
+
+_RANKS = (1 << 32) - 1  # the bits of an id that hold the candidate's place in its (stream, region, age) cell
+
+
+def _cells(expected: np.ndarray, seed: int, region_index: int, stream: int):
+    """Per age with candidates expected: its random stream, and its number of candidates (`expected` randomly
+    rounded by the stream's first uniform)."""
+    for age in np.flatnonzero(expected > 0):
+        rng = np.random.default_rng([seed, region_index, int(age), stream])
+        yield int(age), rng, int(np.floor(expected[age] + rng.random()))
+
+
+def counts(expected: np.ndarray, seed: int, region_index: int, stream: int) -> np.ndarray:
+    """The number of candidates of every age, as `candidates` draws them (without their uniforms)."""
+    out = np.zeros(len(expected), np.int64)
+    for age, _, count in _cells(expected, seed, region_index, stream):
+        out[age] = count
+    return out
+
 
 def candidates(regions: Regions, region_index: int, expected: np.ndarray, seed: int, stream: int,
                draws: int) -> Patients:
@@ -78,9 +111,7 @@ def candidates(regions: Regions, region_index: int, expected: np.ndarray, seed: 
     larger `expected` keeps every patient of a smaller one.
     """
     ages, uniforms, idents = [], [], []
-    for age in np.flatnonzero(expected > 0):
-        rng = np.random.default_rng([seed, region_index, int(age), stream])
-        count = int(np.floor(expected[age] + rng.random()))
+    for age, rng, count in _cells(expected, seed, region_index, stream):
         if count:
             ages.append(np.full(count, age, np.int16))
             uniforms.append(rng.random((count, draws)))
@@ -143,19 +174,23 @@ class Sessions:
 
     @staticmethod
     def concat(parts: list[Sessions]) -> Sessions:
+        if not parts:
+            return Sessions(*(np.zeros(0, np.int64) for _ in range(3)), {}, *(np.zeros(0, np.int64) for _ in range(5)))
         return Sessions(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("patient", "birth", "day")),
                         {k: np.concatenate([p.codes[k] for p in parts]) for k in parts[0].codes},
                         *(np.concatenate([getattr(p, f) for p in parts])
                           for f in ("increased", "group", "co_lead", "fee", "region")))
 
-    def frame(self, text_values: dict[str, tuple[str, ...]], co_leads: tuple[str, ...]) -> pd.DataFrame:
-        """The normalized claims frame of engine/claims/contract.py (integer ids, categorical text columns)."""
+    def frame(self, text_values: dict[str, tuple[str, ...]], co_leads: tuple[str, ...], first: int = 1) -> pd.DataFrame:
+        """The normalized claims frame of engine/claims/contract.py (integer ids, categorical text columns); its rows
+        and claims are numbered from `first`."""
         n = len(self.patient)
         groups = int(self.group.max()) if n else 0
-        text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int16), categories=list(v))
-                for k, v in text_values.items()}
+        text = {k: pd.Categorical.from_codes(self.codes.get(k, np.zeros(0, np.int64)).astype(np.int16),
+                                             categories=list(v)) for k, v in text_values.items()}
+        numbers = np.arange(first, first + n)
         return pd.DataFrame({
-            "row": np.arange(1, n + 1), "claim_id": np.arange(1, n + 1), "patient_id": self.patient,
+            "row": numbers, "claim_id": numbers, "patient_id": self.patient,
             "birth_date": self.birth.astype("datetime64[D]").astype("datetime64[s]"),
             "session_date": self.day.astype("datetime64[D]").astype("datetime64[s]"),
             **{k: text[k] for k in ("kind", "network", "care")},
@@ -185,6 +220,7 @@ class Synthesizer:
         self.co_leads = ("", *(k for k in mix if k != "none"))
         self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
+        self.lowered = False  # whether the last draw of added patients found a scenario that also removes some
         rules = rules_of(policies)
         missing = benefit_problems(regions, list(rules.supplementary)) + choice_problems(regions, rules)
         if missing:
@@ -202,25 +238,55 @@ class Synthesizer:
         self.birthdays = np.array([np.datetime64(add_months(ref, -12 * a), "D").astype(np.int64)
                                    for a in range(regions.max_age + 2)])  # birthday `a` years before the reference day
 
-    def claims(self, scenario: Scenario, region_ids: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
-        """The claims frame of the regions, and each claim's region index (into `region_ids`)."""
-        self.groups_drawn = 0
-        sessions = Sessions.concat([part for r, name in enumerate(region_ids) for part in self.region(scenario, name, r)])
-        return sessions.frame(self.text, self.co_leads), sessions.region
+    @property
+    def drawn(self) -> tuple[str, ...]:
+        """The figures that say how many people seek care: convention uptake, and each benefit's outside uptake."""
+        return ("uptake", *(m.outside_uptake for _, m in self.benefits))
 
-    def region(self, scenario: Scenario, name: str, r: int) -> list[Sessions]:
-        """The sessions of one region in parts: convention patients, then the members of each mutuality with a benefit
-        who have sessions outside the convention (each mutuality its own random stream, by its place in the data)."""
-        figures = Figures(self.regions, scenario, name, self.draw.reference_day)
+    def base(self, scenario: Scenario) -> Scenario:
+        """The scenario without its changes to the `drawn` figures: whose patients the first layer holds."""
+        kept = tuple(u for u in scenario.utilisation if u.what not in self.drawn)
+        return scenario if len(kept) == len(scenario.utilisation) else dataclasses.replace(scenario, utilisation=kept)
+
+    def claims(self, scenario: Scenario, region_ids: list[str], layers: tuple[int, ...] = (0, 1), groups: int = 0,
+               first: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
+        """The claims frame of the regions, and each claim's region index (into `region_ids`): the first layer of
+        every region, then the second (see the module's docstring), or the `layers` asked for. Groups are numbered
+        after `groups`, claims from `first`."""
+        self.groups_drawn, self.lowered = groups, False
+        base = self.base(scenario)
+        sessions = Sessions.concat([part for layer in layers for r, name in enumerate(region_ids)
+                                    for part in self.region(scenario, base, name, r, layer)])
+        return sessions.frame(self.text, self.co_leads, first), sessions.region
+
+    def region(self, scenario: Scenario, base: Scenario, name: str, r: int, layer: int) -> list[Sessions]:
+        """The sessions of one region's layer in parts: convention patients, then the members of each mutuality with a
+        benefit who have sessions outside the convention (each mutuality its own random stream, by its place in the
+        data). The first layer is drawn with the base's figures, the second with the scenario's."""
+        if layer and base is scenario:
+            return []
+        day = self.draw.reference_day
+        own = Figures(self.regions, scenario, name, day)
+        before = own if base is scenario else Figures(self.regions, base, name, day)
+        figures = own if layer else before
         index = self.regions.names().index(name)
         population = self.regions.population_by_age(name)
-        inside = candidates(self.regions, index, population * figures.by_age("uptake"), self.draw.seed,
-                            _CONVENTION_STREAM, _CONVENTION_DRAWS)
+
+        def layered(figure: str, share: float, stream: int, draws: int) -> Patients:
+            drawn = candidates(self.regions, index, population * share * own.by_age(figure), self.draw.seed, stream,
+                               draws)
+            if base is scenario:
+                return drawn
+            known = counts(population * share * before.by_age(figure), self.draw.seed, index, stream)
+            self.lowered |= bool((np.bincount(drawn.age, minlength=len(known)) < known).any())
+            first = drawn.rank < known[drawn.age]
+            return drawn.take(first if layer == 0 else ~first)
+
+        inside = layered("uptake", 1.0, _CONVENTION_STREAM, _CONVENTION_DRAWS)
         bim = self.regions.region(name).bim_share.value
         parts = self._convention(inside, figures, bim, self._membership(inside.ident, name))
         for stream, mutuality in self.benefits:
-            expected = population * mutuality.share_in(name) * figures.by_age(mutuality.outside_uptake)
-            members = candidates(self.regions, index, expected, self.draw.seed, stream, _OUTSIDE_DRAWS)
+            members = layered(mutuality.outside_uptake, mutuality.share_in(name), stream, _OUTSIDE_DRAWS)
             parts.append(self._outside(members, figures, bim, mutuality))
         for part in parts:
             part.region = np.full(len(part.patient), r, np.int16)

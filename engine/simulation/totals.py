@@ -6,11 +6,12 @@ add up to the insurer cost, the co-payments and the provider income exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from engine.evaluate.vectorized.output import Output
 from engine.money import cents
@@ -18,7 +19,7 @@ from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
 from engine.simulation.breakdown import metric_table
-from engine.simulation.patients import CARE_SESSIONS, Cohort, patient_table
+from engine.simulation.patients import CARE_SESSIONS, Cohort, joined, patient_table
 from engine.simulation.synthetic import Draw
 
 
@@ -125,6 +126,23 @@ class _Frame:
         self.money = {"patient_copay": out.copay, "care_path_fee": out.care_path}
         self.tariff_row, self.co_lead_row, self.tariffs = out.tariff_row, out.co_lead_row, out.tariffs.index
 
+    @staticmethod
+    def joined(frames: list[_Frame]) -> _Frame:
+        """The rows of several frames (of disjoint patients and groups) one after another."""
+        if len(frames) == 1:
+            return frames[0]
+        out = _Frame.__new__(_Frame)
+        tariffs = frames[0].tariffs
+        for f in frames[1:]:
+            if f.tariffs != tariffs:
+                raise ValueError("frames of different tariff rows cannot be joined")
+        for name in ("region", "day", "convention", "covered", "tariff_row", "co_lead_row"):
+            setattr(out, name, np.concatenate([getattr(f, name) for f in frames]))
+        out.text = {c: union_categoricals([f.text[c] for f in frames]) for c in frames[0].text}
+        out.money = {c: np.concatenate([f.money[c] for f in frames]) for c in frames[0].money}
+        out.tariffs = tariffs
+        return out
+
     def is_(self, column: str, value: str) -> np.ndarray:
         """Rows whose text column equals `value`."""
         cat = self.text[column]
@@ -153,21 +171,27 @@ def averaged(policies: PolicySet) -> str:
     return " or ".join(labels)
 
 
-def aggregate(scenario: str, cohort: Cohort, out: Output, region_ids: tuple[str, ...], data: Regions,
-              policies: PolicySet, drivers: bool = True, decided: pd.DataFrame | None = None
-              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+Part = tuple[Cohort, Output, pd.DataFrame | None]
+"""Some of a scenario's patients: their cohort, its evaluation, and the per-patient table of the evaluation that one
+re-priced (whose counts it keeps), or None."""
+
+
+def aggregate(scenario: str, parts: Sequence[Part], region_ids: tuple[str, ...], data: Regions, policies: PolicySet,
+              drivers: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
-    from its evaluation `out` of the cohort's claims; no drivers (None) unless `drivers`. `decided`: the per-patient
-    table of the evaluation `out` re-priced, whose counts it keeps."""
-    caps = network_caps(policies, cohort.draw)
-    declared = {c.id: c for c in rules_of(policies).convention_on(cohort.draw.reference_day).categories}
-    patients = patient_table(cohort, out, rules_of(policies).care_types,
-                             tuple((network, declared[c]) for network, c in caps), decided)
+    from the evaluations of its patients, in one part or several (patients of several draws, engine/simulation/
+    synthetic.py); no drivers (None) unless `drivers`."""
+    draw = parts[0][0].draw
+    caps = network_caps(policies, draw)
+    declared = {c.id: c for c in rules_of(policies).convention_on(draw.reference_day).categories}
+    patients = joined([patient_table(cohort, out, rules_of(policies).care_types,
+                                     tuple((network, declared[c]) for network, c in caps), decided)
+                       for cohort, out, decided in parts])
     results = results_by(patients, ("region",), data, region_ids, caps, scenario, metrics_of(policies))
     results["population"] = results["population"].astype(np.int64)
     if not drivers:
         return patients, results, None
-    lines = _drivers(scenario, _Frame(cohort, out), region_ids, policies)
+    lines = _drivers(scenario, _Frame.joined([_Frame(cohort, out) for cohort, out, _ in parts]), region_ids, policies)
     _check(results, lines)
     return patients, results, lines
 

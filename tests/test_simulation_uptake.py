@@ -1,0 +1,96 @@
+"""Scenarios that change uptake: the baseline's patients stay as they are, the added ones are drawn on their own.
+
+A scenario raising uptake is simulated as the baseline's patients (re-priced) plus the patients it
+adds, drawn and evaluated apart; a scenario that also lowers uptake somewhere has a draw of its own.
+Both must give exactly the tables of the scenario's whole draw (`Synthesizer.claims` with both layers).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import POLICY_DIR
+from test_simulation_properties import scenario_file
+
+import engine.simulation.run as simulation_run
+from engine.policy.policies import load_policies
+from engine.policy.regions import load_regions
+from engine.simulation.projection import for_year
+from engine.simulation.run import run_one, simulate
+from engine.simulation.synthetic import Draw, Synthesizer
+
+REGIONS = ["luxemburg", "waals_brabant"]
+
+
+def uptake(factor: float, ages: list[int], what: str = "uptake") -> dict:
+    return {"what": what, "from": "2027-01-01", "factor": factor, "ages": ages, "source": "scenario-hypothesis",
+            "status": "assumed"}
+
+
+CHANGES = {
+    "more-young": [uptake(1.3, [18, 30])],
+    "more-outside": [uptake(1.5, [0, 120], "outside_uptake")],
+    "fewer-old": [uptake(0.7, [50, 120])],
+    "more-and-fewer": [uptake(1.4, [10, 20]), uptake(0.8, [60, 70])],
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("uptake") / "policy"
+    shutil.copytree(POLICY_DIR, root)
+    for name, changes in CHANGES.items():
+        scenario_file(root / "scenarios", name, changes)
+    return root
+
+
+@pytest.fixture(scope="module")
+def policies(folder):
+    return load_policies(folder)
+
+
+def whole_draws(monkeypatch) -> None:
+    """Every scenario that changes uptake simulated on its own whole draw, as `run_one` does."""
+    monkeypatch.setattr(simulation_run._State, "_added", lambda self, scenario, cohort: None)
+
+
+@pytest.mark.parametrize("name", [*CHANGES, "free-until-25-uptake"])
+def test_added_patients_give_the_tables_of_the_whole_draw(policies, name, monkeypatch):
+    added = simulate(policies, ["copay-15", name], regions=REGIONS, year=2027, seed=5, workers=1, patients=True,
+                     by=["age_band", "network"])
+    whole_draws(monkeypatch)
+    whole = simulate(policies, ["copay-15", name], regions=REGIONS, year=2027, seed=5, workers=1, patients=True,
+                     by=["age_band", "network"])
+    pd.testing.assert_frame_equal(added.results, whole.results)
+    pd.testing.assert_frame_equal(added.drivers, whole.drivers)
+    pd.testing.assert_frame_equal(added.breakdown, whole.breakdown)
+    for scenario in added.patients:
+        pd.testing.assert_frame_equal(added.patients[scenario], whole.patients[scenario])
+    one = run_one(policies, name, year=2027, seed=5, regions=REGIONS)
+    pd.testing.assert_frame_equal(one.results, added.results[added.results["scenario"] == name].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("name", ["more-young", "more-outside"])
+def test_raising_uptake_keeps_every_baseline_patient_as_they_are(policies, name):
+    sim = simulate(policies, [name], regions=REGIONS, year=2027, seed=2, workers=1, patients=True)
+    base, more = sim.patients["baseline"], sim.patients[name]
+    assert len(more) > len(base)
+    kept = more[more["patient_id"].isin(base["patient_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, base)  # no policy change: the same year for every baseline patient
+    applied, data = for_year(policies, load_regions(policies.root), 2027)
+    synthesizer = Synthesizer(applied, data, Draw(2027, 2, data.reference_day))
+    baseline_claims = synthesizer.claims(sim.scenarios[0], REGIONS)[0]
+    first_layer = synthesizer.claims(sim.scenarios[1], REGIONS, (0,))[0]
+    pd.testing.assert_frame_equal(first_layer, baseline_claims)
+    assert not synthesizer.lowered
+
+
+def test_lowering_uptake_keeps_only_baseline_patients(policies):
+    sim = simulate(policies, ["fewer-old"], regions=REGIONS, year=2027, seed=2, workers=1, patients=True)
+    base, fewer = sim.patients["baseline"], sim.patients["fewer-old"]
+    assert fewer["patient_id"].isin(base["patient_id"]).all()
+    younger = base["age"] < 50  # the age on the reference day, by which uptake is given
+    assert base.loc[younger, "patient_id"].isin(fewer["patient_id"]).all()
+    assert 0.6 < base.loc[~younger, "patient_id"].isin(fewer["patient_id"]).mean() < 0.8
