@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
 from carepolicy.cli import main
 from engine.errors import InputError
 from engine.policy.policies import load_policies
-from engine.simulation.band import band, national_by_seed, simulate_seeds
+from engine.simulation.band import band, national_by_seed, seed_table, seeds_beside, simulate_seeds
+from engine.simulation.processes import Beside
 from engine.simulation.run import DEFAULT_YEAR, simulate
 
 REGION = ["luxemburg"]
@@ -113,3 +116,31 @@ def test_one_seed_is_as_without_the_flag(tmp_path, capsys):
         runs.append((capsys.readouterr().out.replace(str(target), "OUT"), target.read_bytes()))
     assert runs[0] == runs[1]
     assert b"seed" not in runs[0][1].splitlines()[0]
+
+
+def test_seeds_started_beside_give_the_table_of_simulate_seeds(policies, table):
+    with seeds_beside(policies, ["copay-15"], seeds=3, seed=4, regions=REGION, workers=2) as started:
+        fractions = []
+        frames = started.results(fractions.append)
+    pd.testing.assert_frame_equal(seed_table(frames), table)
+    assert fractions == pytest.approx([1 / 3, 2 / 3, 1])
+
+
+def test_seeds_beside_need_a_whole_number_of_seeds(policies):
+    with pytest.raises(InputError, match="seeds: expected a whole number of 1 or more, found 0"):
+        seeds_beside(policies, ["copay-15"], seeds=0, regions=REGION)
+
+
+def _slow(i: int) -> int:
+    time.sleep(60)
+    return i
+
+
+def test_a_failing_block_stops_the_processes_started_beside():
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="the block failed"), Beside(_slow, range(2), 2) as started:
+        workers = list(started.pool._pool)
+        assert all(w.is_alive() for w in workers)
+        raise RuntimeError("the block failed")
+    assert not any(w.is_alive() for w in workers)
+    assert time.monotonic() - start < 30

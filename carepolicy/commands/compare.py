@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from carepolicy import options
-from carepolicy.commands.simulate import add_simulation_options, add_years_options, run_simulation
+from carepolicy.commands.simulate import add_simulation_options, add_years_options, defaults, run_simulation
 from carepolicy.progress import progress_bar
 from workbooks.labels import LANGUAGES
 
@@ -60,10 +60,12 @@ def run(args: argparse.Namespace) -> int:
     policies = load_policies(args.policy)
     if years:
         check_years(policies, years)  # before any run starts
-    sim = run_simulation(args, patients=True)  # fills in the default year and seed
-    # winners and losers from the same synthetic patients as the comparison (common random numbers)
-    winners = impact_of(sim, ["age_band"]) if len(sim.scenarios) > 1 else None
-    seed_band = _band(sim, args, seeds) if seeds > 1 else None
+    defaults(args)  # the year and seed, which the band's other seeds follow
+    with _more_seeds(policies, args, seeds) as more:  # they run beside the first seed's run
+        sim = run_simulation(args, patients=True)
+        # winners and losers from the same synthetic patients as the comparison (common random numbers)
+        winners = impact_of(sim, ["age_band"]) if len(sim.scenarios) > 1 else None
+        seed_band = _band(sim, args, seeds, more) if more else None
     by_year = simulate_years(policies, args.scenario, years=years, seed=args.seed, regions=args.region or None,
                              scheduler=args.scheduler,
                              progress=progress_bar(f"simulating {years[0]}-{years[-1]}", args.quiet)) if years else None
@@ -77,17 +79,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _band(sim, args: argparse.Namespace, seeds: int):
-    """The band over `seeds` seeds (a frame): the run already made, and seeds - 1 more."""
+def _more_seeds(policies, args: argparse.Namespace, seeds: int):
+    """The runs of the band's seeds after the first (--seed + 1, ...), started in worker processes; a context that
+    stops them if the command fails. Nothing to run (a null context) without a band."""
+    import contextlib
+
+    from engine.simulation.band import seeds_beside
+
+    if seeds < 2:
+        return contextlib.nullcontext()
+    return seeds_beside(policies, args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
+                        regions=args.region or None)
+
+
+def _band(sim, args: argparse.Namespace, seeds: int, more):
+    """The band over `seeds` seeds (a frame): the run already made, and the seeds - 1 runs of `more`."""
     import pandas as pd
 
-    from engine.policy.policies import load_policies
-    from engine.simulation.band import band, simulate_seeds
+    from engine.simulation.band import band, seed_table
 
-    more = simulate_seeds(load_policies(args.policy), args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
-                          regions=args.region or None,
-                          progress=progress_bar(f"seed band, {seeds - 1} more seeds", args.quiet))
-    return band(pd.concat([sim.results.assign(seed=args.seed), more], ignore_index=True))
+    frames = more.results(progress_bar(f"seed band, {seeds - 1} more seeds", args.quiet))
+    return band(pd.concat([sim.results.assign(seed=args.seed), seed_table(frames)], ignore_index=True))
 
 
 def summary(sim, seed_band=None, winners=None) -> str:

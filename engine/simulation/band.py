@@ -15,7 +15,7 @@ import pandas as pd
 from engine.errors import InputError
 from engine.policy.policies import PolicySet
 from engine.policy.scenarios import BASELINE
-from engine.simulation.processes import per_seed
+from engine.simulation.processes import Beside, per_seed, workers_for
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate, summed
 
 
@@ -25,16 +25,40 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
                    by: Sequence[str] = ()) -> pd.DataFrame:
     """The results of `seeds` runs with seeds `seed`, `seed` + 1, ...: one row per seed, scenario and region
     (or group of the dimensions `by`), `seed` first."""
+    _check_seeds(seeds)
+    one = _one_seed(policies, scenarios, seed, year, regions, by)
+    return seed_table(per_seed(one, seeds, workers, progress))
+
+
+def seeds_beside(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
+                 seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR, regions: Sequence[str] | None = None,
+                 workers: int | None = None) -> Beside:
+    """The runs of `simulate_seeds`, started in worker processes (one seed each) that run beside what this process
+    does next: `seed_table(started.results())` is the table of `simulate_seeds`."""
+    _check_seeds(seeds)
+    one = _one_seed(policies, scenarios, seed, year, regions, ())
+    return Beside(lambda i: one(i, 1, None), range(seeds), workers_for(seeds, workers))
+
+
+def seed_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The results of several seeds as one table, `seed` first."""
+    table = pd.concat(frames, ignore_index=True)
+    return table[["seed", *(c for c in table.columns if c != "seed")]]
+
+
+def _check_seeds(seeds: int) -> None:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise InputError(f"seeds: expected a whole number of 1 or more, found {seeds!r}")
 
+
+def _one_seed(policies: PolicySet, scenarios: Sequence[str | Path], seed: int, year: int,
+              regions: Sequence[str] | None, by: Sequence[str]):
+    """The run of seed `seed` + i, as a function of (i, workers, progress): its results (by `by`), with a seed column."""
     def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
         sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by, workers=workers,
                        progress=progress, drivers=False)
         return (sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i)
-
-    table = pd.concat(per_seed(one, seeds, workers, progress), ignore_index=True)
-    return table[["seed", *(c for c in table.columns if c != "seed")]]
+    return one
 
 
 def national_by_seed(table: pd.DataFrame) -> pd.DataFrame:

@@ -39,6 +39,41 @@ def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers:
     return list(_each(map(task, items), done))
 
 
+class Beside:
+    """`task(item)` for every item, started now in `workers` forked processes, to run beside what this process does
+    next; `results()` waits for them. With one worker the tasks run in `results()`, one after another, here.
+
+    Used as a context manager: when the block fails, the worker processes are stopped at once.
+    """
+
+    def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
+        self.task, self.items = task, list(items)
+        self.pool = multiprocessing.get_context("fork").Pool(workers, _set, (task,)) if workers > 1 else None
+        self.started = [self.pool.apply_async(_call, (item,)) for item in self.items] if self.pool else []
+
+    def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
+        """The results in item order; `progress` is given the fraction of the items done as each arrives."""
+        finished: list[Result] = []
+        for result in map(self.task, self.items) if self.pool is None else (r.get() for r in self.started):
+            finished.append(result)
+            if progress:
+                progress(len(finished) / len(self.items))
+        if self.pool is not None:
+            self.pool.close()
+        return finished
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, kind, value, trace) -> None:
+        if self.pool is not None:
+            if kind is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+
+
 def per_seed(one: Callable[[int, int | None, Callable[[float], None] | None], Result], seeds: int,
              workers: int | None, progress: Callable[[float], None] | None) -> list[Result]:
     """`one(i, workers, progress)` for i < seeds. A single seed gets the workers and the progress for its own
