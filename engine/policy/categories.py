@@ -1,10 +1,13 @@
-"""Care types, network types and quota categories: declared by each convention file, never named in code.
+"""Care types, network types, leaders, settings and quota categories: declared by each convention file, never
+named in code.
 
 A convention lists its care types (the values of the claims' `care` column), its network types
-(the values of the `network` column, each with its age band and its bundles) and its quota
-categories (one care type and one session kind each, capped by the bundles under their id). The
-categories in `quota.first_individual_of_period` say which sessions count for the field of that
-name. `category_problems` refuses a file whose bundles, averages, age bands or conditions name what
+(the values of the `network` column, each with its age band and its bundles), its leaders (who may
+lead or co-lead a session: `tariff.lead` and the `co_lead` column), its settings (the `setting`
+column; the first is the default of an empty one) and its quota categories (one care type and one
+session kind each, capped by the bundles under their id). The categories in
+`quota.first_individual_of_period` say which sessions count for the field of that name.
+`category_problems` refuses a file whose bundles, averages, age bands, lead or conditions name what
 it does not declare, with the JSON pointer of each.
 """
 
@@ -41,14 +44,28 @@ def network_types_of(doc: dict) -> tuple[str, ...]:
     return tuple(t["id"] for t in doc["network_types"])
 
 
+def leaders_of(doc: dict) -> tuple[str, ...]:
+    """Who may lead or co-lead a session under a convention file, in file order."""
+    return tuple(t["id"] for t in doc["leaders"])
+
+
+def settings_of(doc: dict) -> tuple[str, ...]:
+    """The settings a convention file declares, in file order: the first is the default of an empty setting."""
+    return tuple(t["id"] for t in doc["settings"])
+
+
 def category_problems(file: str, doc: dict) -> list[Problem]:
     """What a convention file names without declaring it: a category's care type, a category a bundle
     caps or a network average names, a category of first_individual_of_period, a network type's age band
-    or bundles; a care type no category uses, a network type without its age band or bundles; two
+    or bundles, the tariff's lead; a care type no category uses, a network type without its age band or bundles; two
     categories of one care type and session kind."""
     if doc.get("kind") != "convention":
         return []
     problems = _network_problems(file, doc)
+    leaders = leaders_of(doc)
+    if doc["tariff"]["lead"] not in leaders:
+        problems.append(_unknown(file, ["tariff", "lead"], "a leader the file declares in leaders", leaders,
+                                 doc["tariff"]["lead"]))
     cares = care_types_of(doc)
     quota = doc["quota"]
     declared = [c["id"] for c in quota["categories"]]

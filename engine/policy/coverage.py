@@ -1,7 +1,7 @@
 """Every session a convention may cover finds a tariff row, on every date of the convention.
 
-The sessions are enumerated over the values the field registry declares for the fields the tariff
-rows read: the choices of a text field, both values of a flag, and for an age or a date the values
+The sessions are enumerated over the values of the fields the tariff rows read: the leaders and
+settings the convention declares, both values of a flag, and for an age or a date the values
 around each threshold the conditions name (dated thresholds on each date they change). A session
 is one the convention may cover when its network type is the convention's, its age is within the
 network type's age band and some bundle gives its category a cap above 0 on that date.
@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 from engine.errors import Problem, ResolveError
 from engine.policy.conditions import holds, leaves
-from engine.policy.fields import FIELDS
 from engine.policy.files import display
 from engine.policy.policies import PolicySet
 from engine.policy.rules import Convention, rules_of
@@ -70,19 +69,15 @@ def _sessions(policies: PolicySet, conv: Convention, read: list[str], day: dt.da
             if not _allowed(policies, conv, network, category.id, day):
                 continue
             care, kind = category.care, category.kind
-            leaders = [conv.lead, *FIELDS["leader"].choices] if kind == "group" and "leader" in read else [conv.lead]
+            leaders = [conv.lead, *conv.leaders] if kind == "group" and "leader" in read else [conv.lead]
             firsts = [False, True] if category.id in conv.first_individual and "first_individual_of_period" in read else [False]
-            others = {name: _choices(name) if name in read else _choices(name)[:1]
-                      for name in ("setting", "increased_reimbursement")}
+            settings = conv.settings if "setting" in read else conv.settings[:1]
+            increases = (False, True) if "increased_reimbursement" in read else (False,)
             for age, leader, first, setting, increased in itertools.product(
-                    ages, dict.fromkeys(leaders), firsts, others["setting"], others["increased_reimbursement"]):
+                    ages, dict.fromkeys(leaders), firsts, settings, increases):
                 yield {"kind": kind, "network": network, "care": care, "setting": setting,
                        "increased_reimbursement": increased, "session_date": day, "age": age, "leader": leader,
                        "first_individual_of_period": first}
-
-
-def _choices(name: str) -> tuple:
-    return FIELDS[name].choices if FIELDS[name].type == "text" else (False, True)
 
 
 def _allowed(policies: PolicySet, conv: Convention, network: str, category: str, day: dt.date) -> bool:

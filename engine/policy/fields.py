@@ -41,7 +41,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("care", "text", "the care type of a convention session", column="care", question="care",
           declared="care_types"),
     Field("setting", "text", "where the session takes place", column="setting", question="setting",
-          choices=CHOICES["setting"]),
+          declared="settings"),
     Field("increased_reimbursement", "flag", "whether the patient has increased reimbursement",
           column="increased_reimbursement", question="increased"),
     Field("session_date", "date", "the date of the session", column="session_date", question="on_date"),
@@ -52,7 +52,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("leader", "text", "who leads the session: the convention's tariff.lead for an individual session and a "
           "group's lead, the co_lead column for a group's co-lead",
           derived="the convention's tariff.lead for the lead, co_lead for the co-lead",
-          question="leader", choices=CHOICES["co_lead"]),
+          question="leader", declared="leaders"),
     Field("first_individual_of_period", "flag", "whether the session is the first covered individual session "
           "of its period (the first in the categories the convention's quota.first_individual_of_period names)",
           derived="from the patient's covered sessions in the period", question="first_session"),
@@ -126,7 +126,7 @@ def condition_problems(file: str, data: dict, declared: Mapping[str, tuple[str, 
     """Conditions on fields their rule kind does not provide, or with a value of the wrong type.
 
     The texts a field allows are the contract's, or those `declared` gives (default: the lists the file itself
-    declares, such as a convention's care_types and network_types)."""
+    declares, such as a convention's care_types, network_types, leaders and settings)."""
     problems = []
     declared = declared_texts(data) if declared is None else declared
     for kind in RULE_KINDS.values():
@@ -139,8 +139,8 @@ def condition_problems(file: str, data: dict, declared: Mapping[str, tuple[str, 
 
 
 def declared_texts(doc: dict) -> dict[str, tuple[str, ...]]:
-    """The texts a document declares for fields whose allowed values are data (a convention's care_types and
-    network_types), by field."""
+    """The texts a document declares for fields whose allowed values are data (a convention's care_types,
+    network_types, leaders and settings), by field."""
     return {spec.name: tuple(item["id"] for item in doc[spec.declared]) for spec in FIELDS.values()
             if spec.declared and isinstance(doc.get(spec.declared), list)}
 

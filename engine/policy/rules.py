@@ -10,7 +10,7 @@ import weakref
 from dataclasses import dataclass, replace
 
 from engine.dates import parse_date
-from engine.policy.categories import Category, care_types_of, categories_of, network_types_of
+from engine.policy.categories import Category, care_types_of, categories_of, leaders_of, network_types_of, settings_of
 from engine.policy.conditions import Condition, compile_condition
 from engine.policy.policies import PolicySet
 
@@ -43,6 +43,8 @@ class Convention:
     age_bands: dict[str, dict[str, str]]  # network -> {"min_age"/"max_age": path}
     network_types: tuple[str, ...]
     care_types: tuple[str, ...]
+    leaders: tuple[str, ...]  # who may lead or co-lead a session
+    settings: tuple[str, ...]  # where a session may take place; the first is the default
     categories: tuple[Category, ...]
     first_individual: frozenset[str]  # the categories that count for first_individual_of_period
     one_session_per_day: bool
@@ -117,6 +119,17 @@ class Rules:
         """The network types a claim may name: those of every convention, in the order they are declared."""
         return tuple(dict.fromkeys(t for c in self.conventions for t in c.network_types))
 
+    @property
+    def leaders(self) -> tuple[str, ...]:
+        """The leaders a claim's co_lead may name: those of every convention, in the order they are declared."""
+        return tuple(dict.fromkeys(t for c in self.conventions for t in c.leaders))
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The settings a claim may name: those of every convention, in the order they are declared (the first is
+        the default of an empty setting)."""
+        return tuple(dict.fromkeys(t for c in self.conventions for t in c.settings))
+
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -157,7 +170,8 @@ def _convention(doc: dict, overrides: list[dict]) -> Convention:
     bands = {net: {k: f"{cid}.eligibility.age_bands.{net}.{k}" for k in ("min_age", "max_age") if k in band}
              for net, band in elig["age_bands"].items()}
     return Convention(
-        cid, doc["version"], *_validity(doc), bands, network_types_of(doc), care_types_of(doc), categories_of(doc),
+        cid, doc["version"], *_validity(doc), bands, network_types_of(doc), care_types_of(doc), leaders_of(doc),
+        settings_of(doc), categories_of(doc),
         frozenset(quota["first_individual_of_period"]["categories"]), elig["one_session_per_day"]["value"],
         elig["one_network_type_per_period"]["value"], _priced(cid, "tariff.rows", doc["tariff"]["rows"], "fee"), doc["tariff"]["lead"],
         copay, quota["period"]["anchor"], f"{cid}.quota.period.months", bundles, averages,

@@ -108,7 +108,7 @@ def _folder_problems(root: Path, reports: list[FileReport]) -> list[FileReport]:
     try:
         policies = load_policies(root)
         problems = (same_day_versions(policies) + short_histories(policies) + short_overrides(policies) + tariff_gaps(policies)
-                    + _override_problems(policies) + _network_type_problems(policies))
+                    + _override_problems(policies) + _same_declared_problems(policies))
     except PolicyError as exc:
         problems = exc.problems
     by_file: dict[str, list[Problem]] = {}
@@ -127,16 +127,24 @@ def _override_problems(policies: PolicySet) -> list[Problem]:
     return problems
 
 
-def _network_type_problems(policies: PolicySet) -> list[Problem]:
-    """Every convention version of a folder declares the same network types: a claim's network type must be one the
-    convention in force on its date knows, whichever that is."""
+SAME_IN_EVERY_VERSION = (("network_types", "network types"), ("leaders", "leaders"), ("settings", "settings"))
+"""What every convention version of a folder declares alike (the key of the file and of Convention, and its name)."""
+
+
+def _same_declared_problems(policies: PolicySet) -> list[Problem]:
+    """Every convention version of a folder declares the same network types, leaders and settings (in the same order):
+    a claim's values must be ones the convention in force on its date knows, whichever that is, and an empty setting
+    takes the same default."""
     from engine.policy.rules import rules_of
 
     conventions = rules_of(policies).conventions
-    first = conventions[0] if conventions else None
-    return [Problem(display(policies.files[c.id]), "/network_types", f"expected the network types of {first.id} "
-                    f"({', '.join(first.network_types)}), as every convention version of a folder declares the same, "
-                    f"found {', '.join(c.network_types)}") for c in conventions if c.network_types != first.network_types]
+    if not conventions:
+        return []
+    first = conventions[0]
+    return [Problem(display(policies.files[c.id]), f"/{key}", f"expected the {what} of {first.id} "
+                    f"({', '.join(getattr(first, key))}), as every convention version of a folder declares the same, "
+                    f"found {', '.join(getattr(c, key))}")
+            for key, what in SAME_IN_EVERY_VERSION for c in conventions if getattr(c, key) != getattr(first, key)]
 
 
 def _schema_copy_problems(root: Path) -> list[FileReport]:
