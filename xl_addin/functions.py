@@ -135,7 +135,8 @@ def CP_SOURCE(path: Any, on_date: Any = None, scenario: Any = None) -> Any:
 
 @xw.func(category=CATEGORY)
 @xw.arg("kind", doc="Session kind: individual or group.")
-@xw.arg("leader", doc="Who leads (for group sessions): psychologist, doctor or other. Empty: the convention's lead.")
+@xw.arg("leader", doc="Who leads (for group sessions): one the convention in force declares (its leaders). Empty: the "
+                      "convention's lead.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
 @cell_function
 def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
@@ -152,7 +153,8 @@ def CP_FEE(kind: Any, leader: Any = None, on_date: Any = None) -> Any:
 @xw.arg("increased", doc="TRUE when the patient has increased reimbursement (BIM/VT). Empty: FALSE.")
 @xw.arg("first_session", doc="TRUE for the first individual session of a care period (free). Empty: FALSE.")
 @xw.arg("on_date", doc="Session date (a date cell, serial or YYYY-MM-DD). Empty: today.")
-@xw.arg("setting", doc="standard, clb_location or clb_employed (school guidance centre). Empty: standard.")
+@xw.arg("setting", doc="Where the session takes place: one the convention in force declares (its settings). Empty: its "
+                       "default setting.")
 @xw.arg("network", doc="Network type, one the convention in force declares (its network_types), for rules that "
                        "depend on it. Empty: none given.")
 @xw.arg("care", doc="Care type, one the convention in force declares (its care_types), for rules that depend on it. "
@@ -165,7 +167,7 @@ def CP_COPAY(birth_date_or_age: Any, kind: Any, increased: Any = None, first_ses
     age = convert.age(birth_date_or_age, "birth_date_or_age", day)
     return lookups.copay(SESSION.policies(), age, convert.text(kind, "kind"), day,
                          convert.flag(increased, "increased"), convert.flag(first_session, "first_session"),
-                         convert.text(setting, "setting", "standard"), convert.text(network, "network", "") or None,
+                         convert.text(setting, "setting", "") or None, convert.text(network, "network", "") or None,
                          convert.text(care, "care", "") or None).value
 
 

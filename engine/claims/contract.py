@@ -13,8 +13,9 @@ setting, mutuality, provider) as pandas Categoricals of str, which the evaluator
 | network | object | a network type some convention declares (its file's `network_types`), or "" (outside the convention) |
 | care | object | a care type some convention declares (its file's `care_types`), or "" |
 | increased_reimbursement | bool | default False |
-| group_id, co_lead, mutuality, provider | object | "" when empty |
-| setting | object | default `standard` |
+| co_lead | object | a leader some convention declares (its file's `leaders`), or "" (no co-lead) |
+| setting | object | a setting some convention declares (its file's `settings`); empty: the first one declared |
+| group_id, mutuality, provider | object | "" when empty |
 | fee_charged | float64 | euros, read to the cent (engine.money.cents); NaN when empty |
 | earlier_sessions | int64 | sessions already reimbursed by the patient's mutuality before this file (default 0) |
 | invalid | object | "" for a valid row, else `invalid: <column>: expected …, found …` |
@@ -27,21 +28,25 @@ from collections.abc import Mapping
 REQUIRED = ["claim_id", "patient_id", "birth_date", "session_date", "kind"]
 OPTIONAL = ["network", "care", "increased_reimbursement", "group_id", "co_lead", "setting",
             "mutuality", "provider", "fee_charged", "earlier_sessions"]
-CHOICES = {
-    "kind": ("individual", "group"),
-    "co_lead": ("psychologist", "doctor", "other"),
-    "setting": ("standard", "clb_location", "clb_employed"),
-}
-"""The allowed values of the coded columns the contract fixes; `network` and `care` take the network types and care
-types the policies declare."""
+CHOICES = {"kind": ("individual", "group")}
+"""The allowed values of the coded columns the contract fixes; `network`, `care`, `co_lead` and `setting` take the
+network types, care types, leaders and settings the policies declare."""
+FIRST_IS_DEFAULT = ("setting",)
+"""Coded columns whose empty value stands for the first value the policies declare (a convention's first setting)."""
 
 
 def choices(declared: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The allowed values of every coded column, given the values the policies in use declare (`network`, `care`)."""
+    """The allowed values of every coded column, given the values the policies in use declare (`network`, `care`,
+    `co_lead`, `setting`)."""
     return {**CHOICES, **declared}
 
 
-DEFAULTS = {"setting": "standard", "increased_reimbursement": False, "earlier_sessions": 0}
+def default(column: str, allowed: tuple[str, ...]) -> str:
+    """What an empty value of a coded column stands for: the first allowed value, or "" (none)."""
+    return allowed[0] if column in FIRST_IS_DEFAULT and allowed else ""
+
+
+DEFAULTS = {"increased_reimbursement": False, "earlier_sessions": 0}
 RENAMED = {"earlier_cm_sessions": "earlier_sessions"}
 """Former column names, still read under their new name (with a note on the console)."""
 

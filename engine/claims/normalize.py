@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.cells import DATE_HELP, DECIMAL, FLAG_HELP, read_date, read_flag
-from engine.claims.contract import DEFAULTS, OPTIONAL, REQUIRED, choices
+from engine.claims.contract import OPTIONAL, REQUIRED, choices, default
 from engine.claims.read import IDENTIFIERS as IDS
 from engine.limits import limits
 from engine.money import cents
@@ -84,7 +84,8 @@ class Plain:
 def normalize(table: pa.Table, declared: Mapping[str, tuple[str, ...]], first_row: int = 1) -> pd.DataFrame:
     """The normalized frame of a text table (canonical column names); `row` counts from `first_row`.
 
-    `declared` holds the allowed values of the network and care columns: those the policies in use declare."""
+    `declared` holds the allowed values of the network, care, co_lead and setting columns: those the policies in use
+    declare (an empty setting takes the first)."""
     n = table.num_rows
     text = {name: _plain(table, name, n) if name in IDS else _encoded(table, name, n) for name in REQUIRED + OPTIONAL}
     checks = [Check(name, _unsafe(column), UNSAFE_TEXT) for name, column in text.items()]
@@ -298,8 +299,7 @@ def _count(text: str) -> tuple[int, bool]:
 
 def _choice(column: Encoded, choices: tuple[str, ...], name: str) -> tuple[pd.Categorical, np.ndarray]:
     """A categorical of the allowed codes ("" for empty, or the column's default) and the rows with another value."""
-    default = DEFAULTS.get(name, "")
-    categories = list(dict.fromkeys([default, *choices]))
+    categories = list(dict.fromkeys([default(name, choices), *choices]))
     position = {c: i for i, c in enumerate(categories)}
     codes = [position.get(v.lower(), 0) for v in column.values]
     required = name in REQUIRED

@@ -59,8 +59,8 @@ def tariff_row(policies: PolicySet, kind: str, leader: str, day: dt.date, given:
     `given` holds the other arguments of the question (age, network, care, ...), for rows that read them.
     """
     kind = choice("kind", kind)
-    leader = choice("leader", leader, CHOICES["co_lead"])
     conv = convention_on(policies, day)
+    leader = choice("leader", leader, conv.leaders)
     row = _first(conv.tariff, "tariff_row", conv, {**(given or {}), "kind": kind, "leader": leader, "on_date": day},
                  policies, day)
     if row is None:
@@ -76,17 +76,19 @@ def fee(policies: PolicySet, kind: str, leader: str, day: dt.date, given: Mappin
 
 
 def copay(policies: PolicySet, age: int, kind: str, day: dt.date, increased: bool = False,
-          first_session: bool = False, setting: str = "standard", network: str | None = None,
+          first_session: bool = False, setting: str | None = None, network: str | None = None,
           care: str | None = None) -> Answer:
     """The co-payment of one covered session: the first rule in order of precedence that applies.
 
-    `network` and `care` are needed only by rules (or tariff rows) that read them.
+    `setting` is one the convention in force declares (empty: its default, the first); `network` and `care` are
+    needed only by rules (or tariff rows) that read them.
     """
     kind = choice("kind", kind)
-    given = {"age": age, "kind": kind, "increased": bool(increased), "setting": choice("setting", setting),
+    conv = convention_on(policies, day)
+    given = {"age": age, "kind": kind, "increased": bool(increased),
+             "setting": choice("setting", setting, conv.settings) if setting else conv.settings[0],
              "first_session": bool(first_session) and kind == "individual", "on_date": day,
              "network": None}
-    conv = convention_on(policies, day)
     given["network"] = choice("network", network, conv.network_types) if network else None
     given["care"] = choice("care", care, conv.care_types) if care else None
     fee_answer = fee(policies, kind, conv.lead, day, given)

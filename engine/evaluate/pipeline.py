@@ -108,22 +108,24 @@ def evaluate_file(claims: Path, out: Path, policies: PolicySet, chunk_rows: int 
 
 
 def read_normalized(claims: Path, policies: PolicySet | None = None) -> pd.DataFrame:
-    """A whole claims file as the normalized frame, repeated claim ids marked; `network` and `care` are checked
-    against the network and care types of `policies` (default: the bundled folder)."""
+    """A whole claims file as the normalized frame, repeated claim ids marked; `network`, `care`, `co_lead` and
+    `setting` are checked against what `policies` declare (default: the bundled folder)."""
     return normalized(read_claims_table(Path(claims)), policies)
 
 
 def normalized(table: pa.Table, policies: PolicySet | None = None) -> pd.DataFrame:
     """A whole claims table (text columns with canonical names) as the normalized frame, repeated claim ids marked;
-    `network` and `care` are checked against the network and care types of `policies` (default: the bundled
+    `network`, `care`, `co_lead` and `setting` are checked against what `policies` declare (default: the bundled
     folder)."""
     return mark_duplicates(normalize(table, declared(policies)))
 
 
 def declared(policies: PolicySet | None) -> dict[str, tuple[str, ...]]:
-    """The network types and care types a claim may name under `policies` (default: the bundled folder)."""
+    """The network types, care types, leaders and settings a claim may name under `policies` (default: the bundled
+    folder), by claims column."""
     rules = rules_of(policies if policies is not None else load_policies())
-    return {"network": rules.network_types, "care": rules.care_types}
+    return {"network": rules.network_types, "care": rules.care_types, "co_lead": rules.leaders,
+            "setting": rules.settings}
 
 
 def evaluate_frame(frame: pd.DataFrame, policies: PolicySet, rows: int | None = None) -> pd.DataFrame:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.claims.contract import CHOICES
 from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
 from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
@@ -27,6 +26,9 @@ if TYPE_CHECKING:
 
 Ages = tuple[int, int]
 _TOLERANCE = 1e-6
+CO_LEADS = "group_co_lead"
+"""The mix of who co-leads a group session: a share per leader the conventions declare, and NO_CO_LEAD's."""
+NO_CO_LEAD = "none"
 
 
 @dataclass(frozen=True)
@@ -389,7 +391,7 @@ def _utilisation_problems(file: str, use: dict, pop: dict) -> list[Problem]:
 
 def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
     """A choice's shares must name figures of /figures and add up to 1 at most at every age; its rest is not among
-    its shares; settings are those of the claims contract."""
+    its shares."""
     problems = []
     for name, choice in use["choices"].items():
         at = ["choices", name]
@@ -401,11 +403,6 @@ def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
         if choice["rest"] in choice["shares"]:
             problems.append(Problem(file, pointer([*at, "rest"]), f"expected an option without a share of its own "
                                     f"(the rest), found {choice['rest']!r}, which is also under shares"))
-        if name == "setting":
-            problems += [Problem(file, pointer(where), f"expected a setting of the claims contract "
-                                 f"({', '.join(CHOICES['setting'])}), found {option!r}")
-                         for option, where in [*((o, [*at, "shares", o]) for o in choice["shares"]),
-                                               (choice["rest"], [*at, "rest"])] if option not in CHOICES["setting"]]
         if problems:
             continue
         total = np.zeros(max_age + 1)
@@ -477,32 +474,42 @@ def benefit_problems(regions: Regions, mutualities: list[str]) -> list[Problem]:
 
 def choice_problems(regions: Regions, rules: Rules) -> list[Problem]:
     """The care types and network types of the choices must be those the conventions declare, every one of them
-    (the rest included); a setting's network types must be declared; every quota category (care type and kind)
-    needs its session distribution."""
+    (the rest included); the settings of the setting choice, its network types and the co-leads of the mix
+    group_co_lead must be declared; every quota category (care type and kind) needs its session distribution."""
     file = display(regions.files["utilisation"])
-    declared = {"care": rules.care_types, "network": rules.network_types}
+    declared = {"care": rules.care_types, "network": rules.network_types, "setting": rules.settings}
+    kinds = {"care": "care type", "network": "network type", "setting": "setting"}
     problems = []
-    for name, kind in (("care", "care type"), ("network", "network type")):
-        choice = regions.choices[name]
+    for name in ("care", "network", "setting"):
+        choice = regions.choices.get(name)
+        if choice is None:
+            continue
         places = [*((o, ["choices", name, "shares", o]) for o, _ in choice.shares), (choice.rest, ["choices", name, "rest"])]
-        problems += [Problem(file, pointer(where), f"expected a {kind} the conventions declare "
-                             f"({', '.join(declared[name])}), found {option!r}{did_you_mean(option, list(declared[name]))}")
+        problems += [_undeclared(file, where, f"a {kinds[name]} the conventions declare", declared[name], option)
                      for option, where in places if option not in declared[name]]
         missing = [t for t in declared[name] if t not in choice.options]
-        if missing:
+        if missing and name != "setting":
             problems.append(Problem(file, pointer(["choices", name]), f"expected a share (or the rest) for every "
-                                    f"{kind} the conventions declare, found none for {', '.join(missing)}"))
+                                    f"{kinds[name]} the conventions declare, found none for {', '.join(missing)}"))
     setting = regions.choices.get("setting")
-    for i, network in enumerate(setting.networks if setting else ()):
-        if network not in rules.network_types:
-            problems.append(Problem(file, pointer(["choices", "setting", "networks", i]), f"expected a network type "
-                                    f"the conventions declare ({', '.join(rules.network_types)}), found {network!r}"))
+    problems += [_undeclared(file, ["choices", "setting", "networks", i], "a network type the conventions declare",
+                             rules.network_types, network)
+                 for i, network in enumerate(setting.networks if setting else ()) if network not in rules.network_types]
+    co_leads = regions.mixes.get(CO_LEADS)
+    problems += [_undeclared(file, ["mixes", CO_LEADS, "shares", leader], f"a leader the conventions declare (or "
+                             f"{NO_CO_LEAD!r})", rules.leaders, leader)
+                 for leader in (co_leads.shares if co_leads else ()) if leader not in (*rules.leaders, NO_CO_LEAD)]
     wanted = dict.fromkeys((c.care, c.kind) for conv in rules.conventions for c in conv.categories)
     lacking = [f"{care}/{kind}" for care, kind in wanted if (care, kind) not in regions.sessions]
     if lacking:
         problems.append(Problem(file, "/sessions", f"expected a session distribution for every quota category the "
                                 f"conventions declare (care type/kind), found none for {', '.join(lacking)}"))
     return problems
+
+
+def _undeclared(file: str, parts: list, expected: str, allowed: tuple[str, ...], found: str) -> Problem:
+    return Problem(file, pointer(parts), f"expected {expected} ({', '.join(allowed)}), found {found!r}"
+                   f"{did_you_mean(found, list(allowed))}")
 
 
 def _spread(pop: dict, region: dict, max_age: int) -> np.ndarray:

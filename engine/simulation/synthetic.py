@@ -22,11 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.claims.contract import CHOICES, DEFAULTS
+from engine.claims.contract import CHOICES
 from engine.dates import add_months, ages_on
 from engine.errors import PolicyError
 from engine.policy.policies import PolicySet
-from engine.policy.regions import Choice, Mutuality, Regions, SessionDistribution, benefit_problems, choice_problems
+from engine.policy.regions import (
+    CO_LEADS,
+    NO_CO_LEAD,
+    Choice,
+    Mutuality,
+    Regions,
+    SessionDistribution,
+    benefit_problems,
+    choice_problems,
+)
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import Scenario
 
@@ -37,10 +46,10 @@ _O_BIRTH, _O_COUNT, _O_START, _O_INTERVAL, _O_ROUND, _O_BIM = range(6)
 _OUTSIDE_DRAWS = 6
 _CONVENTION_STREAM, _OUTSIDE_STREAM = 0, 1
 
-TEXT = {"kind": CHOICES["kind"], "setting": CHOICES["setting"]}
-"""The values of the claims contract the synthetic claims use, per text column, in code order; the network and care
-columns take the network types and care types the conventions declare, the mutuality and provider columns their
-values from the region data."""
+TEXT = {"kind": CHOICES["kind"]}
+"""The values of the claims contract the synthetic claims use, per text column, in code order; the network, care and
+setting columns take the network types, care types and settings the conventions declare (the first setting is the
+default), the co_lead, mutuality and provider columns their values from the region data."""
 
 
 @dataclass(frozen=True)
@@ -216,9 +225,9 @@ class Synthesizer:
         self.interval = (int(amount("session_interval_min").value), int(amount("session_interval_max").value))
         self.group_size = int(amount("group_size").value)
         self.fee_outside = amount("fee_outside_convention").value
-        mix = regions.mix("group_co_lead").shares
-        self.co_leads = ("", *(k for k in mix if k != "none"))
-        self.co_lead_cdf = np.cumsum([mix.get("none", 0.0), *(mix[k] for k in self.co_leads[1:])])
+        mix = regions.mix(CO_LEADS).shares
+        self.co_leads = ("", *(k for k in mix if k != NO_CO_LEAD))
+        self.co_lead_cdf = np.cumsum([mix.get(NO_CO_LEAD, 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
         self.lowered = False  # whether the last draw of added patients found a scenario that also removes some
         rules = rules_of(policies)
@@ -232,6 +241,7 @@ class Synthesizer:
         self.benefits = [(stream, m) for stream, m in enumerate(self.members, _OUTSIDE_STREAM)
                          if m.id in rules_of(policies).supplementary]
         self.text = {**TEXT, "network": ("", *rules.network_types), "care": ("", *rules.care_types),
+                     "setting": rules.settings,
                      "mutuality": ("", *(m.id for m in self.members)),
                      "provider": ("", *dict.fromkeys(m.provider for _, m in self.benefits))}
         ref = draw.reference_day
@@ -356,12 +366,12 @@ class Synthesizer:
         start, interval = self._path(count, u[:, _START], u[:, _INTERVAL], birth)
         at_start = ages_on(birth.astype("datetime64[D]"), start.astype("datetime64[D]")).clip(0, self.regions.max_age)
         network = self._network(at_start, u[:, _NETWORK], figures)
-        setting = np.full(len(p), TEXT["setting"].index(DEFAULTS["setting"]), np.int64)
+        setting = np.zeros(len(p), np.int64)  # the default setting, the first declared
         if "setting" in self.regions.choices:
             choice = self.regions.choices["setting"]
             served = np.isin(network, [self.text["network"].index(n) for n in choice.networks])
             drawn = self._choose(choice, "setting", u[served, _CLB], figures, at_start[served])
-            setting = np.full(len(p), TEXT["setting"].index(choice.rest), np.int64)
+            setting = np.full(len(p), self.text["setting"].index(choice.rest), np.int64)
             setting[served] = drawn
         owner, day = _schedule(count, start, interval)
         member = np.where(mutuality > len(self.members), 0, mutuality)
@@ -434,7 +444,7 @@ class Synthesizer:
         owner, day = _schedule(count, start, interval)
         n = len(owner)
         codes = {"kind": np.full(n, TEXT["kind"].index(dist.kind)), "network": np.zeros(n, np.int64),
-                 "care": np.zeros(n, np.int64), "setting": np.full(n, TEXT["setting"].index(DEFAULTS["setting"])),
+                 "care": np.zeros(n, np.int64), "setting": np.zeros(n, np.int64),
                  "mutuality": np.full(n, self.text["mutuality"].index(mutuality.id)),
                  "provider": np.full(n, self.text["provider"].index(mutuality.provider))}
         return Sessions(p.ident[owner], birth[owner], day, codes, (u[:, _O_BIM] < bim)[owner],
