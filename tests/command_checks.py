@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import math
 import traceback
 from pathlib import Path
 
 from carepolicy.cli import main
+from engine.policy.files import PACKAGE_ROOT
 
 CLAIMS_HEADER = ("claim_id,patient_id,birth_date,session_date,kind,network,care,increased_reimbursement,group_id,"
                  "co_lead,setting,mutuality,provider,fee_charged,earlier_sessions\n")
@@ -28,9 +30,14 @@ MUTUALITIES = ["cm", "solidaris", "lm", "helan", "zz"]
 PROVIDERS = ["psychotherapist", "clinical_sexologist"]
 
 
-def claims_csv(care_types: list[str]) -> str:
-    """Claims over the edge days: each patient's individual and group sessions of each care type, a CLB
-    setting, and sessions outside the convention under each mutuality (one an unknown one)."""
+def claims_csv(care_types: list[str], leaders: list[str] | None = None, settings: list[str] | None = None) -> str:
+    """Claims over the edge days: each patient's individual and group sessions of each care type, co-led by the first
+    and last of `leaders` or by nobody, in every one of `settings` (default: the bundled convention's) or an empty
+    one, and sessions outside the convention under each mutuality (one an unknown one)."""
+    bundled = json.loads((PACKAGE_ROOT / "policy" / "riziv-psy-2021.json").read_text(encoding="utf-8"))
+    leaders = leaders or [item["id"] for item in bundled["leaders"]]
+    settings = settings or [item["id"] for item in bundled["settings"]]
+    co_leads, places = [leaders[0], leaders[-1], ""], ["", *settings[1:], settings[0]]
     rows = []
     for p, (patient, birth, network, increased) in enumerate(PATIENTS):
         flag = "true" if increased else "false"
@@ -38,8 +45,8 @@ def claims_csv(care_types: list[str]) -> str:
             care = care_types[(p + d) % len(care_types)]
             kind = "group" if (p + d) % 3 == 0 else "individual"
             group = f"g{d}" if kind == "group" else ""
-            co_lead = ["psychologist", "other", ""][d % 3] if kind == "group" else ""
-            setting = ["", "clb_location", "clb_employed", "standard"][(p * d) % 4]
+            co_lead = co_leads[d % 3] if kind == "group" else ""
+            setting = places[(p * d) % len(places)]
             rows.append(f"n{p}-{d},{patient},{birth},{day},{kind},{network},{care},{flag},{group},{co_lead},"
                         f"{setting},,,,")
             mutuality = MUTUALITIES[(p + d) % len(MUTUALITIES)]
@@ -47,6 +54,12 @@ def claims_csv(care_types: list[str]) -> str:
             rows.append(f"o{p}-{d},{patient},{birth},{day},individual,,,{flag},,,,{mutuality},"
                         f"{PROVIDERS[d % 2]},{fee},{[0, 3, 24, ''][d % 4]}")
     return CLAIMS_HEADER + "\n".join(rows) + "\n"
+
+
+def declared_claims_csv(folder: Path) -> str:
+    """claims_csv with the care types, leaders and settings the folder's convention declares."""
+    convention = json.loads((folder / "riziv-psy-2021.json").read_text(encoding="utf-8"))
+    return claims_csv(*([item["id"] for item in convention[key]] for key in ("care_types", "leaders", "settings")))
 
 
 def _amount(row: dict, name: str) -> float:
@@ -157,14 +170,16 @@ def cell_problems(folder: Path, scenario: str | None) -> list[str]:
     """The Excel functions' lookups on the folder: an unexpected error in a cell is a problem."""
     import xl_addin.functions as fx
 
+    convention = json.loads((folder / "riziv-psy-2021.json").read_text(encoding="utf-8"))
+    leaders, settings = ([item["id"] for item in convention[key]] for key in ("leaders", "settings"))
     calls = [("CP_POLICIES", ())]
     for day in DAYS[::3]:
-        calls += [("CP_FEE", ("individual", None, day)), ("CP_FEE", ("group", "other", day)),
+        calls += [("CP_FEE", ("individual", None, day)), ("CP_FEE", ("group", leaders[-1], day)),
                   ("CP_QUOTA", ("adults", "first_line", "individual", day))]
         calls += [("CP_COPAY", (age, kind, increased, first, day, setting))
                   for age, kind, increased, first, setting in ((20, "individual", False, True, None),
-                                                              (40, "individual", True, False, "clb_location"),
-                                                              (70, "group", False, False, "clb_employed"))]
+                                                              (40, "individual", True, False, settings[1 % len(settings)]),
+                                                              (70, "group", False, False, settings[-1]))]
         calls += [("CP_PARAM", ("riziv-psy-2021.tariff.rows.individual.fee", day, scenario)),
                   ("CP_SOURCE", ("cm-psychotherapy.lifetime_cap", day, scenario))]
     calls.append(("CP_CARE_BUDGET", ("2027-01-31", "home", "belrai", 13, 14)))
@@ -229,13 +244,10 @@ def run_commands(folder: Path, work: Path, level: str = CHEAP, scenario: str | N
     """Run the commands on a folder `validate` accepted; the problems found and the refusals met, one line each.
 
     A problem line starts with CRASH, TRACEBACK, EXIT or NONSENSE; a refusal line with 'refused'."""
-    import json
-
     log: list[str] = []
     policy = ["--policy", str(folder)]
-    convention = json.loads((folder / "riziv-psy-2021.json").read_text(encoding="utf-8"))
     claims = work / "claims.csv"
-    claims.write_text(claims_csv([c["id"] for c in convention["care_types"]]), encoding="utf-8")
+    claims.write_text(declared_claims_csv(folder), encoding="utf-8")
     with_scenario = [[], ["--scenario", scenario]] if scenario else [[]]
     for extra in with_scenario:
         out = work / "out.csv"

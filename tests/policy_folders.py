@@ -97,14 +97,18 @@ def add_care_type(folder: Path, care: str, cap: int, share: float = 0.1) -> str:
         spec["bundles"].append({"id": care, "label": f"{care} only", "caps": {category: sessions}})
     _write(folder / CONVENTION, doc)
     use = _read(folder / UTILISATION)
-    use["figures"][f"{care}_share"] = {"description": f"Share of care paths in {care} care.", "unit": "share",
-                                       "source": "scenario-hypothesis", "status": "assumed",
-                                       "by_age": [{"ages": [0, 99], "value": share}]}
-    use["choices"]["care"]["shares"][care] = f"{care}_share"
+    _add_option(use, "care", care, share, f"Share of care paths in {care} care.")
     like = next(d for d in use["sessions"] if d["care"] == use["choices"]["care"]["rest"] and d["kind"] == "individual")
     use["sessions"].append({**like, "id": f"{care}-individual", "care": care})
     _write(folder / UTILISATION, use)
     return category
+
+
+def _add_option(use: dict, choice: str, option: str, share: float, description: str) -> None:
+    """An option of a choice of the region data, with its share at every age in a figure `<option>_share`."""
+    use["figures"][f"{option}_share"] = {"description": description, "unit": "share", "source": "scenario-hypothesis",
+                                         "status": "assumed", "by_age": [{"ages": [0, 99], "value": share}]}
+    use["choices"][choice]["shares"][option] = f"{option}_share"
 
 
 def names(text: str) -> dict[str, str]:
@@ -169,3 +173,93 @@ def rename_category(folder: Path, old: str, new: str) -> None:
             if old in table:
                 table[new] = table.pop(old)
     _write(folder / CONVENTION, doc)
+
+
+OVERRIDES = ("clb-collaboration.json",)
+CO_LEADS = "group_co_lead"
+
+
+def _rename_in_conditions(node, field: str, old: str, new: str) -> None:
+    """The value `old` of every condition on `field` below a node (in lists of `in` and `not_in` too) as `new`."""
+    if isinstance(node, dict):
+        if node.get("field") == field:
+            value = node["value"]
+            node["value"] = [new if v == old else v for v in value] if isinstance(value, list) else (
+                new if value == old else value)
+        for child in node.values():
+            _rename_in_conditions(child, field, old, new)
+    elif isinstance(node, list):
+        for child in node:
+            _rename_in_conditions(child, field, old, new)
+
+
+def _declare(doc: dict, key: str, old: str, new: str) -> None:
+    for item in doc[key]:
+        item["id"] = new if item["id"] == old else item["id"]
+
+
+def rename_leader(folder: Path, old: str, new: str) -> None:
+    """A leader under another id: declared, as the tariff's lead, in the tariff rows' conditions on leader, and in the
+    region data's mix of co-leads."""
+    doc = _read(folder / CONVENTION)
+    _declare(doc, "leaders", old, new)
+    doc["tariff"]["lead"] = new if doc["tariff"]["lead"] == old else doc["tariff"]["lead"]
+    _rename_in_conditions(doc["tariff"], "leader", old, new)
+    _write(folder / CONVENTION, doc)
+    use = _read(folder / UTILISATION)
+    shares = use["mixes"][CO_LEADS]["shares"]
+    use["mixes"][CO_LEADS]["shares"] = {new if k == old else k: v for k, v in shares.items()}
+    _write(folder / UTILISATION, use)
+
+
+def rename_setting(folder: Path, old: str, new: str) -> None:
+    """A setting under another id: declared, in the conditions on setting of the convention and its co-payment
+    overrides (the CLB file), and in the region data's setting choice."""
+    doc = _read(folder / CONVENTION)
+    _declare(doc, "settings", old, new)
+    _rename_in_conditions(doc, "setting", old, new)
+    _write(folder / CONVENTION, doc)
+    for name in OVERRIDES:
+        override = _read(folder / name)
+        _rename_in_conditions(override["rules"], "setting", old, new)
+        _write(folder / name, override)
+    use = _read(folder / UTILISATION)
+    _rename_option(use["choices"]["setting"], old, new)
+    _write(folder / UTILISATION, use)
+
+
+def add_leader(folder: Path, leader: str, fee: float, share: float = 0.05) -> str:
+    """Another leader who may co-lead a group session, paid `fee` by a tariff row of its own, and co-leading `share` of
+    the simulated groups (taken from the groups without a funded co-lead). Returns the row's id."""
+    doc = _read(folder / CONVENTION)
+    doc["leaders"].append({"id": leader, "label": f"leader {leader}", "source": "scenario-hypothesis",
+                           "status": "assumed"})
+    row = f"group_{leader}"
+    doc["tariff"]["rows"].append({"id": row, "label": f"group session co-led by {leader}",
+                                  "when": {"all": [{"field": "kind", "op": "==", "value": "group"},
+                                                   {"field": "leader", "op": "==", "value": leader}]},
+                                  "fee": {"unit": "EUR", "history": history(("2021-09-01", fee))}})
+    _write(folder / CONVENTION, doc)
+    use = _read(folder / UTILISATION)
+    shares = use["mixes"][CO_LEADS]["shares"]
+    shares["none"] = round(shares["none"] - share, 10)
+    shares[leader] = share
+    _write(folder / UTILISATION, use)
+    return row
+
+
+def add_setting(folder: Path, setting: str, copay: float, share: float = 0.05) -> str:
+    """Another setting (not the default) whose sessions have a co-payment of `copay` by a rule of their own, first in
+    precedence, and `share` of the care paths of the network types the region data draws settings for. Returns the
+    rule's id."""
+    doc = _read(folder / CONVENTION)
+    doc["settings"].append({"id": setting, "label": f"setting {setting}", "source": "scenario-hypothesis",
+                            "status": "assumed"})
+    doc["copayment"]["rules"].insert(0, {"id": setting, "label": f"a session in setting {setting}",
+                                         "when": {"field": "setting", "op": "==", "value": setting},
+                                         "amount": {"unit": "EUR", "history": history(("2021-09-01", copay))}})
+    _write(folder / CONVENTION, doc)
+    use = _read(folder / UTILISATION)
+    _add_option(use, "setting", setting, share, f"Share of care paths in setting {setting}.")
+    _write(folder / UTILISATION, use)
+    return setting

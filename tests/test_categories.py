@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from policy_folders import add_care_type, rename_care_type, rename_network_type
 from strategies import claims_frames
 from test_differential import same
-from test_fields import edit, validate_lines
+from test_fields import edit, refused_lines, validate_lines
 
 from carepolicy.cli import main
 from engine.claims.contract import CHOICES
@@ -91,10 +91,7 @@ def test_the_bundled_convention_declares_its_four_categories_with_sources(polici
 ])
 def test_validate_refuses_what_the_file_does_not_declare(policy_copy, capsys, monkeypatch, change, line):
     monkeypatch.chdir(policy_copy.parent)
-    edit(policy_copy / CONVENTION, change)
-    code, lines = validate_lines(Path("policy"), capsys)
-    assert code == 2
-    assert lines == [f"policy/{CONVENTION}: {line}"]
+    assert refused_lines(Path("policy"), CONVENTION, change, capsys) == [f"policy/{CONVENTION}: {line}"]
 
 
 def test_a_category_id_the_schema_cannot_take_is_refused(policy_copy, capsys, monkeypatch):

@@ -57,6 +57,14 @@ def validate_lines(folder: Path, capsys) -> tuple[int, list[str]]:
     return code, err.splitlines()[:-1]
 
 
+def refused_lines(folder: Path, file: str, change, capsys) -> list[str]:
+    """What validate says of the folder (a relative path) once `change` is made to one of its files; it must refuse."""
+    edit(folder / file, change)
+    code, lines = validate_lines(folder, capsys)
+    assert code == 2
+    return lines
+
+
 def test_validate_refuses_a_field_the_rule_kind_does_not_provide(policy_copy, capsys, monkeypatch):
     monkeypatch.chdir(policy_copy.parent)
     edit(policy_copy / CONVENTION, first_copay_rule_on("provider", "==", "coach"))

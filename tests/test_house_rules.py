@@ -181,29 +181,42 @@ def test_the_scan_leaves_ordinary_code_alone(numbers, dates):
 
 
 def declared_ids(policies) -> dict[str, str]:
-    """The ids the policy files declare and the engine must not name: care types, network types, quota categories
-    and mutualities, each with where it is declared."""
+    """The ids the policy files declare and the code must not name: care types, network types, leaders, settings,
+    quota categories and mutualities, each with where it is declared."""
     rules = rules_of(policies)
     ids = {m: f"the mutuality of {s[0].id}" for m, s in rules.supplementary.items()}
     for conv in rules.conventions:
         ids |= {t: f"{conv.id} care_types" for t in conv.care_types}
         ids |= {t: f"{conv.id} network_types" for t in conv.network_types}
+        ids |= {t: f"{conv.id} leaders" for t in conv.leaders}
+        ids |= {t: f"{conv.id} settings" for t in conv.settings}
         ids |= {c.id: f"{conv.id} quota.categories" for c in conv.categories}
     return ids
 
 
 def named_ids(name: str, text: str, ids: dict[str, str]) -> list[str]:
-    """String literals of engine code equal to an id the policy files declare."""
+    """String literals of code equal to an id the policy files declare."""
     return [f"{name}:{node.lineno}: literal {node.value!r} is declared in {ids[node.value]}"
             for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Constant) and isinstance(node.value, str)
             and node.value in ids]
 
 
-def test_the_engine_names_no_declared_care_type_network_type_category_or_mutuality(policies):
+NAMELESS = ("engine", "xl_addin", "carepolicy")
+"""The folders whose code names no declared id (the workbooks' example and the tests write sample values)."""
+
+
+def test_the_code_names_no_declared_care_type_network_type_leader_setting_category_or_mutuality(policies):
     ids = declared_ids(policies)
-    assert {"first_line", "specialised", "children", "adults", "specialised_individual", "cm"} <= set(ids)
+    assert {"first_line", "specialised", "children", "adults", "specialised_individual", "cm", "psychologist",
+            "doctor", "other", "standard", "clb_location", "clb_employed"} <= set(ids)
     assert named_ids("x.py", "care = 'first_line'\nnote = f'{x} adults'", ids) == [
         "x.py:1: literal 'first_line' is declared in riziv-psy-2021 care_types"]
-    found = [line for path in sorted((PACKAGE_ROOT / "engine").rglob("*.py"))
+    assert named_ids("x.py", "def f(setting='standard'):\n    return lead or 'psychologist'", ids) == [
+        "x.py:1: literal 'standard' is declared in riziv-psy-2021 settings",
+        "x.py:2: literal 'psychologist' is declared in riziv-psy-2021 leaders"]
+    files = sorted(p for folder in NAMELESS for p in (PACKAGE_ROOT / folder).rglob("*.py"))
+    assert {"engine/claims/contract.py", "xl_addin/functions.py", "carepolicy/cli.py"} <= {
+        str(p.relative_to(PACKAGE_ROOT)) for p in files}
+    found = [line for path in files
              for line in named_ids(str(path.relative_to(PACKAGE_ROOT)), path.read_text(encoding="utf-8"), ids)]
     assert found == []

@@ -98,8 +98,18 @@ def _tiny_region_and_empty_quotas(folder: Path) -> None:
     write(folder / CONVENTION, doc)
 
 
+def _renamed_and_more_leaders_and_settings(folder: Path) -> None:
+    """Every leader and setting under another id, then one more of each, drawn by some simulated care paths."""
+    doc = read(folder / CONVENTION)
+    for key, rename in (("leaders", policy_folders.rename_leader), ("settings", policy_folders.rename_setting)):
+        for item in doc[key]:
+            rename(folder, item["id"], f"{item['id']}_2")
+    policy_folders.add_leader(folder, "nurse", 150.0, 0.1)
+    policy_folders.add_setting(folder, "home", 5.0, 0.2)
+
+
 @pytest.mark.parametrize("variation", [_second_version_mid_year, _other_mutuality_and_care_type,
-                                       _tiny_region_and_empty_quotas])
+                                       _tiny_region_and_empty_quotas, _renamed_and_more_leaders_and_settings])
 def test_a_valid_variation_simulates_impacts_and_compares(tmp_path, variation, capsys):
     folder = _copy(tmp_path)
     variation(folder)

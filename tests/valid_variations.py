@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import policy_folders
 from policy_folders import CONVENTION, UTILISATION, history
 
-from engine.policy.fields import FIELDS, RULE_KINDS
+from engine.policy.fields import FIELDS, RULE_KINDS, declared_texts
 
 BENEFITS = ["cm-psychotherapy.json", "helan-psychotherapy.json", "lm-psychotherapy.json",
             "solidaris-psychotherapy.json"]
@@ -266,8 +266,7 @@ def random_conditions(folder: Path, pick: Pick) -> str:
     """A rule's condition replaced by one over every field its rule kind provides, with all/any nesting."""
     name = pick.choice([CONVENTION, OVERRIDE, *BENEFITS])
     doc = read(folder / name)
-    convention = read(folder / CONVENTION)
-    declared = {"care": tuple(c["id"] for c in convention["care_types"])}
+    declared = declared_texts(read(folder / CONVENTION))
     kind, rules = pick.choice(_rule_places(doc))
     rule = pick.choice(rules)
     fields = RULE_KINDS[kind].fields
@@ -306,9 +305,9 @@ def empty_lists(folder: Path, pick: Pick) -> str:
 
 
 def tariff_lead(folder: Path, pick: Pick) -> str:
-    """Another lead of individual sessions."""
+    """Another lead of individual sessions, among the declared leaders."""
     doc = read(folder / CONVENTION)
-    doc["tariff"]["lead"] = pick.choice(["psychologist", "doctor", "other"])
+    doc["tariff"]["lead"] = pick.choice([leader["id"] for leader in doc["leaders"]])
     write(folder / CONVENTION, doc)
     return f"lead {doc['tariff']['lead']}"
 
@@ -445,9 +444,25 @@ def quota_structure(folder: Path, pick: Pick) -> str:
     return f"quota {what}"
 
 
+def renamed_leaders_and_settings(folder: Path, pick: Pick) -> str:
+    """A leader and a setting under other ids, everywhere the folder names them."""
+    doc = read(folder / CONVENTION)
+    leader, setting = (pick.choice([item["id"] for item in doc[key]]) for key in ("leaders", "settings"))
+    policy_folders.rename_leader(folder, leader, f"{leader}_x")
+    policy_folders.rename_setting(folder, setting, f"{setting}_x")
+    return f"leader {leader} and setting {setting} renamed"
+
+
+def another_leader_and_setting(folder: Path, pick: Pick) -> str:
+    """One more leader, with a tariff row of its own, and one more setting, with a co-payment rule of its own."""
+    row = policy_folders.add_leader(folder, "nurse", pick.choice([0, 150.0, 100000]), pick.choice([0, 0.05, 0.15]))
+    rule = policy_folders.add_setting(folder, "home", pick.choice([0, 5.0, 250.0]), pick.choice([0, 0.5]))
+    return f"tariff row {row}, co-payment rule {rule}"
+
+
 VARIATIONS = [quota_structure, benefit_amounts, third_care_type, edge_value, split_history, close_history, copayment_above_fee,
               quota_edge, period_edge, age_band_edge, second_version, random_conditions, other_mutuality, empty_lists,
-              tariff_lead, region_edge]
+              tariff_lead, region_edge, renamed_leaders_and_settings, another_leader_and_setting]
 """Variations of the folder itself; `scenario_file` is applied last, on the varied folder."""
 
 

@@ -496,9 +496,10 @@ def choice_problems(regions: Regions, rules: Rules) -> list[Problem]:
                              rules.network_types, network)
                  for i, network in enumerate(setting.networks if setting else ()) if network not in rules.network_types]
     co_leads = regions.mixes.get(CO_LEADS)
-    problems += [_undeclared(file, ["mixes", CO_LEADS, "shares", leader], f"a leader the conventions declare (or "
-                             f"{NO_CO_LEAD!r})", rules.leaders, leader)
-                 for leader in (co_leads.shares if co_leads else ()) if leader not in (*rules.leaders, NO_CO_LEAD)]
+    allowed = (*rules.leaders, NO_CO_LEAD)
+    problems += [_undeclared(file, ["mixes", CO_LEADS, "shares", leader], f"a leader the conventions declare or "
+                             f"{NO_CO_LEAD!r}", allowed, leader)
+                 for leader in (co_leads.shares if co_leads else ()) if leader not in allowed]
     wanted = dict.fromkeys((c.care, c.kind) for conv in rules.conventions for c in conv.categories)
     lacking = [f"{care}/{kind}" for care, kind in wanted if (care, kind) not in regions.sessions]
     if lacking:
