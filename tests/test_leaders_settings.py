@@ -251,6 +251,14 @@ def test_validate_refuses_an_undeclared_leader_or_setting(policy_copy, capsys, m
     assert refused_lines(Path("policy"), file, change, capsys) == [f"policy/{file}: {line}"]
 
 
+def test_a_leader_no_tariff_row_pays_is_named(policy_copy, capsys, monkeypatch):
+    monkeypatch.chdir(policy_copy.parent)
+    nurse = {"id": "nurse", "label": "a nurse", "source": "seed-002", "status": "assumed"}
+    assert refused_lines(Path("policy"), CONVENTION, lambda d: d["leaders"].append(nurse), capsys) == [
+        f"policy/{CONVENTION}: /tariff/rows: expected a tariff row for every session the convention may cover, found "
+        "none for kind group, leader nurse on 2021-09-01"]
+
+
 def test_every_convention_version_declares_the_same_leaders_and_settings(policy_copy, capsys, monkeypatch):
     monkeypatch.chdir(policy_copy.parent)
     version = add_version(policy_copy, "2030-01-01", 90.0, 12)
