@@ -46,7 +46,6 @@ def default(column: str, allowed: tuple[str, ...]) -> str:
     return allowed[0] if column in FIRST_IS_DEFAULT and allowed else ""
 
 
-DEFAULTS = {"increased_reimbursement": False, "earlier_sessions": 0}
 RENAMED = {"earlier_cm_sessions": "earlier_sessions"}
 """Former column names, still read under their new name (with a note on the console)."""
 
