@@ -9,6 +9,7 @@ care-path lines (count × value) so that a spreadsheet can rebuild the cost with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.errors import InputError
+from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.reprice import pricing_only, reprice
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
@@ -36,6 +38,7 @@ from engine.simulation.totals import (
     averaged,
     metrics_of,
     network_caps,
+    patients_of,
     result_columns,
     results_by,
     summed,
@@ -159,7 +162,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
-    scenarios side by side (default: one per core, at most one per task of `_State.groups`). `by` adds the results
+    scenarios side by side (default: one per core, at most one per scenario). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
     per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
     engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's
@@ -174,19 +177,18 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
     state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers)
-    groups = state.groups()
     done = 0
 
-    def tick(steps: int = 1) -> None:
+    def tick(_=None) -> None:
         nonlocal done
-        done += steps
+        done += 1
         if progress:
             progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
-    state.cohort(loaded[0])  # the draw most scenarios share, made once before the workers start
+    state.prepare()
     tick()
-    runs = side_by_side(state.run, groups, workers_for(len(groups), workers), lambda run: tick(len(run)))
-    tables = [t for _, t in sorted((i, t) for run in runs for i, t in run)]
+    tasks = state.tasks()
+    tables = [t for _, t in sorted(side_by_side(state.run, tasks, workers_for(len(tasks), workers), tick))]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     lines = pd.concat([t[1] for t in tables], ignore_index=True) if drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
@@ -204,8 +206,10 @@ class _State:
     Scenarios with the same utilisation and age bands share one draw of patients, made once per
     process that needs it. A scenario whose policies differ from an earlier one's only in what
     pricing reads (engine/evaluate/vectorized/reprice.py) is re-priced from that scenario's
-    evaluation, in the same task. So is a scenario whose draw only adds patients to that scenario's
-    (engine/simulation/synthetic.py): its added patients are drawn and evaluated on their own.
+    evaluation, its home. So is a scenario whose draw only adds patients to its home's
+    (engine/simulation/synthetic.py): its added patients are drawn and evaluated on their own. A
+    home's evaluation is made once per process that needs it, so that `prepare` can make the one
+    most scenarios share before the workers start, and every scenario is a task of its own.
     """
 
     loaded: list[Scenario]
@@ -217,6 +221,8 @@ class _State:
     patients: bool
     drivers: bool
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
+    evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
+    tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
 
     def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
         """The key of a scenario's draw (scenarios with the same key share it), and its synthesizer."""
@@ -224,10 +230,63 @@ class _State:
         utilisation = tuple(u for u in scenario.utilisation if u.in_force(self.draw.reference_day))
         return (utilisation, repr(synthesizer.bands)), synthesizer
 
-    def _base_key(self, scenario: Scenario) -> tuple:
-        """The key of the draw whose patients a scenario's draw holds first (its own key, unless it changes uptake)."""
-        synthesizer = self._synthesizer(scenario)[1]
-        return self._synthesizer(synthesizer.base(scenario))[0]
+    @functools.cached_property
+    def keys(self) -> list[tuple]:
+        """The key of each scenario's draw."""
+        return [self._synthesizer(s)[0] for s in self.loaded]
+
+    @functools.cached_property
+    def homes(self) -> list[int]:
+        """Each scenario's home (by index): itself when evaluated in full, else an earlier scenario evaluated in full
+        whose draw it shares, or whose draw its own only adds patients to, and from whose evaluation it is
+        re-priced."""
+        homes: list[int] = []
+        for j, scenario in enumerate(self.loaded):
+            synthesizer = self._synthesizer(scenario)[1]
+            base = self._synthesizer(synthesizer.base(scenario))[0]
+            homes.append(next((i for i in range(j) if homes[i] == i and self.keys[i] in (self.keys[j], base)
+                               and pricing_only(self.applied[self.loaded[i].id], self.applied[scenario.id])), j))
+        return homes
+
+    def tasks(self) -> list[int]:
+        """The scenarios (by index) in the order their tasks start: full evaluations first (those with a draw of their
+        own first), then those that add patients, then the re-pricings, so that the workers finish together."""
+        def cost(j: int) -> tuple[int, int]:
+            home = self.homes[j]
+            if home == j:
+                return (0 if self.keys[j] != self.keys[0] else 1 if j not in self.evaluations else 4), j
+            return (2 if self.keys[j] != self.keys[home] else 3), j
+        return sorted(range(len(self.loaded)), key=cost)
+
+    def prepare(self) -> None:
+        """Make the draw and the evaluation most scenarios share (the baseline's), before the workers start."""
+        self.cohort(self.loaded[0])
+        if self.homes.count(0) > 1:
+            self.evaluation(0)
+
+    def cohort(self, scenario: Scenario) -> Cohort:
+        """The drawn patients of a scenario (drawn on first use in this process)."""
+        key, synthesizer = self._synthesizer(scenario)
+        if key not in self.cohorts:
+            claims, region = synthesizer.claims(scenario, list(self.region_ids))
+            self.cohorts[key] = Cohort.of(claims, region, self.region_ids, self.draw, self.data)
+        return self.cohorts[key]
+
+    def evaluation(self, home: int) -> Output:
+        """The evaluation of a home scenario on its draw (made on first use in this process)."""
+        if home not in self.evaluations:
+            scenario = self.loaded[home]
+            self.evaluations[home] = evaluate_arrays(self.cohort(scenario).claims, self.applied[scenario.id])
+        return self.evaluations[home]
+
+    def table(self, home: int) -> pd.DataFrame:
+        """The per-patient table of a home scenario (made on first use in this process): the counts its re-pricings
+        keep."""
+        if home not in self.tables:
+            scenario = self.loaded[home]
+            self.tables[home] = patients_of([(self.cohort(scenario), self.evaluation(home), None)],
+                                            self.applied[scenario.id])
+        return self.tables[home]
 
     def _added(self, scenario: Scenario, cohort: Cohort) -> Cohort | None:
         """The patients a scenario's draw adds to `cohort`, the draw of its base; None when it also removes some."""
@@ -238,54 +297,32 @@ class _State:
             return None
         return Cohort.of(claims, region, self.region_ids, self.draw, self.data)
 
-    def cohort(self, scenario: Scenario) -> Cohort:
-        """The drawn patients of a scenario (drawn on first use in this process)."""
-        key, synthesizer = self._synthesizer(scenario)
-        if key not in self.cohorts:
-            claims, region = synthesizer.claims(scenario, list(self.region_ids))
-            self.cohorts[key] = Cohort.of(claims, region, self.region_ids, self.draw, self.data)
-        return self.cohorts[key]
+    def _parts(self, j: int) -> list[Part]:
+        """The evaluated patients of a scenario: its home's draw (its evaluation, or re-priced), and those it adds."""
+        home, scenario = self.homes[j], self.loaded[j]
+        applied = self.applied[scenario.id]
+        cohort = self.cohort(self.loaded[home])
+        if home == j:
+            return [(cohort, self.evaluation(j), self.tables.get(j))]
+        parts: list[Part] = [(cohort, reprice(cohort.claims, self.evaluation(home), applied), self.table(home))]
+        if self.keys[j] != self.keys[home]:  # a scenario that changes uptake
+            added = self._added(scenario, cohort)
+            if added is None:  # it also removes patients: its own draw, evaluated in full
+                own = self.cohort(scenario)
+                return [(own, evaluate_arrays(own.claims, applied), None)]
+            if len(added.frame):
+                parts.append((added, evaluate_arrays(added.claims, applied), None))
+        return parts
 
-    def groups(self) -> list[tuple[int, ...]]:
-        """The scenarios (by index) in tasks: the first of each is evaluated in full, the others re-priced from it.
-
-        Tasks that make a draw of their own come first, then the larger ones, so the workers finish together.
-        """
-        keys = [self._synthesizer(s)[0] for s in self.loaded]
-        bases = [self._base_key(s) for s in self.loaded]
-        groups: list[list[int]] = []
-        for j, scenario in enumerate(self.loaded):
-            home = next((g for g in groups if keys[g[0]] in (keys[j], bases[j])
-                         and pricing_only(self.applied[self.loaded[g[0]].id], self.applied[scenario.id])), None)
-            if home is None:
-                groups.append([j])
-            else:
-                home.append(j)
-        return [tuple(g) for g in sorted(groups, key=lambda g: (keys[g[0]] == keys[0], -len(g)))]
-
-    def run(self, group: tuple[int, ...]) -> list[tuple[int, Tables]]:
-        """Evaluate and aggregate the scenarios of a task: results, drivers, the breakdown and the per-patient table."""
-        cohort = self.cohort(self.loaded[group[0]])
-        key = self._synthesizer(self.loaded[group[0]])[0]
-        first = evaluate_arrays(cohort.claims, self.applied[self.loaded[group[0]].id])
-        out, decided = [], None
-        for i in group:
-            scenario = self.loaded[i]
-            applied = self.applied[scenario.id]
-            evaluated = first if i == group[0] else reprice(cohort.claims, first, applied)
-            parts: list[Part] = [(cohort, evaluated, decided)]  # the re-pricings keep the first's counts
-            if self._synthesizer(scenario)[0] != key:  # a scenario that changes uptake
-                added = self._added(scenario, cohort)
-                if added is None:  # it also removes patients: its own draw, evaluated in full
-                    own = self.cohort(scenario)
-                    parts = [(own, evaluate_arrays(own.claims, applied), None)]
-                elif len(added.frame):
-                    parts.append((added, evaluate_arrays(added.claims, applied), None))
-            one = _aggregated(scenario.id, applied, parts, self.region_ids, self.data, self.drivers)
-            decided = one.patients if decided is None else decided
-            kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
-            out.append((i, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)))
-        return out
+    def run(self, j: int) -> tuple[int, Tables]:
+        """Evaluate and aggregate a scenario: results, drivers, the breakdown and the per-patient table."""
+        scenario = self.loaded[j]
+        one = _aggregated(scenario.id, self.applied[scenario.id], self._parts(j), self.region_ids, self.data,
+                          self.drivers)
+        if self.homes[j] == j:
+            self.tables[j] = one.patients
+        kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
+        return j, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:

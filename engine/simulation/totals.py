@@ -176,17 +176,22 @@ Part = tuple[Cohort, Output, pd.DataFrame | None]
 re-priced (whose counts it keeps), or None."""
 
 
+def patients_of(parts: Sequence[Part], policies: PolicySet) -> pd.DataFrame:
+    """The per-patient table of a scenario evaluated in `parts` (see `aggregate`)."""
+    draw = parts[0][0].draw
+    declared = {c.id: c for c in rules_of(policies).convention_on(draw.reference_day).categories}
+    averaged = tuple((network, declared[c]) for network, c in network_caps(policies, draw))
+    return joined([patient_table(cohort, out, rules_of(policies).care_types, averaged, decided)
+                   for cohort, out, decided in parts])
+
+
 def aggregate(scenario: str, parts: Sequence[Part], region_ids: tuple[str, ...], data: Regions, policies: PolicySet,
               drivers: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The per-patient table, the results (one row per region) and the drivers (count × value lines) of one scenario,
     from the evaluations of its patients, in one part or several (patients of several draws, engine/simulation/
     synthetic.py); no drivers (None) unless `drivers`."""
-    draw = parts[0][0].draw
-    caps = network_caps(policies, draw)
-    declared = {c.id: c for c in rules_of(policies).convention_on(draw.reference_day).categories}
-    patients = joined([patient_table(cohort, out, rules_of(policies).care_types,
-                                     tuple((network, declared[c]) for network, c in caps), decided)
-                       for cohort, out, decided in parts])
+    patients = patients_of(parts, policies)
+    caps = network_caps(policies, parts[0][0].draw)
     results = results_by(patients, ("region",), data, region_ids, caps, scenario, metrics_of(policies))
     results["population"] = results["population"].astype(np.int64)
     if not drivers:
