@@ -91,6 +91,24 @@ def test_a_third_care_type_is_drawn_and_counted(tmp_path, bundled):
     assert written[cares].sum(axis=1).equals(written["sessions"])
 
 
+def test_a_scenario_changes_the_sessions_of_a_third_care_type(tmp_path):
+    folder = _folder(tmp_path, lambda f: add_care_type(f, "crisis", cap=40, share=0.1))
+    more = {"what": "sessions", "care": "crisis", "kind": "individual", "from": "2027-01-01", "factor": 2.0,
+            "source": "scenario-hypothesis", "status": "assumed"}
+    doc = {"$schema": "../schema/scenario-1.0.schema.json", "id": "more-crisis", "kind": "scenario",
+           "title": "more crisis sessions", "description": "test", "changes": [], "utilisation": [more]}
+    (folder / "scenarios" / "more-crisis.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert _problems(folder) == []
+    r = simulate(load_policies(folder), ["more-crisis"], **SMALL).results.set_index("scenario")
+    assert r.loc["more-crisis", "sessions_crisis"] > 1.2 * r.loc["baseline", "sessions_crisis"]
+    assert r.loc["more-crisis", "sessions_first_line"] == r.loc["baseline", "sessions_first_line"]
+    doc["utilisation"][0]["care"] = "crises"
+    (folder / "scenarios" / "more-crisis.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert [p.split(": ", 1)[1] for p in _problems(folder)] == [
+        "/utilisation/0: expected care and kind of a session distribution (first_line/individual, first_line/group, "
+        "specialised/individual, specialised/group, outside_convention/individual, crisis/individual), found crises/individual"]
+
+
 def _problems(folder: Path) -> list[str]:
     return [str(p) for report in validate([folder]) for p in report.problems]
 
