@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         check_years(policies, years)  # before any run starts
     defaults(args)  # the year and seed, which the band's other seeds follow
     with _more_seeds(policies, args, seeds) as more:  # they run beside the first seed's run
-        sim = run_simulation(args, patients=True)
+        sim = run_simulation(args, patients=True, workers=_cores_left(more))
         # winners and losers from the same synthetic patients as the comparison (common random numbers)
         winners = impact_of(sim, ["age_band"]) if len(sim.scenarios) > 1 else None
         seed_band = _band(sim, args, seeds, more) if more else None
@@ -90,6 +90,14 @@ def _more_seeds(policies, args: argparse.Namespace, seeds: int):
         return contextlib.nullcontext()
     return seeds_beside(policies, args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
                         regions=args.region or None)
+
+
+def _cores_left(more) -> int | None:
+    """The worker processes of the first seed's run: the cores the band's processes leave (at least one, this
+    process); None (one per core) without a band."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) - more.workers) if more else None
 
 
 def _band(sim, args: argparse.Namespace, seeds: int, more):

@@ -47,7 +47,7 @@ class Beside:
     """
 
     def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
-        self.task, self.items = task, list(items)
+        self.task, self.items, self.workers = task, list(items), workers
         self.pool = multiprocessing.get_context("fork").Pool(workers, _set, (task,)) if workers > 1 else None
         self.started = [self.pool.apply_async(_call, (item,)) for item in self.items] if self.pool else []
 
