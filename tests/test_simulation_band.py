@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -144,3 +145,12 @@ def test_a_failing_block_stops_the_processes_started_beside():
         raise RuntimeError("the block failed")
     assert not any(w.is_alive() for w in workers)
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize(("cores", "band_workers", "left"), [(2, 2, 1), (4, 2, 2), (8, 2, 6), (1, 1, 1)])
+def test_the_first_seed_of_compare_takes_the_cores_its_band_leaves(monkeypatch, cores, band_workers, left):
+    from carepolicy.commands import compare
+
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert compare._cores_left(SimpleNamespace(workers=band_workers)) == left  # a band started on that many
+    assert compare._cores_left(None) is None
