@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -137,20 +137,34 @@ def _slow(i: int) -> int:
     return i
 
 
+def _gone(i: int) -> int:
+    os._exit(1)  # a worker killed, as by the system when out of memory
+
+
 def test_a_failing_block_stops_the_processes_started_beside():
     start = time.monotonic()
     with pytest.raises(RuntimeError, match="the block failed"), Beside(_slow, range(2), 2) as started:
-        workers = list(started.pool._pool)
-        assert all(w.is_alive() for w in workers)
+        workers = list(started.pool._processes.values())
+        assert workers and all(w.is_alive() for w in workers)
         raise RuntimeError("the block failed")
     assert not any(w.is_alive() for w in workers)
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.parametrize(("cores", "band_workers", "left"), [(2, 2, 1), (4, 2, 2), (8, 2, 6), (1, 1, 1)])
-def test_the_first_seed_of_compare_takes_the_cores_its_band_leaves(monkeypatch, cores, band_workers, left):
+def test_a_worker_that_dies_is_an_error_not_a_wait():
+    start = time.monotonic()
+    with pytest.raises(InputError, match="a worker process ended before its run did"), Beside(_gone, [1], 1) as started:
+        started.results()
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize(("cores", "seeds", "left"), [(2, 2, 1), (2, 3, 1), (4, 3, 2), (8, 3, 6), (1, 3, 1)])
+def test_the_first_seed_of_compare_takes_the_cores_its_band_leaves(policies, monkeypatch, cores, seeds, left):
     from carepolicy.commands import compare
 
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    assert compare._cores_left(SimpleNamespace(workers=band_workers)) == left  # a band started on that many
+    with seeds_beside(policies, ["copay-15"], seeds=seeds - 1, seed=4, regions=REGION) as started:
+        assert started.workers == min(seeds - 1, cores)  # a band of one more seed runs beside too
+        assert compare._cores_left(started) == left
+        started.results()
     assert compare._cores_left(None) is None

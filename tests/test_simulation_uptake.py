@@ -56,10 +56,20 @@ def whole_draws(monkeypatch) -> None:
     monkeypatch.setattr(simulation_run._State, "_added", lambda self, scenario, cohort: None)
 
 
-@pytest.mark.parametrize("name", [*CHANGES, "free-until-25-uptake"])
+ADDS_ONLY = {"more-young": True, "more-outside": True, "fewer-old": False, "more-and-fewer": False,
+             "free-until-25-uptake": True}
+"""Whether a scenario only adds patients (its added patients are drawn apart), or also removes some (its own draw)."""
+
+
+@pytest.mark.parametrize("name", ADDS_ONLY)
 def test_added_patients_give_the_tables_of_the_whole_draw(policies, name, monkeypatch):
+    drawn = []
+    added_to = simulation_run._State._added
+    monkeypatch.setattr(simulation_run._State, "_added", lambda self, scenario, cohort: drawn.append(
+        added_to(self, scenario, cohort)) or drawn[-1])
     added = simulate(policies, ["copay-15", name], regions=REGIONS, year=2027, seed=5, workers=1, patients=True,
                      by=["age_band", "network"])
+    assert [d is not None for d in drawn] == [ADDS_ONLY[name]]  # the way taken: added patients apart, or its own draw
     whole_draws(monkeypatch)
     whole = simulate(policies, ["copay-15", name], regions=REGIONS, year=2027, seed=5, workers=1, patients=True,
                      by=["age_band", "network"])

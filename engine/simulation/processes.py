@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+from engine.errors import InputError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -33,45 +36,60 @@ def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers:
     `done` is called with each result as it arrives, in item order.
     """
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_set,
-                                 initargs=(task,)) as pool:
-            return list(_each(pool.map(_call, items), done))
+        with _pool(task, workers) as pool:
+            return list(_each(_checked(pool.map(_call, items)), done))
     return list(_each(map(task, items), done))
 
 
 class Beside:
-    """`task(item)` for every item, started now in `workers` forked processes, to run beside what this process does
-    next; `results()` waits for them. With one worker the tasks run in `results()`, one after another, here.
+    """`task(item)` for every item, started now in forked processes (`workers` at most), to run beside what this
+    process does next; `results()` waits for them. Where processes cannot be forked, the tasks run in
+    `results()`, one after another, here (and `workers` is 0).
 
     Used as a context manager: when the block fails, the worker processes are stopped at once.
     """
 
     def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
-        self.task, self.items, self.workers = task, list(items), workers
-        self.pool = multiprocessing.get_context("fork").Pool(workers, _set, (task,)) if workers > 1 else None
-        self.started = [self.pool.apply_async(_call, (item,)) for item in self.items] if self.pool else []
+        self.task, self.items = task, list(items)
+        forks = "fork" in multiprocessing.get_all_start_methods()
+        self.pool = _pool(task, workers) if forks and self.items else None
+        self.workers = workers if self.pool else 0
+        self.started = [self.pool.submit(_call, item) for item in self.items] if self.pool else []
 
     def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
         """The results in item order; `progress` is given the fraction of the items done as each arrives."""
         finished: list[Result] = []
-        for result in map(self.task, self.items) if self.pool is None else (r.get() for r in self.started):
+        for result in map(self.task, self.items) if self.pool is None else _checked(f.result() for f in self.started):
             finished.append(result)
             if progress:
                 progress(len(finished) / len(self.items))
-        if self.pool is not None:
-            self.pool.close()
         return finished
 
     def __enter__(self) -> Beside:
         return self
 
     def __exit__(self, kind, value, trace) -> None:
-        if self.pool is not None:
-            if kind is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
+        if self.pool is None:
+            return
+        if kind is not None:  # stop the runs now, not after they end (no public way to before Python 3.14)
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(task: Callable, workers: int) -> ProcessPoolExecutor:
+    """Forked worker processes that run `task` (set by their initializer: inherited, not sent through a pipe)."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_set,
+                               initargs=(task,))
+
+
+def _checked(results: Iterable[Result]) -> Iterator[Result]:
+    """The results of worker processes; a worker that died (killed, out of memory) is a clear error, not a hang."""
+    try:
+        yield from results
+    except BrokenProcessPool:
+        raise InputError("a worker process ended before its run did (the system may be out of memory); "
+                         "fewer regions, scenarios or seeds need less") from None
 
 
 def per_seed(one: Callable[[int, int | None, Callable[[float], None] | None], Result], seeds: int,

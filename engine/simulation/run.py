@@ -304,14 +304,14 @@ class _State:
         cohort = self.cohort(self.loaded[home])
         if home == j:
             return [(cohort, self.evaluation(j), self.tables.get(j))]
+        uptake = self.keys[j] != self.keys[home]  # a scenario that changes uptake: its draw adds patients
+        added = self._added(scenario, cohort) if uptake else None
+        if uptake and added is None:  # it also removes patients: its own draw, evaluated in full
+            own = self.cohort(scenario)
+            return [(own, evaluate_arrays(own.claims, applied), None)]
         parts: list[Part] = [(cohort, reprice(cohort.claims, self.evaluation(home), applied), self.table(home))]
-        if self.keys[j] != self.keys[home]:  # a scenario that changes uptake
-            added = self._added(scenario, cohort)
-            if added is None:  # it also removes patients: its own draw, evaluated in full
-                own = self.cohort(scenario)
-                return [(own, evaluate_arrays(own.claims, applied), None)]
-            if len(added.frame):
-                parts.append((added, evaluate_arrays(added.claims, applied), None))
+        if added is not None and len(added.frame):
+            parts.append((added, evaluate_arrays(added.claims, applied), None))
         return parts
 
     def run(self, j: int) -> tuple[int, Tables]:

@@ -229,7 +229,7 @@ class Synthesizer:
         self.co_leads = ("", *(k for k in mix if k != NO_CO_LEAD))
         self.co_lead_cdf = np.cumsum([mix.get(NO_CO_LEAD, 0.0), *(mix[k] for k in self.co_leads[1:])])
         self.groups_drawn = 0
-        self.lowered = False  # whether the last draw of added patients found a scenario that also removes some
+        self.lowered = False  # whether the last draw (`claims`) met a scenario that also removes patients
         rules = rules_of(policies)
         missing = benefit_problems(regions, list(rules.supplementary)) + choice_problems(regions, rules)
         if missing:
