@@ -34,6 +34,7 @@ CHANGES = {
     "more-outside": [uptake(1.5, [0, 120], "outside_uptake")],
     "fewer-old": [uptake(0.7, [50, 120])],
     "more-and-fewer": [uptake(1.4, [10, 20]), uptake(0.8, [60, 70])],
+    "more-and-none": [uptake(1.4, [10, 20]), uptake(0.0, [60, 70])],
 }
 
 
@@ -57,7 +58,7 @@ def whole_draws(monkeypatch) -> None:
 
 
 ADDS_ONLY = {"more-young": True, "more-outside": True, "fewer-old": False, "more-and-fewer": False,
-             "free-until-25-uptake": True}
+             "more-and-none": False, "free-until-25-uptake": True}
 """Whether a scenario only adds patients (its added patients are drawn apart), or also removes some (its own draw)."""
 
 

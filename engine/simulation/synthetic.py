@@ -283,13 +283,17 @@ class Synthesizer:
         population = self.regions.population_by_age(name)
 
         def layered(figure: str, share: float, stream: int, draws: int) -> Patients:
-            drawn = candidates(self.regions, index, population * share * own.by_age(figure), self.draw.seed, stream,
-                               draws)
+            expected = population * share * own.by_age(figure)
             if base is scenario:
-                return drawn
-            known = counts(population * share * before.by_age(figure), self.draw.seed, index, stream)
+                return candidates(self.regions, index, expected, self.draw.seed, stream, draws)
+            changed = expected != population * share * before.by_age(figure)  # the ages whose patients it changes
+            if layer:  # only those can have patients added
+                expected = np.where(changed, expected, 0.0)
+            drawn = candidates(self.regions, index, expected, self.draw.seed, stream, draws)
+            known = counts(np.where(changed, population * share * before.by_age(figure), 0.0), self.draw.seed, index,
+                           stream)  # the base's patients at those ages
             self.lowered |= bool((np.bincount(drawn.age, minlength=len(known)) < known).any())
-            first = drawn.rank < known[drawn.age]
+            first = ~changed[drawn.age] | (drawn.rank < known[drawn.age])
             return drawn.take(first if layer == 0 else ~first)
 
         inside = layered("uptake", 1.0, _CONVENTION_STREAM, _CONVENTION_DRAWS)
