@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import Problem, did_you_mean
-from engine.policy.schema_messages import pointer
+from engine.errors import Problem
+from engine.policy.schema_messages import pointer, undeclared
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def category_problems(file: str, doc: dict) -> list[Problem]:
     problems = _network_problems(file, doc)
     leaders = leaders_of(doc)
     if doc["tariff"]["lead"] not in leaders:
-        problems.append(_unknown(file, ["tariff", "lead"], "a leader the file declares in leaders", leaders,
+        problems.append(undeclared(file, ["tariff", "lead"], "a leader the file declares in leaders", leaders,
                                  doc["tariff"]["lead"]))
     cares = care_types_of(doc)
     quota = doc["quota"]
@@ -73,7 +73,7 @@ def category_problems(file: str, doc: dict) -> list[Problem]:
     for i, cat in enumerate(quota["categories"]):
         where = ["quota", "categories", i]
         if cat["care"] not in cares:
-            problems.append(_unknown(file, [*where, "care"], "a care type the file declares in care_types", cares,
+            problems.append(undeclared(file, [*where, "care"], "a care type the file declares in care_types", cares,
                                      cat["care"]))
         pair = (cat["care"], cat["kind"])
         if pair in seen:
@@ -87,11 +87,11 @@ def category_problems(file: str, doc: dict) -> list[Problem]:
     for network, spec in quota["networks"].items():
         at = ["quota", "networks", network]
         for b, bundle in enumerate(spec["bundles"]):
-            problems += [_unknown(file, [*at, "bundles", b, "caps", c], "a category the file declares in "
+            problems += [undeclared(file, [*at, "bundles", b, "caps", c], "a category the file declares in "
                                   "quota.categories", declared, c) for c in bundle["caps"] if c not in declared]
-        problems += [_unknown(file, [*at, "network_average", c], "a category the file declares in quota.categories",
+        problems += [undeclared(file, [*at, "network_average", c], "a category the file declares in quota.categories",
                               declared, c) for c in spec.get("network_average", {}) if c not in declared]
-    problems += [_unknown(file, ["quota", "first_individual_of_period", "categories", i], "a category the file "
+    problems += [undeclared(file, ["quota", "first_individual_of_period", "categories", i], "a category the file "
                           "declares in quota.categories", declared, c)
                  for i, c in enumerate(quota["first_individual_of_period"]["categories"]) if c not in declared]
     return problems
@@ -103,14 +103,8 @@ def _network_problems(file: str, doc: dict) -> list[Problem]:
     problems = []
     for where, what in ((["eligibility", "age_bands"], "age band"), (["quota", "networks"], "bundles")):
         node = doc[where[0]][where[1]]
-        problems += [_unknown(file, [*where, n], "a network type the file declares in network_types", networks, n)
+        problems += [undeclared(file, [*where, n], "a network type the file declares in network_types", networks, n)
                      for n in node if n not in networks]
         problems += [Problem(file, pointer(["network_types", i, "id"]), f"expected the {what} of network type {n!r} "
                              f"in {'.'.join(where)}, found none") for i, n in enumerate(networks) if n not in node]
     return problems
-
-
-def _unknown(file: str, parts: list, expected: str, allowed, found: str) -> Problem:
-    allowed = list(allowed)
-    return Problem(file, pointer(parts), f"expected {expected} ({', '.join(allowed)}), found {found!r}"
-                   f"{did_you_mean(found, allowed)}")

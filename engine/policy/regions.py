@@ -19,7 +19,7 @@ from engine.dates import parse_date
 from engine.errors import PolicyError, Problem, ResolveError, did_you_mean
 from engine.policy.files import default_policy_dir, display, source_keys_for, unique_documents
 from engine.policy.provenance import Provenance, provenance
-from engine.policy.schema_messages import pointer
+from engine.policy.schema_messages import pointer, undeclared
 
 if TYPE_CHECKING:
     from engine.policy.rules import Rules
@@ -485,19 +485,19 @@ def choice_problems(regions: Regions, rules: Rules) -> list[Problem]:
         if choice is None:
             continue
         places = [*((o, ["choices", name, "shares", o]) for o, _ in choice.shares), (choice.rest, ["choices", name, "rest"])]
-        problems += [_undeclared(file, where, f"a {kinds[name]} the conventions declare", declared[name], option)
+        problems += [undeclared(file, where, f"a {kinds[name]} the conventions declare", declared[name], option)
                      for option, where in places if option not in declared[name]]
         missing = [t for t in declared[name] if t not in choice.options]
         if missing and name != "setting":
             problems.append(Problem(file, pointer(["choices", name]), f"expected a share (or the rest) for every "
                                     f"{kinds[name]} the conventions declare, found none for {', '.join(missing)}"))
     setting = regions.choices.get("setting")
-    problems += [_undeclared(file, ["choices", "setting", "networks", i], "a network type the conventions declare",
+    problems += [undeclared(file, ["choices", "setting", "networks", i], "a network type the conventions declare",
                              rules.network_types, network)
                  for i, network in enumerate(setting.networks if setting else ()) if network not in rules.network_types]
     co_leads = regions.mixes.get(CO_LEADS)
     allowed = (*rules.leaders, NO_CO_LEAD)
-    problems += [_undeclared(file, ["mixes", CO_LEADS, "shares", leader], f"a leader the conventions declare or "
+    problems += [undeclared(file, ["mixes", CO_LEADS, "shares", leader], f"a leader the conventions declare or "
                              f"{NO_CO_LEAD!r}", allowed, leader)
                  for leader in (co_leads.shares if co_leads else ()) if leader not in allowed]
     wanted = dict.fromkeys((c.care, c.kind) for conv in rules.conventions for c in conv.categories)
@@ -506,11 +506,6 @@ def choice_problems(regions: Regions, rules: Rules) -> list[Problem]:
         problems.append(Problem(file, "/sessions", f"expected a session distribution for every quota category the "
                                 f"conventions declare (care type/kind), found none for {', '.join(lacking)}"))
     return problems
-
-
-def _undeclared(file: str, parts: list, expected: str, allowed: tuple[str, ...], found: str) -> Problem:
-    return Problem(file, pointer(parts), f"expected {expected} ({', '.join(allowed)}), found {found!r}"
-                   f"{did_you_mean(found, list(allowed))}")
 
 
 def _spread(pop: dict, region: dict, max_age: int) -> np.ndarray:

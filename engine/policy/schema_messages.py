@@ -8,7 +8,7 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
 from engine.cells import read_decimal
-from engine.errors import did_you_mean
+from engine.errors import Problem, did_you_mean
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
                int: "a number", float: "a number", type(None): "null"}
@@ -18,6 +18,14 @@ def pointer(parts) -> str:
     """A JSON pointer for a path of keys and indices ('/' for the document itself)."""
     escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
     return "/" + "/".join(escaped) if escaped else "/"
+
+
+def undeclared(file: str, parts: list, expected: str, allowed, found: str) -> Problem:
+    """A value a file names that is not among those declared: where, what was expected (the allowed values) and a
+    close match."""
+    allowed = list(allowed)
+    return Problem(file, pointer(parts), f"expected {expected} ({', '.join(allowed)}), found {found!r}"
+                   f"{did_you_mean(found, allowed)}")
 
 
 def found(value) -> str:
