@@ -208,8 +208,7 @@ def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
               else pd.DataFrame({n: v[c.keep] for n, v in _counts(c, out, at, owner, care_types, network_caps).items()},
                                 copy=False))
     cents = pd.DataFrame({n: v[c.keep] for n, v in _cents(c, out, at, owner).items()}, copy=False)
-    averages = [n for n in counts.columns if n.startswith((f"{AVERAGE_SESSIONS}:", f"{AVERAGE_PATHS}:"))]
-    return pd.concat([c.people, counts.drop(columns=averages), cents, counts[averages]], axis=1)
+    return pd.concat([c.people, counts, cents], axis=1)
 
 
 def _counts(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray, care_types: tuple[str, ...],

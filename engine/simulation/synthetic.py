@@ -183,8 +183,6 @@ class Sessions:
 
     @staticmethod
     def concat(parts: list[Sessions]) -> Sessions:
-        if not parts:
-            return Sessions(*(np.zeros(0, np.int64) for _ in range(3)), {}, *(np.zeros(0, np.int64) for _ in range(5)))
         return Sessions(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("patient", "birth", "day")),
                         {k: np.concatenate([p.codes[k] for p in parts]) for k in parts[0].codes},
                         *(np.concatenate([getattr(p, f) for p in parts])
@@ -195,8 +193,8 @@ class Sessions:
         and claims are numbered from `first`."""
         n = len(self.patient)
         groups = int(self.group.max()) if n else 0
-        text = {k: pd.Categorical.from_codes(self.codes.get(k, np.zeros(0, np.int64)).astype(np.int16),
-                                             categories=list(v)) for k, v in text_values.items()}
+        text = {k: pd.Categorical.from_codes(self.codes[k].astype(np.int16), categories=list(v))
+                for k, v in text_values.items()}
         numbers = np.arange(first, first + n)
         return pd.DataFrame({
             "row": numbers, "claim_id": numbers, "patient_id": self.patient,
@@ -286,12 +284,12 @@ class Synthesizer:
             expected = population * share * own.by_age(figure)
             if base is scenario:
                 return candidates(self.regions, index, expected, self.draw.seed, stream, draws)
-            changed = expected != population * share * before.by_age(figure)  # the ages whose patients it changes
+            base_expected = population * share * before.by_age(figure)
+            changed = expected != base_expected  # the ages whose patients it changes
             if layer:  # only those can have patients added
                 expected = np.where(changed, expected, 0.0)
             drawn = candidates(self.regions, index, expected, self.draw.seed, stream, draws)
-            known = counts(np.where(changed, population * share * before.by_age(figure), 0.0), self.draw.seed, index,
-                           stream)  # the base's patients at those ages
+            known = counts(np.where(changed, base_expected, 0.0), self.draw.seed, index, stream)  # the base's, there
             self.lowered |= bool((np.bincount(drawn.age, minlength=len(known)) < known).any())
             first = ~changed[drawn.age] | (drawn.rank < known[drawn.age])
             return drawn.take(first if layer == 0 else ~first)
