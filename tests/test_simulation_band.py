@@ -13,7 +13,7 @@ from engine.errors import InputError
 from engine.policy.policies import load_policies
 from engine.simulation.band import band, national_by_seed, seed_table, seeds_beside, simulate_seeds
 from engine.simulation.processes import Beside
-from engine.simulation.run import DEFAULT_YEAR, simulate
+from engine.simulation.run import DEFAULT_YEAR, MONEY_COLUMNS, simulate
 
 REGION = ["luxemburg"]
 
@@ -125,6 +125,24 @@ def test_seeds_started_beside_give_the_table_of_simulate_seeds(policies, table):
         frames = started.results(fractions.append)
     pd.testing.assert_frame_equal(seed_table(frames), table)
     assert fractions == pytest.approx([1 / 3, 2 / 3, 1])
+
+
+def test_seeds_beside_of_money_only_band_the_costs_as_the_full_runs(policies, table):
+    with seeds_beside(policies, ["copay-15"], seeds=3, seed=4, regions=REGION, workers=2, money_only=True) as started:
+        lean = seed_table(started.results())
+    pd.testing.assert_frame_equal(lean, table[["seed", *MONEY_COLUMNS]])
+    full = band(table)
+    money = band(lean)
+    assert set(money["metric"]) == {*MONEY_COLUMNS[2:], *(f"{m}_vs_baseline" for m in MONEY_COLUMNS[2:])}
+    pd.testing.assert_frame_equal(money, full[full["metric"].isin(money["metric"])].reset_index(drop=True))
+
+
+def test_compare_prints_the_band_of_the_full_runs(table, tmp_path, capsys):
+    assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--seed", "4", "--seeds", "3", "-q",
+                 "-o", str(tmp_path / "band.xlsx")]) == 0
+    row = band(table).set_index(["scenario", "metric"]).loc[("copay-15", "insurer_cost_vs_baseline")]
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("copay-15"))
+    assert line.endswith(f"{row['low']:+,.0f} to {row['high']:+,.0f}")
 
 
 def test_seeds_beside_need_a_whole_number_of_seeds(policies):

@@ -22,8 +22,9 @@ from engine.policy.files import PACKAGE_ROOT
 from engine.policy.regions import load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, load_scenario
+from engine.simulation.patients import Cohort
 from engine.simulation.projection import for_year
-from engine.simulation.run import simulate
+from engine.simulation.run import MONEY_COLUMNS, national, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
 REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
@@ -111,6 +112,39 @@ def test_more_uptake_keeps_every_patient_and_session_of_the_baseline(policies, s
     keys = [set(zip(f.loc[f["kind"] == "individual", "patient_id"], f.loc[f["kind"] == "individual", "session_date"],
                     strict=True)) for f in frames]
     assert keys[0] <= keys[1]
+
+
+@FEW
+@given(seed=seeds, scenario=st.sampled_from(BUNDLED), pair=st.booleans())
+def test_money_only_gives_the_money_columns_of_the_full_results(policies, seed, scenario, pair):
+    regions = PAIR if pair else [SMALL]
+    full = simulate(policies, [scenario], regions=regions, seed=seed, workers=1, drivers=False).results
+    lean = simulate(policies, [scenario], regions=regions, seed=seed, workers=1, money_only=True).results
+    assert list(lean.columns) == MONEY_COLUMNS
+    pd.testing.assert_frame_equal(lean, full[MONEY_COLUMNS])
+    assert national(lean).equals(national(full)[national(lean).columns])
+
+
+def test_money_only_has_no_breakdown_and_no_patients(policies):
+    for extra in ({"by": ["network"]}, {"patients": True}):
+        with pytest.raises(ValueError, match="money only has no breakdown"):
+            simulate(policies, regions=[SMALL], money_only=True, **extra)
+    assert simulate(policies, regions=[SMALL], money_only=True).drivers is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(regions=st.lists(st.integers(0, 4), max_size=40), data=st.data())
+def test_region_sums_add_up_each_region_exactly(regions, data):
+    """Sums run by run of one region (in any order, regions without sessions too) equal counting session by session."""
+    n = len(regions)
+    values = np.array(data.draw(st.lists(st.integers(-2**40, 2**40), min_size=n, max_size=n)), np.int64)
+    rows = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), bool)
+    cohort = Cohort.__new__(Cohort)
+    cohort.region = np.array(regions, np.int8)
+    expected = np.zeros(6, np.int64)
+    for region, value, row in zip(regions, values, rows, strict=True):
+        expected[region] += value if row else 0
+    assert cohort.region_sums(values, rows, 6).tolist() == expected.tolist()
 
 
 @VERY_FEW

@@ -17,8 +17,9 @@ from test_simulation_properties import scenario_file
 import engine.simulation.run as simulation_run
 from engine.policy.policies import load_policies
 from engine.policy.regions import load_regions
+from engine.policy.scenarios import list_scenarios
 from engine.simulation.projection import for_year
-from engine.simulation.run import run_one, simulate
+from engine.simulation.run import MONEY_COLUMNS, run_one, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
 
 REGIONS = ["luxemburg", "waals_brabant"]
@@ -105,3 +106,12 @@ def test_lowering_uptake_keeps_only_baseline_patients(policies):
     younger = base["age"] < 50  # the age on the reference day, by which uptake is given
     assert base.loc[younger, "patient_id"].isin(fewer["patient_id"]).all()
     assert 0.6 < base.loc[~younger, "patient_id"].isin(fewer["patient_id"]).mean() < 0.8
+
+
+def test_money_only_gives_the_money_columns_of_every_scenario(policies, folder):
+    """Every way a scenario is simulated (its own evaluation, re-priced, added patients apart, its own draw), in money
+    only, on two workers."""
+    names = [s.name for s in list_scenarios(folder) if s.name != "baseline"]
+    full = simulate(policies, names, regions=REGIONS, year=2027, seed=3, drivers=False)
+    lean = simulate(policies, names, regions=REGIONS, year=2027, seed=3, money_only=True)
+    pd.testing.assert_frame_equal(lean.results, full.results[MONEY_COLUMNS])

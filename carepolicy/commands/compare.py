@@ -89,7 +89,7 @@ def _more_seeds(policies, args: argparse.Namespace, seeds: int):
     if seeds < 2:
         return contextlib.nullcontext()
     return seeds_beside(policies, args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
-                        regions=args.region or None)
+                        regions=args.region or None, money_only=True)  # the band shows the change in costs
 
 
 def _cores_left(more) -> int | None:
@@ -101,13 +101,16 @@ def _cores_left(more) -> int | None:
 
 
 def _band(sim, args: argparse.Namespace, seeds: int, more):
-    """The band over `seeds` seeds (a frame): the run already made, and the seeds - 1 runs of `more`."""
+    """The band over `seeds` seeds of the money columns (a frame): the run already made, and the seeds - 1 runs of
+    `more`."""
     import pandas as pd
 
     from engine.simulation.band import band, seed_table
+    from engine.simulation.run import MONEY_COLUMNS
 
     frames = more.results(progress_bar(f"seed band, {seeds - 1} more seeds", args.quiet))
-    return band(pd.concat([sim.results.assign(seed=args.seed), seed_table(frames)], ignore_index=True))
+    first = sim.results[MONEY_COLUMNS].assign(seed=args.seed)
+    return band(pd.concat([first, seed_table(frames)], ignore_index=True))
 
 
 def summary(sim, seed_band=None, winners=None) -> str:

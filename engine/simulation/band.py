@@ -32,11 +32,12 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
 
 def seeds_beside(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
                  seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR, regions: Sequence[str] | None = None,
-                 workers: int | None = None) -> Beside:
+                 workers: int | None = None, money_only: bool = False) -> Beside:
     """The runs of `simulate_seeds`, started in worker processes (one seed each) that run beside what this process
-    does next: `seed_table(started.results())` is the table of `simulate_seeds`."""
+    does next: `seed_table(started.results())` is the table of `simulate_seeds`, or its money columns
+    (MONEY_COLUMNS, at a fraction of the work) with `money_only`."""
     _check_seeds(seeds)
-    one = _one_seed(policies, scenarios, seed, year, regions, ())
+    one = _one_seed(policies, scenarios, seed, year, regions, (), money_only)
     return Beside(lambda i: one(i, 1, None), range(seeds), workers_for(seeds, workers))
 
 
@@ -52,11 +53,12 @@ def _check_seeds(seeds: int) -> None:
 
 
 def _one_seed(policies: PolicySet, scenarios: Sequence[str | Path], seed: int, year: int,
-              regions: Sequence[str] | None, by: Sequence[str]):
-    """The run of seed `seed` + i, as a function of (i, workers, progress): its results (by `by`), with a seed column."""
+              regions: Sequence[str] | None, by: Sequence[str], money_only: bool = False):
+    """The run of seed `seed` + i, as a function of (i, workers, progress): its results (by `by`; of money only with
+    `money_only`), with a seed column."""
     def one(i: int, workers: int | None, progress: Callable[[float], None] | None) -> pd.DataFrame:
         sim = simulate(policies, scenarios, year=year, regions=regions, seed=seed + i, by=by, workers=workers,
-                       progress=progress, drivers=False)
+                       progress=progress, drivers=False, money_only=money_only)
         return (sim.results if sim.breakdown is None else sim.breakdown).assign(seed=seed + i)
     return one
 

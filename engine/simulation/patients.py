@@ -11,6 +11,7 @@ evaluated on the same draw adds its counts and cents to it from the evaluator's 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,6 +155,23 @@ class Cohort:
             "mutuality": _label(claims["mutuality"], first_member[keep]),
         })
         return cls(claims, region, draw, Claims(claims, patient), patient, n, day, in_year, outside, keep, people)
+
+    @functools.cached_property
+    def _runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first session of each run of sessions in one region (the draw makes them region by region), and its
+        region."""
+        starts = np.flatnonzero(np.r_[True, self.region[1:] != self.region[:-1]]) if len(self.region) else \
+            np.zeros(0, np.int64)
+        return starts, self.region[starts].astype(np.int64)
+
+    def region_sums(self, values: np.ndarray, rows: np.ndarray, regions: int) -> np.ndarray:
+        """Per region index (`regions` of them) the sum of the whole numbers `values` over the sessions `rows` (a mask):
+        summed run by run of sessions in one region, exact and faster than counting session by session."""
+        starts, region = self._runs
+        sums = np.zeros(regions, np.int64)
+        if len(starts):
+            np.add.at(sums, region, np.add.reduceat(np.where(rows, values, 0), starts))
+        return sums
 
     def rows(self, column: str, value: str) -> np.ndarray:
         """Sessions whose text column equals `value` (kept: every scenario asks the same)."""

@@ -32,11 +32,13 @@ from engine.simulation.synthetic import Draw, Synthesizer
 from engine.simulation.totals import (
     DRIVER_COLUMNS,
     METRICS,
+    MONEY_COLUMNS,
     Metric,
     Part,
     aggregate,
     averaged,
     metrics_of,
+    money,
     network_caps,
     patients_of,
     result_columns,
@@ -44,8 +46,8 @@ from engine.simulation.totals import (
     summed,
 )
 
-__all__ = ["DRIVER_COLUMNS", "METRICS", "Metric", "Run", "Simulation", "averaged", "metrics_of", "result_columns", "run_one",
-           "simulate", "summed"]
+__all__ = ["DRIVER_COLUMNS", "METRICS", "MONEY_COLUMNS", "Metric", "Run", "Simulation", "averaged", "metrics_of",
+           "result_columns", "run_one", "simulate", "summed"]
 
 DEFAULT_YEAR = dt.date.today().year + 1
 """The next budget year, simulated when no year is given."""
@@ -157,7 +159,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
              regions: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
              progress: Callable[[float], None] | None = None, workers: int | None = None,
              by: Sequence[str] = (), patients: bool = False, drivers: bool = True,
-             data: Regions | None = None) -> Simulation:
+             data: Regions | None = None, money_only: bool = False) -> Simulation:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
@@ -167,8 +169,11 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
     engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's
     population, uptake and fees follow the policy folder's projection; `data` replaces its region
-    data (a sensitivity point).
+    data (a sensitivity point). With `money_only`, the results hold only the money columns (MONEY_COLUMNS), summed
+    from the sessions without per-patient tables, and there are no drivers: what a seed band of costs needs.
     """
+    if money_only and (by or patients):
+        raise ValueError("a simulation of money only has no breakdown and no per-patient tables")
     data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     dims = parse_by(by)
@@ -176,7 +181,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers)
+    state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers and not money_only, money_only)
     done = 0
 
     def tick(_=None) -> None:
@@ -190,7 +195,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     tasks = state.tasks()
     tables = [t for _, t in sorted(side_by_side(state.run, tasks, workers_for(len(tasks), workers), tick))]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
-    lines = pd.concat([t[1] for t in tables], ignore_index=True) if drivers else None
+    lines = pd.concat([t[1] for t in tables], ignore_index=True) if state.drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
     kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)} if patients else None
     return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, lines, dims, breakdown, kept)
@@ -220,6 +225,7 @@ class _State:
     dims: tuple[str, ...]
     patients: bool
     drivers: bool
+    money_only: bool
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
@@ -309,7 +315,8 @@ class _State:
         if uptake and added is None:  # it also removes patients: its own draw, evaluated in full
             own = self.cohort(scenario)
             return [(own, evaluate_arrays(own.claims, applied), None)]
-        parts: list[Part] = [(cohort, reprice(cohort.claims, self.evaluation(home), applied), self.table(home))]
+        decided = None if self.money_only else self.table(home)
+        parts: list[Part] = [(cohort, reprice(cohort.claims, self.evaluation(home), applied), decided)]
         if added is not None and len(added.frame):
             parts.append((added, evaluate_arrays(added.claims, applied), None))
         return parts
@@ -317,6 +324,8 @@ class _State:
     def run(self, j: int) -> tuple[int, Tables]:
         """Evaluate and aggregate a scenario: results, drivers, the breakdown and the per-patient table."""
         scenario = self.loaded[j]
+        if self.money_only:
+            return j, (money(scenario.id, self._parts(j), self.region_ids, self.data), None, None, None)
         one = _aggregated(scenario.id, self.applied[scenario.id], self._parts(j), self.region_ids, self.data,
                           self.drivers)
         if self.homes[j] == j:
@@ -326,11 +335,14 @@ class _State:
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:
-    """National totals per scenario: sums of the counts and amounts, recomputed ratios (no network averages)."""
+    """National totals per scenario: sums of the counts and amounts, recomputed ratios (no network averages); of the
+    money columns only for results of money only (MONEY_COLUMNS)."""
     keyed = results.groupby("scenario", sort=False)
     sums = keyed[summed(results.columns)].sum()
     sums["cost_per_inhabitant"] = (sums["insurer_cost"] / sums["population"]).round(2)
-    weighted = (results["sessions_per_care_path"] * results["care_paths"]).groupby(results["scenario"], sort=False).sum()
-    sums["sessions_per_care_path"] = (weighted / sums["care_paths"]).round(2)
-    sums["cap_exceeded"] = keyed["cap_exceeded"].any()
+    if "care_paths" in results:  # not in results of money only
+        weighted = (results["sessions_per_care_path"] * results["care_paths"]).groupby(results["scenario"],
+                                                                                       sort=False).sum()
+        sums["sessions_per_care_path"] = (weighted / sums["care_paths"]).round(2)
+        sums["cap_exceeded"] = keyed["cap_exceeded"].any()
     return sums.reset_index()
