@@ -6,6 +6,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 from engine.evaluate.vectorized import threads
+from engine.simulation.processes import Beside, side_by_side
 
 
 def _squares_on_the_pool(n: int) -> list[int]:
@@ -16,3 +17,30 @@ def test_a_forked_worker_runs_on_threads_of_its_own():
     assert _squares_on_the_pool(8) == [x * x for x in range(8)]  # the parent's pool has run, as after a large evaluation
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         assert pool.submit(_squares_on_the_pool, 8).result(timeout=60) == [x * x for x in range(8)]
+
+
+def _threaded(_=None) -> bool:
+    return threads.mapper(threads.THREADED) is not map
+
+
+def test_a_second_thread_only_when_a_core_is_free(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert _threaded() and threads.mapper(threads.THREADED - 1) is map  # small work: one thread
+    threads.share(2)
+    try:
+        assert not _threaded()
+    finally:
+        threads.share(1)
+    assert _threaded()
+
+
+def test_processes_side_by_side_evaluate_on_one_thread_each(monkeypatch):
+    """Two workers on two cores, or one beside this process: every process of the job on one thread."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert side_by_side(_threaded, range(2), 2) == [False, False]
+    with Beside(_threaded, range(1), 1) as started:
+        assert not _threaded()  # this process, while the worker computes beside it
+        assert started.results() == [False]
+    assert _threaded()
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert side_by_side(_threaded, range(2), 2) == [True, True]  # a core free for each second thread

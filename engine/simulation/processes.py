@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from engine.errors import InputError
+from engine.evaluate.vectorized import threads
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -36,7 +37,7 @@ def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers:
     `done` is called with each result as it arrives, in item order.
     """
     if workers > 1:
-        with _pool(task, workers) as pool:
+        with _pool(task, workers, workers) as pool:  # this process waits for them
             return list(_each(_checked(pool.map(_call, items)), done))
     return list(_each(map(task, items), done))
 
@@ -52,12 +53,14 @@ class Beside:
     def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
         self.task, self.items = task, list(items)
         forks = "fork" in multiprocessing.get_all_start_methods()
-        self.pool = _pool(task, workers) if forks and self.items else None
+        self.pool = _pool(task, workers, workers + 1) if forks and self.items else None  # this process goes on
         self.workers = workers if self.pool else 0
+        threads.share(self.workers + 1)
         self.started = [self.pool.submit(_call, item) for item in self.items] if self.pool else []
 
     def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
         """The results in item order; `progress` is given the fraction of the items done as each arrives."""
+        threads.share(1)  # from here this process only waits for them
         finished: list[Result] = []
         for result in map(self.task, self.items) if self.pool is None else _checked(f.result() for f in self.started):
             finished.append(result)
@@ -69,6 +72,7 @@ class Beside:
         return self
 
     def __exit__(self, kind, value, trace) -> None:
+        threads.share(1)
         if self.pool is None:
             return
         if kind is not None:  # stop the runs now, not after they end (no public way to before Python 3.14)
@@ -77,10 +81,11 @@ class Beside:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _pool(task: Callable, workers: int) -> ProcessPoolExecutor:
-    """Forked worker processes that run `task` (set by their initializer: inherited, not sent through a pipe)."""
+def _pool(task: Callable, workers: int, busy: int) -> ProcessPoolExecutor:
+    """Forked worker processes that run `task` (set by their initializer: inherited, not sent through a pipe), among
+    `busy` processes of this job that compute at once."""
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_set,
-                               initargs=(task,))
+                               initargs=(task, busy))
 
 
 def _checked(results: Iterable[Result]) -> Iterator[Result]:
@@ -117,8 +122,9 @@ def _each(results: Iterable[Result], done: Callable[[Result], None] | None):
         yield result
 
 
-def _set(task: Callable) -> None:
+def _set(task: Callable, busy: int) -> None:
     _task[:] = [task]
+    threads.share(busy)
 
 
 def _call(item):

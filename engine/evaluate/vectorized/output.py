@@ -88,8 +88,7 @@ class Output:
         }
         names = {"period_start": "period_start", "provider_fee": "fee", "patient_copay": "copay",
                  "insurer_amount": "insurer", "care_path_fee": "care_path", "supplement_amount": "supplement"}
-        run = threads.pool().map if len(self.covered) >= threads.THREADED else map
-        columns.update(zip(names, run(self._column, names.values()), strict=True))
+        columns.update(zip(names, threads.mapper(len(self.covered))(self._column, names.values()), strict=True))
         return pd.DataFrame(columns, columns=RESULT_COLUMNS, index=claims.index, copy=False)  # copy=False: no consolidation
 
     def _versions(self) -> pd.Categorical:

@@ -28,8 +28,9 @@ def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
     """Evaluate claims as arrays: the result arrays (amounts in cents, texts as codes) in input order.
 
     The simulation prepares a `Claims` once per draw and evaluates it under every scenario. Large
-    frames are split into parts of whole patients evaluated on two threads (numpy releases the
-    GIL); group fees are shared once all are done, as groups span patients.
+    frames are split into parts of whole patients, evaluated on two threads (numpy releases the
+    GIL) when a core is free for the second (engine/evaluate/vectorized/threads.py); group fees are
+    shared once all are done, as groups span patients.
     """
     out = Output(len(c.day))
     valid = np.flatnonzero(invalid_reasons(c, out)).astype(np.int32 if len(c.day) < 2**31 else np.int64)
@@ -45,8 +46,8 @@ def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
         part = (patient * parts // (int(patient.max()) + 1)).astype(np.int16)
         bounds = np.r_[0, np.cumsum(np.bincount(part, minlength=parts))]
         valid = valid[np.argsort(part, kind="stable")]
-        list(threads.pool().map(lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out),
-                         range(parts)))
+        list(threads.mapper(len(valid))(
+            lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out), range(parts)))
     share_group_fees(c, outside, out)
     return out
 

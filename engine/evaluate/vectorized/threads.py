@@ -1,20 +1,43 @@
-"""The two threads the evaluator uses for large frames, and the sizes from which it uses them."""
+"""The two threads the evaluator uses for large frames, the sizes from which it uses them, and when a core is free
+for the second.
+
+A process started beside others of the same job (the scenarios or seeds of a simulation, in worker
+processes) shares the cores with them: a second thread then only competes for a core that is
+already busy, at some cost and no gain, so it evaluates its parts one after another.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 THREADED = 200_000  # valid rows from which two threads pay off
 
 
 PART = 250_000  # most rows of one part: bounds the memory of the parts in flight
 
+_busy = [1]  # the processes of this job that compute at once, this one included
+
 
 @functools.cache
 def pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="carepolicy-evaluate")
+
+
+def share(processes: int) -> None:
+    """Declare how many processes of this job compute at once, this one included (1 when it is alone again)."""
+    _busy[0] = max(1, processes)
+
+
+def mapper(rows: int) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    """The `map` that runs the parts of work on `rows` rows: on two threads from THREADED rows on when a core is free
+    for the second, else one after another."""
+    if rows >= THREADED and (os.cpu_count() or 1) >= 2 * _busy[0]:
+        return pool().map
+    return map
 
 
 if hasattr(os, "register_at_fork"):  # a forked process (the simulation's workers) has none of the parent's threads
