@@ -23,7 +23,7 @@ from test_differential_policies import MUTUALITIES, written  # noqa: F401 (writt
 
 import engine.simulation.run as simulation_run
 from engine.evaluate.vectorized.claims import Claims
-from engine.evaluate.vectorized.reprice import pricing_only, reprice
+from engine.evaluate.vectorized.reprice import _texts, pricing_only, reprice, same_benefits
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.conditions import leaves
 from engine.policy.rules import rules_of
@@ -96,9 +96,7 @@ def test_repriced_equals_evaluated_under_bundled_scenarios(policies, frame, name
 
 
 def test_a_change_a_decision_reads_is_not_pricing_only(policies):
-    conv = rules_of(policies).conventions[0]
-    decided = [p for caps in conv.bundles.values() for b in caps for p in b.caps.values()]
-    decided += [conv.period_months, *(p for band in conv.age_bands.values() for p in band.values())]
+    decided = decided_paths(policies)
     assert len(decided) > 3
     for path in decided:
         change = Change(source="scenario-hypothesis", status="assumed", index=0, path=path, start=dt.date(2024, 1, 1),
@@ -107,14 +105,53 @@ def test_a_change_a_decision_reads_is_not_pricing_only(policies):
         assert not pricing_only(policies, other), path
 
 
-def test_simulation_tables_do_not_depend_on_repricing(policies, monkeypatch):
+def decided_paths(policies) -> list[str]:
+    """The dated values the convention's decisions read: quota caps, the period length, the age bands' limits."""
+    conv = rules_of(policies).conventions[0]
+    decided = [p for caps in conv.bundles.values() for b in caps for p in b.caps.values()]
+    return decided + [conv.period_months, *(p for band in conv.age_bands.values() for p in band.values())]
+
+
+@SETTINGS
+@given(frame=claims_frames(mutualities=MUTUALITIES), pick=st.integers(0, 99), value=st.integers(0, 30),
+       start=st.dates(dt.date(2021, 6, 1), dt.date(2026, 6, 1)), prices=changes)
+def test_benefits_taken_from_another_evaluation_equal_evaluated(written, frame, pick, value, start, prices):  # noqa: F811
+    """A change of the convention's decisions and prices leaves the sessions outside the convention as they were."""
+    paths = decided_paths(written)
+    change = Change(source="scenario-hypothesis", status="assumed", index=9, path=paths[pick % len(paths)],
+                    start=start, end=None, value=value, factor=None, decimals=0, unit="")
+    priced = changed(written, prices)
+    other = priced.with_values({change.path: overlay(written.dated(change.path), change, "generated")}, "generated", ())
+    assert same_benefits(written, other)
+    claims = Claims(frame)
+    same_arrays(evaluate_arrays(claims, other, evaluate_arrays(claims, written)), evaluate_arrays(Claims(frame), other))
+
+
+def test_a_change_a_benefit_reads_is_not_same_benefits(policies):
+    read = sorted(p for p in set(_texts(rules_of(policies).supplementary)) if p in policies.values)
+    assert len(read) > 10
+    for path in read:
+        change = Change(source="scenario-hypothesis", status="assumed", index=0, path=path, start=dt.date(2024, 1, 1),
+                        end=None, value=3, factor=None, decimals=0, unit="")
+        other = policies.with_values({path: overlay(policies.dated(path), change, "generated")}, "generated", ())
+        assert not same_benefits(policies, other), path
+    for name in (s.name for s in list_scenarios(POLICY_DIR)):  # the bundled scenarios change the convention only
+        assert same_benefits(policies, apply(policies, load_scenario(name, policies))), name
+
+
+def test_simulation_tables_do_not_depend_on_repricing_or_benefits_taken(policies, monkeypatch):
     names = [s.name for s in list_scenarios(POLICY_DIR) if s.name != "baseline"]
-    repriced_ids = []
+    repriced_ids, taking = [], []
     monkeypatch.setattr(simulation_run, "reprice", lambda c, base, applied: repriced_ids.append(applied.scenario)
                         or reprice(c, base, applied))
+    monkeypatch.setattr(simulation_run, "evaluate_arrays", lambda c, applied, of=None: (
+        taking.append(applied.scenario) if of is not None else None) or evaluate_arrays(c, applied, of))
     repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
     assert sorted(repriced_ids) == sorted(PRICING_ONLY)  # the uptake scenario too: its baseline patients
+    assert taking == ["adult-quota-10"]  # evaluated in full, with the baseline's results outside the convention
+    assert repriced.result("baseline", "supplements") > 0
     monkeypatch.setattr(simulation_run, "pricing_only", lambda base, other: False)
+    monkeypatch.setattr(simulation_run, "same_benefits", lambda base, other: False)
     full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
     pd.testing.assert_frame_equal(repriced.results, full.results)
     pd.testing.assert_frame_equal(repriced.drivers, full.drivers)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from engine.errors import InputError
 from engine.evaluate.vectorized.output import Output
-from engine.evaluate.vectorized.reprice import pricing_only, reprice
+from engine.evaluate.vectorized.reprice import pricing_only, reprice, same_benefits
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
@@ -279,10 +279,14 @@ class _State:
         return self.cohorts[key]
 
     def evaluation(self, home: int) -> Output:
-        """The evaluation of a home scenario on its draw (made on first use in this process)."""
+        """The evaluation of a home scenario on its draw (made on first use in this process). On the baseline's draw,
+        with the baseline's evaluation at hand and the same supplementary benefits, it takes the baseline's results
+        outside the convention."""
         if home not in self.evaluations:
-            scenario = self.loaded[home]
-            self.evaluations[home] = evaluate_arrays(self.cohort(scenario).claims, self.applied[scenario.id])
+            scenario, applied = self.loaded[home], self.applied[self.loaded[home].id]
+            base = self.evaluations.get(0) if self.keys[home] == self.keys[0] else None
+            alike = base is not None and same_benefits(self.applied[self.loaded[0].id], applied)
+            self.evaluations[home] = evaluate_arrays(self.cohort(scenario).claims, applied, base if alike else None)
         return self.evaluations[home]
 
     def table(self, home: int) -> pd.DataFrame:

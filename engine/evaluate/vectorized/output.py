@@ -62,6 +62,12 @@ class Output:
         self.tariff_row = np.zeros(n, np.int16)
         self.co_lead_row = np.zeros(n, np.int16)
 
+    def take(self, other: Output, rows: np.ndarray) -> None:
+        """The results of `rows` from another evaluation of the same claims whose texts have the same codes."""
+        for name, values in vars(self).items():
+            if isinstance(values, np.ndarray):
+                values[rows] = getattr(other, name)[rows]
+
     def know(self, rules: Rules) -> None:
         """Give every scheme, bundle and rule its code up front, so that codes do not depend on thread timing."""
         for conv in rules.conventions:

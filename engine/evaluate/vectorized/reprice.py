@@ -38,6 +38,19 @@ def pricing_only(base: PolicySet, other: PolicySet) -> bool:
     return changed <= _pricing_paths(rules_of(base)) and changed <= _pricing_paths(rules_of(other))
 
 
+def same_benefits(base: PolicySet, other: PolicySet) -> bool:
+    """Whether the supplementary benefits read the same under `other` as under `base`: the same files, and no changed
+    dated value among those they read (engine/evaluate/vectorized/run.py then takes `base`'s results outside the
+    convention)."""
+    if base.docs is not other.docs and base.docs != other.docs:
+        return False
+    try:
+        read = set(_texts(rules_of(base).supplementary))
+    except TypeError:  # rules holding something unforeseen: nothing is known to read the same
+        return False
+    return not any(base.values.get(p) != other.values.get(p) for p in read)
+
+
 def _pricing_paths(rules: Rules) -> set[str]:
     """Paths the conventions read in pricing (tariff rows, co-payment rules, the care-path fee) and nowhere else."""
     try:

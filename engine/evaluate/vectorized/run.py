@@ -24,8 +24,12 @@ def evaluate_vectorized(claims: pd.DataFrame, policies: PolicySet) -> pd.DataFra
     return evaluate_arrays(Claims(claims), policies).frame(claims)
 
 
-def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
+def evaluate_arrays(c: Claims, policies: PolicySet, benefits_of: Output | None = None) -> Output:
     """Evaluate claims as arrays: the result arrays (amounts in cents, texts as codes) in input order.
+
+    `benefits_of`, an evaluation of the same claims under policies whose supplementary benefits read
+    the same (`same_benefits`), gives the results of the sessions outside the convention as they are:
+    nothing of the convention acts on them.
 
     The simulation prepares a `Claims` once per draw and evaluates it under every scenario. Large
     frames are split into parts of whole patients, evaluated on two threads (numpy releases the
@@ -39,7 +43,7 @@ def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
     epochs = epochs_of(policies)
     outside = c.text["network"].equals("")
     if len(valid) < threads.THREADED:
-        _evaluate_rows(c, valid, outside, rules, epochs, out)
+        _evaluate_rows(c, valid, outside, rules, epochs, out, benefits_of)
     else:  # parts of whole patients (ranges of patient codes: near rows when codes follow the rows), two at a time
         parts = max(2, -(-len(valid) // threads.PART))
         patient = c.patient[valid].astype(np.int64)
@@ -47,12 +51,14 @@ def evaluate_arrays(c: Claims, policies: PolicySet) -> Output:
         bounds = np.r_[0, np.cumsum(np.bincount(part, minlength=parts))]
         valid = valid[np.argsort(part, kind="stable")]
         list(threads.mapper(len(valid))(
-            lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out), range(parts)))
+            lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out, benefits_of),
+            range(parts)))
     share_group_fees(c, outside, out)
     return out
 
 
-def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output) -> None:
+def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output,
+                   benefits_of: Output | None) -> None:
     """Evaluate the valid rows `rows` (all claims of their patients) into `out`."""
     conv_rows = rows[~outside[rows]]
     reason = np.full(len(conv_rows), R["not_in_force"], np.int32)
@@ -63,7 +69,9 @@ def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epoc
             reason[mine] = 0
     out.reason[conv_rows[reason > 0]] = reason[reason > 0]
     benefit_rows = rows[outside[rows]]
-    if len(benefit_rows):
+    if benefits_of is not None:
+        out.take(benefits_of, benefit_rows)
+    elif len(benefit_rows):
         benefits(c, benefit_rows, rules.supplementary, epochs, out)
 
 
