@@ -132,6 +132,21 @@ def test_with_values_replaces_only_the_given_values(policies):
     assert all(variant.values[p] is policies.values[p] for p in unchanged)
 
 
+def test_same_values_sets_sources_and_notes_aside(policies):
+    import dataclasses
+
+    entries = policies.dated(FEE).entries
+
+    def variant(**changes) -> object:
+        last = dataclasses.replace(entries[-1], **changes)
+        return policies.with_values({FEE: DatedValue(FEE, "EUR", (*entries[:-1], last))}, "test", ())
+
+    assert policies.same_values(variant(source="scenario-hypothesis", status="assumed", note="another note"))
+    for changed in ({"value": 81.75}, {"start": entries[-1].start + dt.timedelta(days=1)}, {"end": D("2040-01-01")}):
+        assert not policies.same_values(variant(**changed)), changed
+    assert not policies.same_values(policies.with_values({FEE: DatedValue(FEE, "EUR cents", entries)}, "test", ()))
+
+
 def test_value_command(capsys):
     assert main(["value", FEE, "2022-06-01"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -229,6 +229,7 @@ class _State:
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
+    repriced: dict[int, tuple[Output, int]] = field(default_factory=dict)  # by twin: its re-pricing, uses left here
 
     def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
         """The key of a scenario's draw (scenarios with the same key share it), and its synthesizer."""
@@ -253,6 +254,16 @@ class _State:
             homes.append(next((i for i in range(j) if homes[i] == i and self.keys[i] in (self.keys[j], base)
                                and pricing_only(self.applied[self.loaded[i].id], self.applied[scenario.id])), j))
         return homes
+
+    @functools.cached_property
+    def twins(self) -> list[int]:
+        """Each scenario's twin: the first scenario re-priced from the same home under the same policies, whose
+        re-pricing it takes (a scenario that adds patients to another's with the same policy changes); itself when
+        there is none."""
+        def alike(i: int, j: int) -> bool:
+            return self.homes[i] == self.homes[j] != i and \
+                self.applied[self.loaded[i].id].same_values(self.applied[self.loaded[j].id])
+        return [next(i for i in range(j + 1) if i == j or alike(i, j)) for j in range(len(self.loaded))]
 
     def tasks(self) -> list[int]:
         """The scenarios (by index) in the order their tasks start: full evaluations first (those with a draw of their
@@ -320,10 +331,22 @@ class _State:
             own = self.cohort(scenario)
             return [(own, evaluate_arrays(own.claims, applied), None)]
         decided = None if self.money_only else self.table(home)
-        parts: list[Part] = [(cohort, reprice(cohort.claims, self.evaluation(home), applied), decided)]
+        parts: list[Part] = [(cohort, self._repriced(j), decided)]
         if added is not None and len(added.frame):
             parts.append((added, evaluate_arrays(added.claims, applied), None))
         return parts
+
+    def _repriced(self, j: int) -> Output:
+        """A scenario's re-pricing of its home's evaluation, made once in this process for a scenario and its twins (kept
+        until each has taken it, or this process ends: a twin may run elsewhere, or draw its own patients)."""
+        twin = self.twins[j]
+        done, left = self.repriced.pop(twin, (None, self.twins.count(twin)))
+        if done is None:
+            done = reprice(self.cohort(self.loaded[self.homes[j]]).claims, self.evaluation(self.homes[j]),
+                           self.applied[self.loaded[j].id])
+        if left > 1:
+            self.repriced[twin] = done, left - 1
+        return done
 
     def run(self, j: int) -> tuple[int, Tables]:
         """Evaluate and aggregate a scenario: results, drivers, the breakdown and the per-patient table."""
