@@ -100,7 +100,7 @@ def _cells(expected: np.ndarray, seed: int, region_index: int, stream: int):
     """Per age with candidates expected: its random stream, and its number of candidates (`expected` randomly
     rounded by the stream's first uniform)."""
     for age in np.flatnonzero(expected > 0):
-        rng = np.random.default_rng([seed, region_index, int(age), stream])
+        rng = np.random.Generator(np.random.PCG64([seed, region_index, int(age), stream]))  # default_rng's, sooner
         yield int(age), rng, int(np.floor(expected[age] + rng.random()))
 
 
