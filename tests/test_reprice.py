@@ -22,13 +22,17 @@ from strategies import claims_frames
 from test_differential_policies import MUTUALITIES, written  # noqa: F401 (written: a fixture)
 
 import engine.simulation.run as simulation_run
+from engine.evaluate.vectorized import matching
 from engine.evaluate.vectorized.claims import Claims
 from engine.evaluate.vectorized.reprice import _texts, pricing_only, reprice, same_benefits
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.conditions import leaves
+from engine.policy.regions import load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import Change, apply, list_scenarios, load_scenario, overlay
+from engine.simulation.projection import for_year
 from engine.simulation.run import simulate
+from engine.simulation.synthetic import Draw, Synthesizer
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -79,6 +83,37 @@ def test_repriced_equals_evaluated_on_written_folders(written, frame, picks):  #
     assert pricing_only(written, other)
     claims = Claims(frame)
     same_arrays(reprice(claims, evaluate_arrays(claims, written), other), evaluate_arrays(Claims(frame), other))
+
+
+@SETTINGS
+@given(frame=claims_frames(mutualities=MUTUALITIES), picks=st.lists(changes, min_size=2, max_size=4))
+def test_successive_repricings_of_one_evaluation_equal_evaluated(written, frame, picks):  # noqa: F811 (a fixture)
+    """Re-pricings of one evaluation share what they read alike (rows, columns, the combinations of values the rules
+    read, also when the rules are matched per combination, as on large frames); each must still equal its own full
+    evaluation."""
+    for per_combination in (False, True):
+        with pytest.MonkeyPatch.context() as patch:
+            if per_combination:
+                patch.setattr(matching, "ROWS_PER_COMBINATION", 0)
+            claims = Claims(frame)
+            base = evaluate_arrays(claims, written)
+            for changes_of_one in picks:
+                other = changed(written, changes_of_one)
+                same_arrays(reprice(claims, base, other), evaluate_arrays(Claims(frame), other))
+
+
+@pytest.mark.parametrize("order", [sorted(PRICING_ONLY), sorted(PRICING_ONLY, reverse=True)])
+def test_repricings_under_every_bundled_scenario_one_after_another(policies, order, monkeypatch):
+    """The bundled scenarios' re-pricings of one evaluation of a simulated region, in turn, matched per combination."""
+    monkeypatch.setattr(matching, "ROWS_PER_COMBINATION", 0)
+    applied, data = for_year(policies, load_regions(policies.root), 2027)
+    frame = Synthesizer(applied, data, Draw(2027, 3, data.reference_day)).claims(
+        load_scenario("baseline", policies), ["luxemburg"])[0]
+    claims = Claims(frame)
+    base = evaluate_arrays(claims, policies)
+    for name in order:
+        other = apply(policies, load_scenario(name, policies))
+        same_arrays(reprice(claims, base, other), evaluate_arrays(Claims(frame), other))
 
 
 @pytest.mark.parametrize("name", [s.name for s in list_scenarios(POLICY_DIR)])

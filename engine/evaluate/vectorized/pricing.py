@@ -16,23 +16,29 @@ from engine.policy.fields import context
 from engine.policy.rules import Convention
 
 
-def price(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, age: np.ndarray, out: Output) -> None:
+def price(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, age: np.ndarray, out: Output,
+          memo: dict | None = None) -> None:
     """The prices of a convention's rows from its decisions in `out` (covered, opening a period, first individual
     session of the period): the fields the pricing rules read, then `settle`.
 
-    `column` reads claims columns on `rows`; `age` is each row's age on its date.
+    `column` reads claims columns on `rows`; `age` is each row's age on its date; `memo` is kept by a caller that
+    prices the same rows with the same decisions again (re-pricing, engine/evaluate/vectorized/matching.py).
     """
     derived = {"age": age, "first_individual_of_period": out.first_individual[rows],
                "leader": Coded(np.zeros(len(rows), np.int8), np.array([conv.lead], object))}
-    settle(c, rows, conv, dated, column, derived, out.covered[rows], out.opened[rows], out)
+    settle(c, rows, conv, dated, column, derived, out.covered[rows], out.opened[rows], out, memo)
 
 
 def settle(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, derived: dict, covered, opens,
-           out: Output) -> None:
-    """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims."""
+           out: Output, memo: dict | None = None) -> None:
+    """Fees (a group's whole fee), co-payment rules and the care-path fee of the covered claims (`memo`: see
+    `price`)."""
+    def kept(kind: str) -> dict | None:
+        return None if memo is None else memo.setdefault(kind, {})
+
     tariff = context("tariff_row", column, derived)
     tariff_codes = np.append(out.tariffs.codes(r.id for r in conv.tariff), 0)
-    lead, fee = first_match(conv.tariff, tariff, dated, covered)
+    lead, fee = first_match(conv.tariff, tariff, dated, covered, kept("tariff_row"))
     _priced(conv, tariff, dated, covered & (lead < 0))
     out.tariff_row[rows] = tariff_codes[lead]
     co = np.flatnonzero(covered & column("kind").equals("group") & ~column("co_lead").equals(""))
@@ -43,7 +49,8 @@ def settle(c: Claims, rows: np.ndarray, conv: Convention, dated: Dated, column, 
         _priced(conv, sub, dated.take(co), second < 0)
         fee[co] += extra
         out.co_lead_row[rows[co]] = tariff_codes[second]
-    chosen, amount = first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered)
+    chosen, amount = first_match(conv.copayment, context("copayment_rule", column, derived), dated, covered,
+                                 kept("copayment_rule"))
     rule_ids = np.append(out.rules.codes(r.id for r in conv.copayment), 0)
     out.copay_rule[rows] = rule_ids[chosen]
     out.fee[rows] = np.where(covered, fee, 0)  # a group's whole fee until it is shared

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
@@ -87,10 +88,26 @@ def reprice(c: Claims, base: Output, policies: PolicySet) -> Output:
     for name in PRICED:
         setattr(out, name, getattr(base, name).copy())
     epochs = epochs_of(policies)
+    read = _READ.setdefault(base, {})
     for conv in rules_of(policies).conventions:
-        rows = np.flatnonzero(base.scheme == out.schemes.index.get(conv.id, -1))
-        if len(rows):
-            day = c.day[rows]
-            price(c, rows, conv, Dated(epochs, day), columns(c, rows, {}, day), c.ages(rows), out)
+        if conv.id not in read:
+            read[conv.id] = _Read(c, np.flatnonzero(base.scheme == out.schemes.index.get(conv.id, -1)))
+        rows = read[conv.id]
+        if len(rows.rows):
+            price(c, rows.rows, conv, Dated(epochs, rows.day), rows.column, rows.age, out, rows.memo)
     share_group_fees(c, c.text["network"].equals(""), out)
     return out
+
+
+class _Read:
+    """What every re-pricing of one evaluation reads alike for one convention: its rows, their days, ages and claims
+    columns, and each row's combination of the values the pricing rules read (`memo`)."""
+
+    def __init__(self, c: Claims, rows: np.ndarray):
+        self.rows, self.day, self.age = rows, c.day[rows], c.ages(rows)
+        self.column = columns(c, rows, {}, self.day)
+        self.memo: dict = {}
+
+
+_READ: weakref.WeakKeyDictionary[Output, dict[str, _Read]] = weakref.WeakKeyDictionary()
+"""Per evaluation re-priced from (while it lives), per convention id."""
