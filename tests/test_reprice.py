@@ -130,14 +130,18 @@ def test_repriced_equals_evaluated_under_bundled_scenarios(policies, frame, name
     same_arrays(reprice(claims, evaluate_arrays(claims, policies), other), evaluate_arrays(Claims(frame), other))
 
 
+def one_changed(policies, path: str, value: float, start: dt.date = dt.date(2024, 1, 1)):
+    """The policies with one dated value set to `value` from `start`."""
+    change = Change(source="scenario-hypothesis", status="assumed", index=9, path=path, start=start, end=None,
+                    value=value, factor=None, decimals=0, unit="")
+    return policies.with_values({path: overlay(policies.dated(path), change, "generated")}, "generated", ())
+
+
 def test_a_change_a_decision_reads_is_not_pricing_only(policies):
     decided = decided_paths(policies)
     assert len(decided) > 3
     for path in decided:
-        change = Change(source="scenario-hypothesis", status="assumed", index=0, path=path, start=dt.date(2024, 1, 1),
-                        end=None, value=30, factor=None, decimals=0, unit="")
-        other = policies.with_values({path: overlay(policies.dated(path), change, "generated")}, "generated", ())
-        assert not pricing_only(policies, other), path
+        assert not pricing_only(policies, one_changed(policies, path, 30)), path
 
 
 def decided_paths(policies) -> list[str]:
@@ -153,10 +157,7 @@ def decided_paths(policies) -> list[str]:
 def test_benefits_taken_from_another_evaluation_equal_evaluated(written, frame, pick, value, start, prices):  # noqa: F811
     """A change of the convention's decisions and prices leaves the sessions outside the convention as they were."""
     paths = decided_paths(written)
-    change = Change(source="scenario-hypothesis", status="assumed", index=9, path=paths[pick % len(paths)],
-                    start=start, end=None, value=value, factor=None, decimals=0, unit="")
-    priced = changed(written, prices)
-    other = priced.with_values({change.path: overlay(written.dated(change.path), change, "generated")}, "generated", ())
+    other = one_changed(changed(written, prices), paths[pick % len(paths)], value, start)
     assert same_benefits(written, other)
     claims = Claims(frame)
     same_arrays(evaluate_arrays(claims, other, evaluate_arrays(claims, written)), evaluate_arrays(Claims(frame), other))
@@ -166,10 +167,7 @@ def test_a_change_a_benefit_reads_is_not_same_benefits(policies):
     read = sorted(p for p in set(_texts(rules_of(policies).supplementary)) if p in policies.values)
     assert len(read) > 10
     for path in read:
-        change = Change(source="scenario-hypothesis", status="assumed", index=0, path=path, start=dt.date(2024, 1, 1),
-                        end=None, value=3, factor=None, decimals=0, unit="")
-        other = policies.with_values({path: overlay(policies.dated(path), change, "generated")}, "generated", ())
-        assert not same_benefits(policies, other), path
+        assert not same_benefits(policies, one_changed(policies, path, 3)), path
     for name in (s.name for s in list_scenarios(POLICY_DIR)):  # the bundled scenarios change the convention only
         assert same_benefits(policies, apply(policies, load_scenario(name, policies))), name
 
