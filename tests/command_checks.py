@@ -134,8 +134,8 @@ def money_problems(folder: Path, scenario: str | None, year: int, table: Path) -
     lean = simulate(load_policies(folder), [scenario] if scenario else [], year=year, regions=["luxemburg"],
                     workers=1, money_only=True).results
     full = pd.read_csv(table)[MONEY_COLUMNS]
-    if lean.shape != full.shape or not np.allclose(lean[MONEY_COLUMNS[2:]].to_numpy(float),
-                                                   full[MONEY_COLUMNS[2:]].to_numpy(float), rtol=0, atol=1e-9):
+    if lean.shape != full.shape or not np.array_equal(lean[MONEY_COLUMNS[2:]].to_numpy(float),
+                                                      full[MONEY_COLUMNS[2:]].to_numpy(float)):
         return [f"simulation of money only {year}:\n{lean}\nfull:\n{full}"]
     return []
 

@@ -55,8 +55,8 @@ class Beside:
         forks = "fork" in multiprocessing.get_all_start_methods()
         self.pool = _pool(task, workers, workers + 1) if forks and self.items else None  # this process goes on
         self.workers = workers if self.pool else 0
-        threads.share(self.workers + 1)
         self.started = [self.pool.submit(_call, item) for item in self.items] if self.pool else []
+        threads.share(self.workers + 1)
 
     def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
         """The results in item order; `progress` is given the fraction of the items done as each arrives."""

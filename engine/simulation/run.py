@@ -181,7 +181,9 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
-    state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers and not money_only, money_only)
+    processes = workers_for(len(loaded), workers)
+    state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers and not money_only, money_only,
+                   processes == 1)
     done = 0
 
     def tick(_=None) -> None:
@@ -193,7 +195,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     state.prepare()
     tick()
     tasks = state.tasks()
-    tables = [t for _, t in sorted(side_by_side(state.run, tasks, workers_for(len(tasks), workers), tick))]
+    tables = [t for _, t in sorted(side_by_side(state.run, tasks, processes, tick))]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     lines = pd.concat([t[1] for t in tables], ignore_index=True) if state.drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
@@ -226,6 +228,7 @@ class _State:
     patients: bool
     drivers: bool
     money_only: bool
+    alone: bool  # every task runs in this process
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
@@ -337,14 +340,15 @@ class _State:
         return parts
 
     def _repriced(self, j: int) -> Output:
-        """A scenario's re-pricing of its home's evaluation, made once in this process for a scenario and its twins (kept
-        until each has taken it, or this process ends: a twin may run elsewhere, or draw its own patients)."""
+        """A scenario's re-pricing of its home's evaluation, made once for a scenario and its twins when every task runs
+        in this process (kept until each has taken it, or the run ends: a twin that also lowers uptake draws its own
+        patients)."""
         twin = self.twins[j]
         done, left = self.repriced.pop(twin, (None, self.twins.count(twin)))
         if done is None:
             done = reprice(self.cohort(self.loaded[self.homes[j]]).claims, self.evaluation(self.homes[j]),
                            self.applied[self.loaded[j].id])
-        if left > 1:
+        if left > 1 and self.alone:
             self.repriced[twin] = done, left - 1
         return done
 
@@ -371,5 +375,6 @@ def national(results: pd.DataFrame) -> pd.DataFrame:
         weighted = (results["sessions_per_care_path"] * results["care_paths"]).groupby(results["scenario"],
                                                                                        sort=False).sum()
         sums["sessions_per_care_path"] = (weighted / sums["care_paths"]).round(2)
+    if "cap_exceeded" in results:
         sums["cap_exceeded"] = keyed["cap_exceeded"].any()
     return sums.reset_index()

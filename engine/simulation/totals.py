@@ -210,7 +210,7 @@ def money(scenario: str, parts: Sequence[Part], region_ids: tuple[str, ...], dat
     without a per-patient table: the same figures as `aggregate`'s results (a patient's sessions are all in its
     region), for what needs only costs (a seed band) at a fraction of the work."""
     n = len(region_ids)
-    sums = dict.fromkeys(CENTS, np.zeros(n, np.int64))
+    sums = {name: np.zeros(n, np.int64) for name in CENTS}
     for cohort, out, _ in parts:
         part = _cents_by_region(cohort, out, n)
         sums = {name: sums[name] + part[name] for name in CENTS}

@@ -42,7 +42,9 @@ def first_match(rules: tuple[Priced, ...], ctx: dict, dated: Dated, where: np.nd
         combos = {f: domain.take(at) if isinstance(domain, Coded) else domain[at]
                   for f, domain, at in zip(fields, domains, grid[:len(fields)], strict=True)}
         per_combo = _first_rule(rules, combos, dated.on_epochs(grid[-1]) if dated_levels else dated, np.ones(len(grid[0]), bool))
-        key = combination if not dated_levels else dated.epoch if combination is None else combination * epochs + dated.epoch
+        key = combination  # each row's combination of field values, with its epoch when a threshold is dated
+        if dated_levels:
+            key = dated.epoch if combination is None else combination * epochs + dated.epoch
         chosen = np.where(where, per_combo[key], -1).astype(np.int8)
     amounts = np.concatenate([cents(dated.per_epoch(r.amount)) for r in rules]
                              + [np.zeros(epochs, np.int64)])

@@ -90,11 +90,11 @@ def reprice(c: Claims, base: Output, policies: PolicySet) -> Output:
     epochs = epochs_of(policies)
     read = _READ.setdefault(base, {})
     for conv in rules_of(policies).conventions:
-        if conv.id not in read:
+        if conv.id not in read or read[conv.id].claims is not c:
             read[conv.id] = _Read(c, np.flatnonzero(base.scheme == out.schemes.index.get(conv.id, -1)))
-        rows = read[conv.id]
-        if len(rows.rows):
-            price(c, rows.rows, conv, Dated(epochs, rows.day), rows.column, rows.age, out, rows.memo)
+        seen = read[conv.id]
+        if len(seen.rows):
+            price(c, seen.rows, conv, Dated(epochs, seen.day), seen.column, seen.age, out, seen.memo)
     share_group_fees(c, c.text["network"].equals(""), out)
     return out
 
@@ -104,7 +104,7 @@ class _Read:
     columns, and each row's combination of the values the pricing rules read (`memo`)."""
 
     def __init__(self, c: Claims, rows: np.ndarray):
-        self.rows, self.day, self.age = rows, c.day[rows], c.ages(rows)
+        self.claims, self.rows, self.day, self.age = c, rows, c.day[rows], c.ages(rows)
         self.column = columns(c, rows, {}, self.day)
         self.memo: dict = {}
 

@@ -19,7 +19,7 @@ THREADED = 200_000  # valid rows from which two threads pay off
 
 PART = 250_000  # most rows of one part: bounds the memory of the parts in flight
 
-_busy = [1]  # the processes of this job that compute at once, this one included
+_busy = 1  # the processes of this job that compute at once, this one included
 
 
 @functools.cache
@@ -29,13 +29,14 @@ def pool() -> ThreadPoolExecutor:
 
 def share(processes: int) -> None:
     """Declare how many processes of this job compute at once, this one included (1 when it is alone again)."""
-    _busy[0] = max(1, processes)
+    global _busy
+    _busy = max(1, processes)
 
 
 def mapper(rows: int) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
     """The `map` that runs the parts of work on `rows` rows: on two threads from THREADED rows on when a core is free
     for the second, else one after another."""
-    if rows >= THREADED and (os.cpu_count() or 1) >= 2 * _busy[0]:
+    if rows >= THREADED and (os.cpu_count() or 1) >= 2 * _busy:
         return pool().map
     return map
 
