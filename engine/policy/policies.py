@@ -52,13 +52,17 @@ class PolicySet:
         except KeyError:
             raise ResolveError(f"unknown policy {doc_id!r}{did_you_mean(doc_id, list(self.docs))}") from None
 
+    def same_files(self, other: PolicySet) -> bool:
+        """Whether `other` holds the same policy documents (a scenario changes dated values, not documents)."""
+        return self.docs is other.docs or self.docs == other.docs
+
     def same_values(self, other: PolicySet) -> bool:
         """Whether `other` has the same files and the same dated values: their units, dates and values (not their
         sources and notes, which no evaluation reads)."""
         def values(policies: PolicySet) -> dict[str, tuple]:
             return {path: (v.unit, tuple((e.start, e.end, e.value) for e in v.entries))
                     for path, v in policies.values.items()}
-        return (self.docs is other.docs or self.docs == other.docs) and values(self) == values(other)
+        return self.same_files(other) and values(self) == values(other)
 
     def with_values(self, changed: dict[str, DatedValue], scenario: str, overlays: tuple) -> PolicySet:
         """A copy with some dated values replaced (a scenario overlay)."""

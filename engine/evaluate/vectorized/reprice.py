@@ -33,7 +33,7 @@ PRICED = ("tariff_row", "co_lead_row", "copay_rule", "fee", "copay", "care_path"
 
 def pricing_only(base: PolicySet, other: PolicySet) -> bool:
     """Whether `other` differs from `base` only in dated values that nothing but the convention's pricing reads."""
-    if base.docs is not other.docs and base.docs != other.docs:
+    if not base.same_files(other):
         return False
     changed = {p for p in base.values.keys() | other.values.keys() if base.values.get(p) != other.values.get(p)}
     return changed <= _pricing_paths(rules_of(base)) and changed <= _pricing_paths(rules_of(other))
@@ -43,23 +43,28 @@ def same_benefits(base: PolicySet, other: PolicySet) -> bool:
     """Whether the supplementary benefits read the same under `other` as under `base`: the same files, and no changed
     dated value among those they read (engine/evaluate/vectorized/run.py then takes `base`'s results outside the
     convention)."""
-    if base.docs is not other.docs and base.docs != other.docs:
-        return False
-    try:
-        read = set(_texts(rules_of(base).supplementary))
-    except TypeError:  # rules holding something unforeseen: nothing is known to read the same
+    read = _read(rules_of(base).supplementary)
+    if not base.same_files(other) or read is None:  # rules holding something unforeseen: not known to read the same
         return False
     return not any(base.values.get(p) != other.values.get(p) for p in read)
 
 
 def _pricing_paths(rules: Rules) -> set[str]:
     """Paths the conventions read in pricing (tariff rows, co-payment rules, the care-path fee) and nowhere else."""
-    try:
-        priced = set(_texts([(c.tariff, c.copayment, c.care_path_fee) for c in rules.conventions]))
-        return priced - set(_texts(dataclasses.replace(rules, conventions=tuple(
-            dataclasses.replace(c, tariff=(), copayment=(), care_path_fee="") for c in rules.conventions))))
-    except TypeError:  # rules holding something unforeseen: nothing counts as read by pricing only
+    priced = _read([(c.tariff, c.copayment, c.care_path_fee) for c in rules.conventions])
+    elsewhere = _read(dataclasses.replace(rules, conventions=tuple(
+        dataclasses.replace(c, tariff=(), copayment=(), care_path_fee="") for c in rules.conventions)))
+    if priced is None or elsewhere is None:  # rules holding something unforeseen: nothing counts as read by pricing only
         return set()
+    return priced - elsewhere
+
+
+def _read(node) -> set[str] | None:
+    """Every text compiled rules hold (the paths they read among them), or None when they hold something unforeseen."""
+    try:
+        return set(_texts(node))
+    except TypeError:
+        return None
 
 
 def _texts(node) -> Iterator[str]:
