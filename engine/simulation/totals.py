@@ -18,7 +18,7 @@ from engine.money import cents
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions
 from engine.policy.rules import rules_of
-from engine.simulation.breakdown import metric_table
+from engine.simulation.breakdown import metric_table, population
 from engine.simulation.patients import CARE_SESSIONS, CENTS, Cohort, joined, patient_table
 from engine.simulation.synthetic import Draw
 
@@ -214,8 +214,8 @@ def money(scenario: str, parts: Sequence[Part], region_ids: tuple[str, ...], dat
     for cohort, out, _ in parts:
         part = _cents_by_region(cohort, out, n)
         sums = {name: sums[name] + part[name] for name in CENTS}
-    population = np.array([round(data.population(region, None)) for region in region_ids], np.int64)
-    table = pd.DataFrame({"region": pd.Series(region_ids, dtype=object), "population": population,
+    inhabitants = population(pd.Index(region_ids, name="region"), ("region",), data).astype(np.int64)
+    table = pd.DataFrame({"region": pd.Series(region_ids, dtype=object), "population": inhabitants,
                           **{name: values / 100 for name, values in sums.items()}})
     table.insert(0, "scenario", scenario)  # as in results_by
     table["cost_per_inhabitant"] = np.round(table["insurer_cost"] / table["population"], 2)
