@@ -70,23 +70,29 @@ def civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return yoe + era * 400 + (month <= 2), month, day
 
 
-def _year_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(year, month * 32 + day) per date, through a table of the dates' span when that is shorter."""
-    days = days.astype("datetime64[D]")
-    if not len(days):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    first = days.min()
-    offset = (days - first).astype(np.int64)
-    span = int(offset.max()) + 1
-    if span > len(days):
-        year, month, day = civil(days)
-        return year, month * 32 + day
-    year, month, day = civil(first + np.arange(span).astype("timedelta64[D]"))
-    return year[offset], (month * 32 + day)[offset]
+def _date_keys(days: np.ndarray) -> np.ndarray:
+    """year * 512 + month * 32 + day of int64 day numbers: keys in date order whose difference, shifted right by 9
+    bits, is a whole number of years (a month and day never reach 512)."""
+    year, month, day = civil(days.view("datetime64[D]"))
+    return year * 512 + month * 32 + day
+
+
+def age_in_days(births: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Vectorized age_on for integer day numbers (days since 1970-01-01, int32 or int64): age in whole years.
+
+    The keys come from a table of the dates' span when that is shorter than the arrays (birth dates
+    and session dates of claims span a century or so), so each age costs two look-ups.
+    """
+    if not len(births):
+        return np.zeros(0, np.int64)
+    first = min(int(births.min()), int(days.min()))
+    span = max(int(births.max()), int(days.max())) - first + 1
+    if span > len(births) + len(days):
+        return (_date_keys(days.astype(np.int64)) - _date_keys(births.astype(np.int64))) >> 9
+    keys = _date_keys(np.arange(first, first + span, dtype=np.int64)).astype(np.int32)
+    return (keys[days - first] - keys[births - first]) >> 9
 
 
 def ages_on(births: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Vectorized age_on for datetime64[D] arrays."""
-    by, bmd = _year_and_day(births)
-    sy, smd = _year_and_day(days)
-    return sy - by - (smd < bmd)
+    return age_in_days(births.astype("datetime64[D]").view(np.int64), days.astype("datetime64[D]").view(np.int64))

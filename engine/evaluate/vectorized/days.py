@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.dates import add_months_days, ages_on
+from engine.dates import add_months_days, age_in_days
 
 NO_DAY = np.iinfo(np.int32).min  # "no date" in int32 day numbers
 
@@ -23,7 +23,7 @@ def day_numbers(column: pd.Series) -> np.ndarray:
 
 def ages(birth: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Age in whole years on each day (int32 day numbers): the one age computation of engine.dates."""
-    return ages_on(as_dates(birth), as_dates(days)).astype(np.int16)
+    return age_in_days(birth, days).astype(np.int16)
 
 
 def per_day(days: np.ndarray, fn, axis: int = 0) -> np.ndarray:
