@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 
@@ -176,13 +177,16 @@ def test_a_worker_that_dies_is_an_error_not_a_wait():
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.parametrize(("cores", "seeds", "left"), [(2, 2, 1), (2, 3, 1), (4, 3, 2), (8, 3, 6), (1, 3, 1)])
-def test_the_first_seed_of_compare_takes_the_cores_its_band_leaves(policies, monkeypatch, cores, seeds, left):
+@pytest.mark.parametrize(("cores", "seeds", "band", "left"),
+                         [(2, 2, 1, 1), (2, 3, 1, 1), (4, 3, 2, 2), (8, 3, 2, 6), (8, 9, 7, 1), (1, 3, 1, 1)])
+def test_compare_s_band_leaves_a_core_to_its_first_seed(policies, monkeypatch, cores, seeds, band, left):
+    """No more processes compute than there are cores (two on one core): the band's workers leave one to the first
+    seed's run, which takes the rest."""
     from carepolicy.commands import compare
 
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    with seeds_beside(policies, ["copay-15"], seeds=seeds - 1, seed=4, regions=REGION) as started:
-        assert started.workers == min(seeds - 1, cores)  # a band of one more seed runs beside too
-        assert compare._cores_left(started) == left
-        started.results()
+    args = argparse.Namespace(scenario=["copay-15"], seed=4, year=2027, region=[REGION[0]])
+    with compare._more_seeds(policies, args, seeds) as started:
+        assert (started.workers, compare._cores_left(started)) == (band, left)
+        assert len(started.results()) == seeds - 1
     assert compare._cores_left(None) is None

@@ -81,15 +81,22 @@ def run(args: argparse.Namespace) -> int:
 
 def _more_seeds(policies, args: argparse.Namespace, seeds: int):
     """The runs of the band's seeds after the first (--seed + 1, ...), started in worker processes; a context that
-    stops them if the command fails. Nothing to run (a null context) without a band."""
+    stops them if the command fails. Nothing to run (a null context) without a band.
+
+    The band leaves a core to the first seed's run: no more processes compute than there are cores
+    (on two cores, one worker runs both further seeds). Three processes on two cores took a third
+    longer, most of it the kernel's, in faulting in the memory of runs that displace each other.
+    """
     import contextlib
+    import os
 
     from engine.simulation.band import seeds_beside
 
     if seeds < 2:
         return contextlib.nullcontext()
     return seeds_beside(policies, args.scenario, seeds=seeds - 1, seed=args.seed + 1, year=args.year,
-                        regions=args.region or None, money_only=True)  # the band shows the change in costs
+                        regions=args.region or None, workers=max(1, (os.cpu_count() or 1) - 1),
+                        money_only=True)  # the band shows the change in costs
 
 
 def _cores_left(more) -> int | None:
