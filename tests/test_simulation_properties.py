@@ -26,6 +26,7 @@ from engine.simulation.patients import Cohort
 from engine.simulation.projection import for_year
 from engine.simulation.run import MONEY_COLUMNS, national, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
+from engine.simulation.totals import _tally
 
 REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
 
@@ -58,6 +59,24 @@ def drawn(policies, scenario, regions: list[str], seed: int, year: int = 2027):
     policies, data = for_year(policies, load_regions(policies.root), year)
     claims, region = Synthesizer(policies, data, Draw(year, seed, REFERENCE)).claims(scenario, regions)
     return claims, region, evaluate_vectorized(claims, policies)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 11 * 4096 - 1), st.integers(0, 2**32 - 1)), max_size=60),
+       narrow=st.booleans(), repeat=st.integers(1, 3))
+def test_driver_lines_count_every_row_once_by_table_and_by_hash(rows, narrow, repeat):
+    """A line's (region, line, value) keys and their counts, whether counted in a table (few values) or hashed."""
+    if narrow:  # a few fees or co-payments: the table
+        rows = [(group % 40, value % 300) for group, value in rows]
+    rows = rows * repeat
+    group = np.array([g for g, _ in rows], np.int64)
+    value = np.array([v for _, v in rows], np.int64)
+    keys, counts = _tally(group, value)
+    expected: dict[int, int] = {}
+    for g, v in rows:
+        expected[(g << 32) + v] = expected.get((g << 32) + v, 0) + 1
+    assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == expected
+    assert len(keys) == len(expected)
 
 
 @FEW

@@ -105,13 +105,21 @@ class DatedValue:
 
         Raises ResolveError when a date falls outside the history, like value_at.
         """
+        return self.values()[self.entries_on(days)]
+
+    def values(self) -> np.ndarray:
+        """The value of each entry (float, NaN where the value is null)."""
+        return np.array([np.nan if e.value is None else float(e.value) for e in self.entries])
+
+    def entries_on(self, days: np.ndarray) -> np.ndarray:
+        """The entry in force on each of an array of datetime64[D] dates (its index into `entries`); a ResolveError
+        when a date falls outside the history, like value_at."""
         starts = np.array([e.start for e in self.entries], dtype="datetime64[D]")
         idx = np.searchsorted(starts, days, side="right") - 1
-        values = np.array([np.nan if e.value is None else float(e.value) for e in self.entries])
         ends = np.array([e.end or dt.date.max for e in self.entries], dtype="datetime64[D]")
         bad = (idx < 0) | (days > ends[np.clip(idx, 0, None)])
         if bad.any():
             first = days[bad].min()
             raise ResolveError(
                 f"{self.path}: no value on {first}: its history covers {self.coverage()}")
-        return values[idx]
+        return idx

@@ -249,18 +249,20 @@ class _Lines:
     def __init__(self, scenario: str, f: _Frame, region_ids: tuple[str, ...]):
         self.scenario, self.f, self.region_ids = scenario, f, region_ids
         self.lines: list[tuple[str, str, str]] = []  # (name, kind, path)
-        self.keys: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []  # the distinct (region, line, value) keys of each call to `add`
+        self.counts: list[np.ndarray] = []  # and how many rows each
 
     def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray) -> None:
         """Count `rows` under line `line` (indexes into `names`) at value `cents` (one per row)."""
         base = len(self.lines)
         self.lines += names
-        region = self.f.region[rows]
-        self.keys.append(((region * 4096 + base + line) << 32) + cents.astype(np.int64))
+        keys, counts = _tally(self.f.region[rows] * 4096 + base + line, cents.astype(np.int64))
+        self.keys.append(keys)  # lines of different calls never share a key: each call adds lines of its own
+        self.counts.append(counts)
 
     def frame(self) -> pd.DataFrame:
-        codes, keys = pd.factorize(np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64))
-        counts = np.bincount(codes, minlength=len(keys))
+        keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
+        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.int64)
         order = np.argsort(keys)  # few distinct lines: sorted after counting
         keys, counts = keys[order], counts[order]
         cents = keys & 0xFFFFFFFF
@@ -271,6 +273,22 @@ class _Lines:
             "scenario": self.scenario, "region": np.asarray(self.region_ids, dtype=object)[region], "line": name,
             "kind": kind, "path": path, "value": cents / 100, "count": counts, "amount": cents * counts / 100,
         }, columns=DRIVER_COLUMNS)
+
+
+def _tally(group: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (group << 32) + cents of rows, and how many rows have each: counted in a table of the groups
+    and values when they span few (a line's values are a few fees or co-payments), else hashed."""
+    if not len(group):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    low, high = int(cents.min()), int(cents.max())
+    first = int(group.min())
+    span, groups = high - low + 1, int(group.max()) - first + 1
+    if span * groups <= max(4 * len(cents), 1 << 16):
+        counted = np.bincount((group - first) * span + (cents - low), minlength=span * groups)
+        at = np.flatnonzero(counted)
+        return ((at // span + first) << 32) + at % span + low, counted[at]
+    codes, keys = pd.factorize((group << 32) + cents)
+    return keys, np.bincount(codes, minlength=len(keys))
 
 
 def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet) -> pd.DataFrame:
@@ -317,7 +335,8 @@ def _fee_lines(lines: _Lines, where: np.ndarray, row, policies: PolicySet, role:
     """The fee line of a tariff row on the sessions `where` (none: no line)."""
     rows = np.flatnonzero(where)
     if len(rows):
-        values = cents(policies.dated(row.amount).on_dates(lines.f.day[rows]))
+        dated = policies.dated(row.amount)
+        values = cents(dated.values())[dated.entries_on(lines.f.day[rows])]  # each entry in cents once
         name = f"fee: {row.label}" + (f" ({role})" if role else "")
         lines.add(rows, np.zeros(len(rows), np.int64), [(name, "fee", row.amount)], values)
 
