@@ -18,6 +18,7 @@ import engine.simulation.run as simulation_run
 from engine.policy.policies import load_policies
 from engine.policy.regions import load_regions
 from engine.policy.scenarios import list_scenarios
+from engine.simulation.impact import impact_of
 from engine.simulation.projection import for_year
 from engine.simulation.run import MONEY_COLUMNS, run_one, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
@@ -115,3 +116,24 @@ def test_money_only_gives_the_money_columns_of_every_scenario(policies, folder):
     full = simulate(policies, names, regions=REGIONS, year=2027, seed=3, drivers=False)
     lean = simulate(policies, names, regions=REGIONS, year=2027, seed=3, money_only=True)
     pd.testing.assert_frame_equal(lean.results, full.results[MONEY_COLUMNS])
+
+
+@pytest.mark.parametrize(("names", "dims"), [
+    ("all", ("age_band",)), ("all", ()), (["adult-quota-10"], ("region", "increased")), (["fewer-old"], ("age_band",))])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_impact_made_where_each_scenario_runs_equals_the_impact_of_the_per_patient_tables(policies, folder, names,
+                                                                                          dims, workers, monkeypatch):
+    """Every way a scenario is simulated, with the baseline's evaluation shared by the workers (made where each
+    scenario runs) or not (made here from the per-patient tables they send)."""
+    if names == "all":
+        names = [s.name for s in list_scenarios(folder) if s.name != "baseline"]
+    kept = simulate(policies, names, regions=REGIONS, year=2027, seed=4, drivers=False, patients=True, workers=workers)
+    made_here: list[str] = []  # the impact tables made in this process (a worker's list is its own)
+    made_by = simulation_run.impact_table
+    monkeypatch.setattr(simulation_run, "impact_table", lambda *a: made_here.append(a[-1]) or made_by(*a))
+    made = simulate(policies, names, regions=REGIONS, year=2027, seed=4, drivers=False, impact=dims, workers=workers)
+    pd.testing.assert_frame_equal(made.impact, impact_of(kept, dims))
+    shared = names != ["adult-quota-10"]  # its own evaluation: the baseline's is not made before the workers start
+    assert sorted(made_here) == ([] if workers == 2 and shared else sorted(names))
+    assert made.patients is None
+    assert simulate(policies, [], regions=REGIONS, year=2027, seed=4, drivers=False, impact=dims).impact is None

@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     from engine.policy.files import display
     from engine.policy.policies import load_policies
     from engine.policy.scenarios import BASELINE, list_scenarios
-    from engine.simulation.impact import impact_of
     from engine.simulation.sensitivity import sensitivity
     from engine.simulation.years import check_years, simulate_years, year_range
     from workbooks.comparison import DEFAULT_PATH, write_workbook
@@ -62,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         check_years(policies, years)  # before any run starts
     defaults(args)  # the year and seed, which the band's other seeds follow
     with _more_seeds(policies, args, seeds) as more:  # they run beside the first seed's run
-        sim = run_simulation(args, patients=True, workers=_cores_left(more))
         # winners and losers from the same synthetic patients as the comparison (common random numbers)
-        winners = impact_of(sim, ["age_band"]) if len(sim.scenarios) > 1 else None
+        sim = run_simulation(args, impact=("age_band",), workers=_cores_left(more))
+        winners = sim.impact
         seed_band = _band(sim, args, seeds, more) if more else None
     by_year = simulate_years(policies, args.scenario, years=years, seed=args.seed, regions=args.region or None,
                              scheduler=args.scheduler,

@@ -68,9 +68,9 @@ def defaults(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def run_simulation(args: argparse.Namespace, patients: bool = False, workers: int | None = None):
+def run_simulation(args: argparse.Namespace, impact: tuple[str, ...] | None = None, workers: int | None = None):
     """Run the simulation the common options ask for (shared by simulate and compare): an engine Simulation,
-    with its per-patient tables if `patients`, on `workers` processes (default: one per core)."""
+    with the impact table by the dimensions `impact` if given, on `workers` processes (default: one per core)."""
     from engine.io.tables import check_output
     from engine.policy.policies import load_policies
     from engine.simulation.breakdown import parse_by
@@ -82,7 +82,7 @@ def run_simulation(args: argparse.Namespace, patients: bool = False, workers: in
     policies = load_policies(args.policy)
     return simulate(policies, args.scenario, year=args.year, regions=args.region or None, seed=args.seed,
                     progress=progress_bar(f"simulating {args.year}", args.quiet), by=parse_by(getattr(args, "by", None)),
-                    patients=patients, workers=workers)
+                    impact=impact, workers=workers)
 
 
 def seeds_of(args: argparse.Namespace) -> int:

@@ -23,7 +23,6 @@ from engine.policy.policies import PolicySet, load_policies
 from engine.policy.regions import load_regions
 from engine.policy.scenarios import BASELINE, scenario_path
 from engine.simulation.breakdown import parse_by
-from engine.simulation.impact import impact_of
 from engine.simulation.run import simulate
 from engine.simulation.variation import Variation
 
@@ -62,9 +61,9 @@ def run_point(root: str, scenarios: tuple[str, ...], regions: tuple[str, ...] | 
     data = point.variation.apply(load_regions(root)) if point.variation else None
     impact = table == "impact"
     sim = simulate(policies, scenarios, year=point.year, regions=regions, seed=point.seed, workers=workers,
-                   progress=progress, data=data, by=() if impact else by, patients=impact,
+                   progress=progress, data=data, by=() if impact else by, impact=by if impact else None,
                    drivers=False)
-    rows = impact_of(sim, by) if impact else sim.breakdown if by else sim.results
+    rows = sim.impact if impact else sim.breakdown if by else sim.results
     keys = {"year": point.year, "seed": point.seed}
     if point.side:
         varied = point.variation

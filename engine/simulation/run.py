@@ -25,6 +25,7 @@ from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
+from engine.simulation.changes import impact_table, patient_changes
 from engine.simulation.patients import COMPARED, PERSON, Cohort
 from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
@@ -69,6 +70,7 @@ class Simulation:
     by: tuple[str, ...] = ()
     breakdown: pd.DataFrame | None = None
     patients: dict[str, pd.DataFrame] | None = None
+    impact: pd.DataFrame | None = None
 
     @property
     def metrics(self) -> dict[str, Metric]:
@@ -159,7 +161,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
              regions: Sequence[str] | None = None, seed: int = DEFAULT_SEED,
              progress: Callable[[float], None] | None = None, workers: int | None = None,
              by: Sequence[str] = (), patients: bool = False, drivers: bool = True,
-             data: Regions | None = None, money_only: bool = False) -> Simulation:
+             data: Regions | None = None, money_only: bool = False, impact: Sequence[str] | None = None) -> Simulation:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
@@ -167,13 +169,16 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     scenarios side by side (default: one per core, at most one per scenario). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
     per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
-    engine/simulation/impact.py reads); without `drivers`, `Simulation.drivers` is None. The year's
+    engine/simulation/impact.py reads); `impact` (dimensions, () for national rows) adds the winners and
+    losers of every scenario against the baseline per group of them (`Simulation.impact`, as
+    `impact_of` makes it from the per-patient tables; None with no scenario but the baseline), each
+    made in the process that ran the scenario. Without `drivers`, `Simulation.drivers` is None. The year's
     population, uptake and fees follow the policy folder's projection; `data` replaces its region
     data (a sensitivity point). With `money_only`, the results hold only the money columns (MONEY_COLUMNS), summed
     from the sessions without per-patient tables, and there are no drivers: what a seed band of costs needs.
     """
-    if money_only and (by or patients):
-        raise ValueError("a simulation of money only has no breakdown and no per-patient tables")
+    if money_only and (by or patients or impact is not None):
+        raise ValueError("a simulation of money only has no breakdown, no per-patient tables and no impact")
     data = data if data is not None else load_regions(policies.root)
     region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
     dims = parse_by(by)
@@ -183,7 +188,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     applied = {s.id: apply(policies, s) for s in loaded}
     processes = workers_for(len(loaded), workers)
     state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers and not money_only, money_only,
-                   processes == 1)
+                   processes == 1, None if impact is None else parse_by(impact))
     done = 0
 
     def tick(_=None) -> None:
@@ -199,11 +204,15 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     lines = pd.concat([t[1] for t in tables], ignore_index=True) if state.drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
-    kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)} if patients else None
-    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, lines, dims, breakdown, kept)
+    kept = {s.id: t[3] for s, t in zip(loaded, tables, strict=True)}
+    changes = [t[4] if t[4] is not None else  # made where the scenario ran, or here from the per-patient tables
+               impact_table(patient_changes(kept[BASELINE], kept[s.id]), state.impact, data, region_ids, s.id)
+               for s, t in zip(loaded, tables, strict=True) if s.id != BASELINE] if impact is not None else []
+    return Simulation(year, seed, tuple(loaded), applied, data, region_ids, results, lines, dims, breakdown,
+                      kept if patients else None, pd.concat(changes, ignore_index=True) if changes else None)
 
 
-Tables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]
+Tables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +238,7 @@ class _State:
     drivers: bool
     money_only: bool
     alone: bool  # every task runs in this process
+    impact: tuple[str, ...] | None = None  # the dimensions of the impact table, if one is made
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
@@ -281,8 +291,14 @@ class _State:
     def prepare(self) -> None:
         """Make the draw and the evaluation most scenarios share (the baseline's), before the workers start."""
         self.cohort(self.loaded[0])
-        if self.homes.count(0) > 1:
+        if self.baseline_shared:
             self.evaluation(0)
+
+    @functools.cached_property
+    def baseline_shared(self) -> bool:
+        """Whether the baseline's evaluation is made before the workers start: when other scenarios are re-priced from
+        it or take its results outside the convention."""
+        return self.homes.count(0) > 1
 
     def cohort(self, scenario: Scenario) -> Cohort:
         """The drawn patients of a scenario (drawn on first use in this process)."""
@@ -353,16 +369,26 @@ class _State:
         return done
 
     def run(self, j: int) -> tuple[int, Tables]:
-        """Evaluate and aggregate a scenario: results, drivers, the breakdown and the per-patient table."""
+        """Evaluate and aggregate a scenario: results, drivers, the breakdown, the per-patient table and the impact
+        table against the baseline.
+
+        The impact table is made here when the baseline's evaluation is at hand in every process (made
+        before the workers start, or all tasks run here); then only that small table travels, not the
+        per-patient table. Otherwise every scenario sends its per-patient table and `simulate` makes it.
+        """
         scenario = self.loaded[j]
         if self.money_only:
-            return j, (money(scenario.id, self._parts(j), self.region_ids, self.data), None, None, None)
+            return j, (money(scenario.id, self._parts(j), self.region_ids, self.data), None, None, None, None)
         one = _aggregated(scenario.id, self.applied[scenario.id], self._parts(j), self.region_ids, self.data,
                           self.drivers)
         if self.homes[j] == j:
             self.tables[j] = one.patients
-        kept = one.patients[[*PERSON, *COMPARED]] if self.patients else None  # less to send back
-        return j, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept)
+        here = self.impact is not None and (self.alone or self.baseline_shared)
+        send = self.patients or self.impact is not None and not here
+        kept = one.patients[[*PERSON, *COMPARED]] if send else None  # less to send back
+        changes = impact_table(patient_changes(self.table(0), one.patients), self.impact, self.data, self.region_ids,
+                               scenario.id) if here and scenario.id != BASELINE else None
+        return j, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept, changes)
 
 
 def national(results: pd.DataFrame) -> pd.DataFrame:
