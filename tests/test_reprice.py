@@ -172,21 +172,31 @@ def test_a_change_a_benefit_reads_is_not_same_benefits(policies):
         assert same_benefits(policies, apply(policies, load_scenario(name, policies))), name
 
 
-def test_simulation_tables_do_not_depend_on_repricing_or_benefits_taken(policies, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_simulation_tables_do_not_depend_on_repricing_or_benefits_taken(policies, monkeypatch, tmp_path, workers):
+    """Also on two workers, which write down what they re-price and take in a file of their own."""
     names = [s.name for s in list_scenarios(POLICY_DIR) if s.name != "baseline"]
-    repriced_ids, taking = [], []
-    monkeypatch.setattr(simulation_run, "reprice", lambda c, base, applied: repriced_ids.append(applied.scenario)
+    done = tmp_path / "done"
+
+    def noted(what: str, scenario: str) -> None:
+        with done.open("a") as file:
+            file.write(f"{what} {scenario}\n")
+
+    monkeypatch.setattr(simulation_run, "reprice", lambda c, base, applied: noted("repriced", applied.scenario)
                         or reprice(c, base, applied))
     monkeypatch.setattr(simulation_run, "evaluate_arrays", lambda c, applied, of=None: (
-        taking.append(applied.scenario) if of is not None else None) or evaluate_arrays(c, applied, of))
-    repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
+        noted("taking", applied.scenario) if of is not None else None) or evaluate_arrays(c, applied, of))
+    repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=workers, patients=True)
+    lines = done.read_text().split("\n")
     # the uptake scenario's baseline patients too, re-priced once for free-until-25 and it (the same policies)
-    assert sorted(repriced_ids) == sorted(PRICING_ONLY - {"free-until-25"})
-    assert taking == ["adult-quota-10"]  # evaluated in full, with the baseline's results outside the convention
+    assert sorted(line.split()[1] for line in lines if line.startswith("repriced")) == sorted(
+        PRICING_ONLY - {"free-until-25"})
+    # evaluated in full, with the baseline's results outside the convention
+    assert [line.split()[1] for line in lines if line.startswith("taking")] == ["adult-quota-10"]
     assert repriced.result("baseline", "supplements") > 0
     monkeypatch.setattr(simulation_run, "pricing_only", lambda base, other: False)
     monkeypatch.setattr(simulation_run, "same_benefits", lambda base, other: False)
-    full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=1, patients=True)
+    full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=workers, patients=True)
     pd.testing.assert_frame_equal(repriced.results, full.results)
     pd.testing.assert_frame_equal(repriced.drivers, full.drivers)
     for name in repriced.patients:

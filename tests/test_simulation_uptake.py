@@ -137,3 +137,18 @@ def test_impact_made_where_each_scenario_runs_equals_the_impact_of_the_per_patie
     assert sorted(made_here) == ([] if workers == 2 and shared else sorted(names))
     assert made.patients is None
     assert simulate(policies, [], regions=REGIONS, year=2027, seed=4, drivers=False, impact=dims).impact is None
+
+
+def test_twins_share_one_re_pricing_and_leave_none_behind(policies, monkeypatch):
+    """The scenarios that only change uptake are re-priced alike from the baseline: one task, one re-pricing, which
+    none keeps once the task is done (those that also lower uptake draw their own patients and never take it)."""
+    names = list(CHANGES)
+    left, repriced = [], []
+    run_all, reprice = simulation_run._State.run_all, simulation_run.reprice
+    monkeypatch.setattr(simulation_run._State, "run_all", lambda self, task: run_all(self, task) if not left.append(
+        (task, self)) else None)
+    monkeypatch.setattr(simulation_run, "reprice", lambda *a: repriced.append(a[2].scenario) or reprice(*a))
+    simulate(policies, names, regions=REGIONS, year=2027, seed=4, drivers=False, workers=1)
+    tasks = [task for task, _ in left]
+    assert len(tasks) == 2 and sorted(tasks[0] + tasks[1]) == list(range(len(names) + 1))  # the baseline, the twins
+    assert len(repriced) == 1 and not left[0][1].repriced

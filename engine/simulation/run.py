@@ -191,16 +191,17 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
                    processes == 1, None if impact is None else parse_by(impact))
     done = 0
 
-    def tick(_=None) -> None:
+    def tick(steps: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += steps
         if progress:
             progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
     state.prepare()
     tick()
     tasks = state.tasks()
-    tables = [t for _, t in sorted(side_by_side(state.run, tasks, processes, tick))]
+    tables = [t for _, t in sorted(one for batch in side_by_side(state.run_all, tasks, min(processes, len(tasks)),
+                                                                 lambda batch: tick(len(batch))) for one in batch)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     lines = pd.concat([t[1] for t in tables], ignore_index=True) if state.drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
@@ -225,7 +226,8 @@ class _State:
     evaluation, its home. So is a scenario whose draw only adds patients to its home's
     (engine/simulation/synthetic.py): its added patients are drawn and evaluated on their own. A
     home's evaluation is made once per process that needs it, so that `prepare` can make the one
-    most scenarios share before the workers start, and every scenario is a task of its own.
+    most scenarios share before the workers start, and every scenario is a task of its own (twins,
+    re-priced alike, one task together).
     """
 
     loaded: list[Scenario]
@@ -278,15 +280,19 @@ class _State:
                 self.applied[self.loaded[i].id].same_values(self.applied[self.loaded[j].id])
         return [next(i for i in range(j + 1) if i == j or alike(i, j)) for j in range(len(self.loaded))]
 
-    def tasks(self) -> list[int]:
-        """The scenarios (by index) in the order their tasks start: full evaluations first (those with a draw of their
-        own first), then those that add patients, then the re-pricings, so that the workers finish together."""
+    def tasks(self) -> list[tuple[int, ...]]:
+        """The tasks: the scenarios (by index) each runs, in the order the tasks start: full evaluations first (those
+        with a draw of their own first), then those that add patients, then the re-pricings, so that the workers
+        finish together. Twins are one task, so that they share their re-pricing wherever it runs."""
         def cost(j: int) -> tuple[int, int]:
             home = self.homes[j]
             if home == j:
                 return (0 if self.keys[j] != self.keys[0] else 1 if j not in self.evaluations else 4), j
             return (2 if self.keys[j] != self.keys[home] else 3), j
-        return sorted(range(len(self.loaded)), key=cost)
+        grouped: dict[int, list[int]] = {}
+        for j in sorted(range(len(self.loaded)), key=cost):
+            grouped.setdefault(self.twins[j], []).append(j)
+        return [tuple(group) for group in grouped.values()]
 
     def prepare(self) -> None:
         """Make the draw and the evaluation most scenarios share (the baseline's), before the workers start."""
@@ -356,16 +362,22 @@ class _State:
         return parts
 
     def _repriced(self, j: int) -> Output:
-        """A scenario's re-pricing of its home's evaluation, made once for a scenario and its twins when every task runs
-        in this process (kept until each has taken it, or the run ends: a twin that also lowers uptake draws its own
-        patients)."""
+        """A scenario's re-pricing of its home's evaluation, made once for a scenario and its twins (kept until each has
+        taken it, or their task ends: a twin that also lowers uptake draws its own patients)."""
         twin = self.twins[j]
         done, left = self.repriced.pop(twin, (None, self.twins.count(twin)))
         if done is None:
             done = reprice(self.cohort(self.loaded[self.homes[j]]).claims, self.evaluation(self.homes[j]),
                            self.applied[self.loaded[j].id])
-        if left > 1 and self.alone:
+        if left > 1:
             self.repriced[twin] = done, left - 1
+        return done
+
+    def run_all(self, task: tuple[int, ...]) -> list[tuple[int, Tables]]:
+        """The scenarios of one task (see `tasks`), one after another."""
+        done = [self.run(j) for j in task]
+        for j in task:
+            self.repriced.pop(self.twins[j], None)  # a re-pricing no twin took
         return done
 
     def run(self, j: int) -> tuple[int, Tables]:
