@@ -78,7 +78,8 @@ def _date_keys(days: np.ndarray) -> np.ndarray:
 
 
 def age_in_days(births: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Vectorized age_on for integer day numbers (days since 1970-01-01, int32 or int64): age in whole years.
+    """Vectorized age_on for integer day numbers (days since 1970-01-01, int32 or int64): age in whole years (int32
+    through the table, int64 otherwise).
 
     The keys come from a table of the dates' span when that is shorter than the arrays (birth dates
     and session dates of claims span a century or so), so each age costs two look-ups.
@@ -94,5 +95,6 @@ def age_in_days(births: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 
 def ages_on(births: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Vectorized age_on for datetime64[D] arrays."""
-    return age_in_days(births.astype("datetime64[D]").view(np.int64), days.astype("datetime64[D]").view(np.int64))
+    """Vectorized age_on for datetime64[D] arrays (int64)."""
+    return age_in_days(births.astype("datetime64[D]").view(np.int64),
+                       days.astype("datetime64[D]").view(np.int64)).astype(np.int64, copy=False)

@@ -140,8 +140,9 @@ def test_impact_made_where_each_scenario_runs_equals_the_impact_of_the_per_patie
 
 
 def test_twins_share_one_re_pricing_and_leave_none_behind(policies, monkeypatch):
-    """The scenarios that only change uptake are re-priced alike from the baseline: one task, one re-pricing, which
-    none keeps once the task is done (those that also lower uptake draw their own patients and never take it)."""
+    """The scenarios that only change uptake are re-priced alike from the baseline (twins). Those that only raise it
+    take one re-pricing, in one task, which none keeps once the task is done; those that may lower it draw their own
+    patients (when they do) and run as tasks of their own, side by side."""
     names = list(CHANGES)
     left, repriced = [], []
     run_all, reprice = simulation_run._State.run_all, simulation_run.reprice
@@ -149,6 +150,7 @@ def test_twins_share_one_re_pricing_and_leave_none_behind(policies, monkeypatch)
         (task, self)) else None)
     monkeypatch.setattr(simulation_run, "reprice", lambda *a: repriced.append(a[2].scenario) or reprice(*a))
     simulate(policies, names, regions=REGIONS, year=2027, seed=4, drivers=False, workers=1)
-    tasks = [task for task, _ in left]
-    assert len(tasks) == 2 and sorted(tasks[0] + tasks[1]) == list(range(len(names) + 1))  # the baseline, the twins
+    tasks = sorted(task for task, _ in left)
+    raising = (names.index("more-young") + 1, names.index("more-outside") + 1)
+    assert tasks == sorted([(0,), raising, *((j,) for j in range(1, len(names) + 1) if j not in raising)])
     assert len(repriced) == 1 and not left[0][1].repriced

@@ -82,8 +82,8 @@ def _more_seeds(policies, args: argparse.Namespace, seeds: int):
     """The runs of the band's seeds after the first (--seed + 1, ...), started in worker processes; a context that
     stops them if the command fails. Nothing to run (a null context) without a band.
 
-    The band leaves a core to the first seed's run: no more processes compute than there are cores
-    (on two cores, one worker runs both further seeds). Three processes on two cores took a third
+    The band leaves a core to the first seed's run: no more processes compute than there are cores,
+    or two on one core (on two cores, one worker runs both further seeds). Three processes on two cores took a third
     longer, most of it the kernel's, in faulting in the memory of runs that displace each other.
     """
     import contextlib

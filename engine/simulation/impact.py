@@ -21,7 +21,8 @@ from engine.simulation.changes import CHANGES, IMPACT_METRICS, MONEY, impact_tab
 from engine.simulation.processes import per_seed
 from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, Simulation, simulate
 
-__all__ = ["CHANGES", "IMPACT_METRICS", "MONEY", "impact", "impact_band", "impact_of", "patient_changes"]
+__all__ = ["CHANGES", "IMPACT_METRICS", "MONEY", "impact", "impact_band", "impact_of", "impact_table",
+           "patient_changes"]
 
 
 def impact_of(sim: Simulation, dims: Sequence[str] = ()) -> pd.DataFrame:

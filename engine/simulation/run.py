@@ -172,7 +172,8 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     engine/simulation/impact.py reads); `impact` (dimensions, () for national rows) adds the winners and
     losers of every scenario against the baseline per group of them (`Simulation.impact`, as
     `impact_of` makes it from the per-patient tables; None with no scenario but the baseline), each
-    made in the process that ran the scenario. Without `drivers`, `Simulation.drivers` is None. The year's
+    made in the process that ran the scenario when the workers share the baseline's evaluation, else
+    here from the per-patient tables they send. Without `drivers`, `Simulation.drivers` is None. The year's
     population, uptake and fees follow the policy folder's projection; `data` replaces its region
     data (a sensitivity point). With `money_only`, the results hold only the money columns (MONEY_COLUMNS), summed
     from the sessions without per-patient tables, and there are no drivers: what a seed band of costs needs.
@@ -291,8 +292,16 @@ class _State:
             return (2 if self.keys[j] != self.keys[home] else 3), j
         grouped: dict[int, list[int]] = {}
         for j in sorted(range(len(self.loaded)), key=cost):
-            grouped.setdefault(self.twins[j], []).append(j)
+            grouped.setdefault(self.twins[j] if self._takes_twin(j) else j, []).append(j)
         return [tuple(group) for group in grouped.values()]
+
+    def _takes_twin(self, j: int) -> bool:
+        """Whether a scenario can take its twin's re-pricing: its changes to how many people seek care only raise them
+        (factors of 1 or more), so its draw adds patients to its home's. One that may lower them is drawn and
+        evaluated on its own (if its draw does lower them), and runs as a task of its own."""
+        scenario, synthesizer = self.loaded[j], self._synthesizer(self.loaded[j])[1]
+        return all(u.factor is not None and u.factor >= 1 for u in scenario.utilisation
+                   if u.what in synthesizer.drawn and u.in_force(self.draw.reference_day))
 
     def prepare(self) -> None:
         """Make the draw and the evaluation most scenarios share (the baseline's), before the workers start."""
@@ -303,7 +312,7 @@ class _State:
     @functools.cached_property
     def baseline_shared(self) -> bool:
         """Whether the baseline's evaluation is made before the workers start: when other scenarios are re-priced from
-        it or take its results outside the convention."""
+        it (or add patients to its draw)."""
         return self.homes.count(0) > 1
 
     def cohort(self, scenario: Scenario) -> Cohort:

@@ -183,15 +183,16 @@ class Sessions:
 
     @staticmethod
     def concat(parts: list[Sessions]) -> Sessions:
-        """The sessions of all parts, in the narrowest types that hold them (days, group numbers and codes): a
-        frame of millions of sessions is written once, in a third of the memory."""
+        """The sessions of all parts, in narrower types that hold them (days and group numbers int32, text codes int16
+        as the frame takes them, co-leads int32): a frame of millions of sessions is written once, in a third of
+        the memory."""
         def joined(arrays: list[np.ndarray], dtype=None) -> np.ndarray:
             return np.concatenate(arrays, dtype=dtype, casting="same_kind")
         return Sessions(joined([p.patient for p in parts]),
                         *(joined([getattr(p, f) for p in parts], np.int32) for f in ("birth", "day")),
                         {k: joined([p.codes[k] for p in parts], np.int16) for k in parts[0].codes},
                         joined([p.increased for p in parts]), joined([p.group for p in parts], np.int32),
-                        joined([p.co_lead for p in parts], np.int8), joined([p.fee for p in parts]),
+                        joined([p.co_lead for p in parts], np.int32), joined([p.fee for p in parts]),
                         joined([p.region for p in parts]))
 
     def frame(self, text_values: dict[str, tuple[str, ...]], co_leads: tuple[str, ...], first: int = 1) -> pd.DataFrame:
