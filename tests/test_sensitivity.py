@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from carepolicy.cli import main
 from engine.policy.regions import load_regions
+from engine.policy.scenarios import Scenario, UtilisationChange
 from engine.simulation import sensitivity as module
 from engine.simulation.sensitivity import sensitivity
+from engine.simulation.synthetic import Figures
 from engine.simulation.variation import Variation, assumed_figures
 
 
@@ -54,9 +58,27 @@ def test_a_member_share_moves_within_what_the_other_mutualities_leave(data):
         assert sum(m.share_in(region) for m in everyone.mutualities.values()) == pytest.approx(1.0)
 
 
-def test_shares_never_exceed_one(data):
+def test_rates_and_shares_never_exceed_one(data):
     huge = Variation("figure", "specialised_share", 10).apply(data)
     assert max(v for *_, v in huge.figure("specialised_share").rows) == 1.0
+    assert max(v for *_, v in Variation("figure", "uptake", 40).apply(data).figure("uptake").rows) == 1.0
+
+
+def test_a_scenario_raising_a_varied_figure_stops_it_at_one(policies, data):
+    raised = Variation("figure", "children_network_share", 1.1).apply(data)  # 0.935 at 15-17
+    scenario = Scenario("raised", "", "", policies.root, (), (UtilisationChange(
+        index=0, what="children_network_share", start=dt.date(2027, 1, 1), end=None, factor=1.1, value=None, ages=None,
+        regions=None, care=None, kind=None, source="scenario-hypothesis", status="assumed"),))  # 0.85 × 1.1 on the data
+    shares = Figures(raised, scenario, "limburg", dt.date(2027, 1, 1)).by_age("children_network_share")
+    assert list(shares[14:25]) == pytest.approx([0, 1, 1, 1, *[0.35 * 1.1 * 1.1] * 6, 0])
+
+
+def test_a_share_moves_within_what_the_other_shares_of_its_choice_leave(data):
+    clb = Variation("figure", "clb_employed_share", 40).apply(data)  # 0.03 × 40, beside clb_location_share 0.01
+    assert clb.figure("clb_employed_share").rows == ((3, 18, pytest.approx(0.99)),)
+    assert clb.figure("clb_location_share") == data.figure("clb_location_share")
+    assert Variation("figure", "clb_employed_share", 10).apply(data).figure("clb_employed_share").rows == (
+        (3, 18, pytest.approx(0.3)),)
 
 
 @pytest.fixture(scope="module")

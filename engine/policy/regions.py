@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from engine.policy.rules import Rules
 
 Ages = tuple[int, int]
-_TOLERANCE = 1e-6
+TOLERANCE = 1e-6  # shares may add up to this much more than 1 (rounding in the data)
 CO_LEADS = "group_co_lead"
 """The mix of who co-leads a group session: a share per leader the conventions declare, and NO_CO_LEAD's."""
 NO_CO_LEAD = "none"
@@ -216,6 +216,10 @@ class Regions:
             raise ResolveError(f"unknown utilisation figure {what!r}{did_you_mean(what, list(self.figures))} "
                                f"(known: {', '.join(self.figures)})") from None
 
+    def figure_by_age(self, what: str) -> np.ndarray:
+        """A figure for every age 0..max_age, 0 where no row covers the age (nobody there has it)."""
+        return np.nan_to_num(self.figure(what).array(self.max_age), nan=0.0)
+
     def rate(self, what: str, age: int) -> float | None:
         """One figure at one age; None where the figure does not apply to that age."""
         return self.figure(what).at(age)
@@ -322,7 +326,7 @@ def _range_problems(file: str, where: list, rows: list[dict], cover: Ages | None
 
 def _sum_problem(file: str, where: list, shares, what: str) -> list[Problem]:
     total = float(sum(shares))
-    if abs(total - 1) > _TOLERANCE:
+    if abs(total - 1) > TOLERANCE:
         return [Problem(file, pointer(where), f"expected {what} summing to 1, found {total:g}")]
     return []
 
@@ -410,7 +414,7 @@ def _choice_problems(file: str, use: dict, max_age: int) -> list[Problem]:
             for row in use["figures"][figure]["by_age"]:
                 lo, hi = row["ages"]
                 total[lo:min(hi, max_age) + 1] += row["value"]
-        over = np.flatnonzero(total > 1 + _TOLERANCE)
+        over = np.flatnonzero(total > 1 + TOLERANCE)
         if len(over):
             problems.append(Problem(file, pointer([*at, "shares"]), f"expected shares adding up to 1 at most at "
                                     f"every age, found {total[over[0]]:g} at age {int(over[0])}"))
@@ -457,7 +461,7 @@ def _mutuality_problems(file: str, use: dict, pop: dict) -> list[Problem]:
                                         f"({', '.join(region_ids)}), found {region!r}"))
     for region in region_ids:
         total = sum(m.get("regions", {}).get(region, m["member_share"])["value"] for m in mutualities.values())
-        if total > 1 + _TOLERANCE:
+        if total > 1 + TOLERANCE:
             problems.append(Problem(file, "/mutualities", f"expected member shares adding up to 1 at most in each "
                                     f"region, found {total:g} in {region}"))
             break

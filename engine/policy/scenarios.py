@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from engine.policy.dated import DAY, DatedValue, Entry
 from engine.policy.files import check_file, default_policy_dir, display, read_json, schema_errors, schema_problems
 from engine.policy.policies import PolicySet, dated_nodes
 from engine.policy.provenance import Provenance, provenance
-from engine.policy.regions import Regions, load_regions
+from engine.policy.regions import TOLERANCE, Regions, load_regions
 from engine.policy.schema_messages import found
 
 BASELINE = "baseline"
@@ -159,11 +160,13 @@ def load_scenario(name_or_path: str | Path, policies: PolicySet) -> Scenario:
     if not problems:
         problems = range_problems(name, changes, policies, _overlaid(policies, changes, data["id"]))
     regions = load_regions(policies.root) if data["utilisation"] else None
-    problems += _utilisation_problems(name, data["utilisation"], regions)
+    unread = _utilisation_problems(name, data["utilisation"], regions)
+    utilisation = () if unread else tuple(utilisation_change(j, u, regions) for j, u in enumerate(data["utilisation"]))
+    scenario = Scenario(data["id"], data["title"], data["description"], path, changes, utilisation)
+    problems += unread + (_figure_problems(name, scenario, regions) if utilisation else [])
     if problems:
         raise PolicyError(problems)
-    utilisation = tuple(_utilisation(j, u, regions) for j, u in enumerate(data["utilisation"]))
-    return Scenario(data["id"], data["title"], data["description"], path, changes, utilisation)
+    return scenario
 
 
 def apply(policies: PolicySet, scenario: Scenario) -> PolicySet:
@@ -356,7 +359,8 @@ def _covers(dated: DatedValue, day: dt.date) -> bool:
     return True
 
 
-def _utilisation(index: int, node: dict, regions: Regions) -> UtilisationChange:
+def utilisation_change(index: int, node: dict, regions: Regions) -> UtilisationChange:
+    """The utilisation change of a scenario file's entry `index` (`node`, checked), its regions as ids."""
     names = tuple(regions.region(r).id for r in node["regions"]) if "regions" in node else None
     return UtilisationChange(index, node["what"], parse_date(node["from"]),
                              parse_date(node["to"]) if "to" in node else None, node.get("factor"),
@@ -375,18 +379,17 @@ def _utilisation_problems(file: str, items: list[dict], regions: Regions | None)
         ages = u.get("ages")
         if ages is not None and ages[0] > ages[1]:
             problems.append(Problem(file, f"{at}/ages", f"expected [lowest, highest] with lowest <= highest, found {ages}"))
-            ages = None
         for k, name in enumerate(u.get("regions", [])):
             try:
                 regions.region(name)
             except ResolveError as exc:
                 problems.append(Problem(file, f"{at}/regions/{k}", f"expected a region of {display(regions.root / 'regions')}, "
                                         f"found {str(exc).removeprefix('unknown region ')}"))
-        problems += _what_problems(file, at, u, ages, regions)
+        problems += _what_problems(file, at, u, regions)
     return problems
 
 
-def _what_problems(file: str, at: str, u: dict, ages: list | None, regions: Regions) -> list[Problem]:
+def _what_problems(file: str, at: str, u: dict, regions: Regions) -> list[Problem]:
     what = u["what"]
     known = [*regions.figures, SESSIONS]
     if what not in known:
@@ -404,15 +407,60 @@ def _what_problems(file: str, at: str, u: dict, ages: list | None, regions: Regi
                                     f"({', '.join(f'{c}/{k}' for c, k in regions.sessions)}), "
                                     f"found {u.get('care', 'any')}/{u.get('kind', 'any')}"))
         return problems
-    problems = [Problem(file, f"{at}/{key}", f"expected {key} only on 'sessions', found {found(u[key])} on {what!r}")
-                for key in ("care", "kind") if key in u]
-    if "factor" in u:
-        table = regions.figure(what)
-        lo, hi = ages if ages is not None else (0, regions.max_age)
-        rows = [(a, b, v) for a, b, v in table.rows if a <= hi and b >= lo]
-        worst = max(rows, key=lambda r: r[2], default=None)
-        if worst is not None and worst[2] * u["factor"] > 1 + 1e-9:
-            problems.append(Problem(file, f"{at}/factor", f"expected a factor keeping {what} at or below 1, found "
-                                    f"{u['factor']:g} ({what} at ages {worst[0]}-{worst[1]} would be "
-                                    f"{worst[2] * u['factor']:g})"))
-    return problems
+    return [Problem(file, f"{at}/{key}", f"expected {key} only on 'sessions', found {found(u[key])} on {what!r}")
+            for key in ("care", "kind") if key in u]
+
+
+def _figure_problems(file: str, scenario: Scenario, regions: Regions) -> list[Problem]:
+    """The figures a scenario changes stay rates and shares: each at most 1 at every age, and the shares of a choice
+    (engine/policy/regions.py) adding up to 1 at most, on every day and in every region, with all the changes in force
+    there (they compose: a value, then a factor). Each problem names the change to blame (`_blamed`), once, and where
+(the region, when a change of its figures names some)."""
+    changes = [u for u in scenario.utilisation if u.what != SESSIONS]
+    named = list(dict.fromkeys(r for u in changes for r in u.regions or ()))
+    others = [r for r in regions.names() if r not in named]  # figures have no region: one of them stands for all
+    days = sorted({u.start for u in changes} | {u.end + DAY for u in changes if u.end is not None})
+    ages = np.arange(regions.max_age + 1)
+    checked = [(what, (what,)) for what in dict.fromkeys(u.what for u in changes)]
+    checked += [(f"the shares of choice {name!r} ({' + '.join(figures)})", figures)
+                for name, choice in regions.choices.items()
+                if len(figures := tuple(figure for _, figure in choice.shares)) > 1
+                and any(u.what in figures for u in changes)]
+    problems: dict[tuple[int, str], Problem] = {}
+    for day, place in itertools.product(days, [*others[:1], *named]):  # where no change names a region first
+        values = {f: np.asarray(scenario.adjust(f, regions.figure_by_age(f), day, age=ages, region=place))
+                  for _, figures in checked for f in figures}
+        alone = np.zeros(len(ages), bool)  # ages where one figure is over 1: not told again as its choice's total
+        for label, figures in checked:
+            total = sum(values[f] for f in figures)
+            over = total > 1 + TOLERANCE
+            if len(figures) == 1:
+                alone |= over
+            else:
+                over &= ~alone
+            for age in np.flatnonzero(over):
+                applied = [u for u in changes if u.what in figures and u.in_force(day)
+                           and (u.regions is None or place in u.regions)
+                           and (u.ages is None or u.ages[0] <= age <= u.ages[1])]
+                blamed = _blamed(applied, regions, int(age))
+                if blamed is None or (blamed.index, label) in problems:
+                    continue
+                where = "" if not any(u.regions for u in changes if u.what in figures) else \
+                    f" in {place}" if place in named else f" in the regions no change names (such as {place})"
+                problems[blamed.index, label] = Problem(
+                    file, f"/utilisation/{blamed.index}/{'value' if blamed.factor is None else 'factor'}",
+                    f"expected changes keeping {label} at or below 1, found {total[age]:g} at age {age}{where} "
+                    f"from {day} (with the changes in force then)")
+    return [problems[key] for key in sorted(problems)]  # in file order
+
+
+def _blamed(applied: list[UtilisationChange], regions: Regions, age: int) -> UtilisationChange | None:
+    """Of the changes that make a figure (or a choice's shares) at one age, in file order, the last that raises its
+    figure there: a factor above 1, or a value above what it replaces; the last of them when none does."""
+    now = {u.what: regions.figure_by_age(u.what)[age] for u in applied}
+    raising = None
+    for u in applied:
+        after = now[u.what] * u.factor if u.factor is not None else u.value
+        raising = u if after > now[u.what] else raising
+        now[u.what] = after
+    return raising or (applied[-1] if applied else None)

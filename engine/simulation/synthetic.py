@@ -138,9 +138,11 @@ class Figures:
         self.ages = np.arange(regions.max_age + 1)
 
     def by_age(self, what: str) -> np.ndarray:
-        """A figure for every age (0 where no row covers the age), with the scenario's changes."""
-        base = np.nan_to_num(self.regions.figure(what).array(self.regions.max_age), nan=0.0)
-        return np.asarray(self.scenario.adjust(what, base, self.day, age=self.ages, region=self.region))
+        """A figure for every age (0 where no row covers the age), with the scenario's changes, at most 1: a checked
+        scenario keeps it there on the region data, but not always on a sensitivity point's (a share raised by
+        both), where it stops at 1 as the point's own figures do (engine/simulation/variation.py)."""
+        return np.minimum(self.scenario.adjust(what, self.regions.figure_by_age(what), self.day, age=self.ages,
+                                               region=self.region), 1.0)
 
     def session_factor(self, care: str, kind: str) -> np.ndarray:
         """The scenario's factor on the session counts of a care type and kind, by age."""

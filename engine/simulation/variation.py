@@ -44,12 +44,12 @@ class Variation:
     factor: float
 
     def apply(self, data: Regions) -> Regions:
-        """The region data with the figure varied; shares stay at or below 1, counts of persons and days whole."""
+        """The region data with the figure varied; rates and shares stay at or below 1 (the shares of a choice adding
+        up to 1 at most), counts of persons and days whole."""
         f = self.factor
         if self.kind == "figure":
-            table = data.figures[self.name]
-            cap = 1.0 if table.unit == "share" else np.inf
-            rows = tuple((lo, hi, float(min(v * f, cap))) for lo, hi, v in table.rows)
+            table, room = data.figures[self.name], _room(data, self.name)
+            rows = tuple((lo, hi, float(min(v * f, np.min(room[lo:hi + 1], initial=1.0)))) for lo, hi, v in table.rows)
             return dataclasses.replace(data, figures={**data.figures, self.name: dataclasses.replace(table, rows=rows)})
         if self.kind == "sessions":
             key = tuple(self.name.split("/"))
@@ -76,6 +76,17 @@ class Variation:
                 for rid, r in data.regions.items()}
             return dataclasses.replace(data, regions=regions)
         raise ValueError(f"unknown kind of assumed figure {self.kind!r}")
+
+
+def _room(data: Regions, figure: str) -> np.ndarray:
+    """How high a figure may go at each age: 1, less the other shares of the choice it is a share of."""
+    room = np.ones(data.max_age + 1)
+    for choice in data.choices.values():
+        shares = [f for _, f in choice.shares]
+        if figure in shares:
+            for other in shares:
+                room -= data.figure_by_age(other) if other != figure else 0.0
+    return room
 
 
 def _members(data: Regions, name: str, factor: float) -> Mutuality:
