@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import shutil
 
+import numpy as np
 import pytest
+from conftest import POLICY_DIR
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from policy_folders import UTILISATION
+from valid_variations import DrawPick, other_mutuality, read, region_edge, third_care_type, write
 
 from carepolicy.cli import main
 from engine.policy.regions import load_regions
 from engine.policy.scenarios import Scenario, UtilisationChange
+from engine.policy.validation import validate
 from engine.simulation import sensitivity as module
 from engine.simulation.sensitivity import sensitivity
 from engine.simulation.synthetic import Figures
@@ -73,6 +82,17 @@ def test_a_scenario_raising_a_varied_figure_stops_it_at_one(policies, data):
     assert list(shares[14:25]) == pytest.approx([0, 1, 1, 1, *[0.35 * 1.1 * 1.1] * 6, 0])
 
 
+def test_a_mix_varied_from_a_single_option_shares_the_rest_alike(data):
+    alone = dataclasses.replace(data.mixes["group_co_lead"], shares={"psychologist": 1, "doctor": 0, "other": 0,
+                                                                       "none": 0})
+    point = Variation("mix", "group_co_lead", 0.7).apply(dataclasses.replace(data, mixes={"group_co_lead": alone}))
+    assert point.mixes["group_co_lead"].shares == pytest.approx({"psychologist": 0.7, "doctor": 0.1, "other": 0.1,
+                                                                 "none": 0.1})
+    one = dataclasses.replace(alone, shares={"psychologist": 1})
+    assert Variation("mix", "group_co_lead", 0.7).apply(dataclasses.replace(data, mixes={"group_co_lead": one})).mixes[
+        "group_co_lead"].shares == {"psychologist": 1}
+
+
 def test_a_share_moves_within_what_the_other_shares_of_its_choice_leave(data):
     clb = Variation("figure", "clb_employed_share", 40).apply(data)  # 0.03 × 40, beside clb_location_share 0.01
     assert clb.figure("clb_employed_share").rows == ((3, 18, pytest.approx(0.99)),)
@@ -116,3 +136,40 @@ def test_the_command_prints_the_tornado(capsys, monkeypatch, data):
     assert out.startswith("Sensitivity of 2027, mean over seeds 1–2: 1 assumed figures, each varied over its range")
     assert "sampling noise at the central point" in out
     assert "\nuptake " in out and "×0.9–1.1" in out
+
+
+REGION_VARIATIONS = (region_edge, third_care_type, other_mutuality)
+
+
+@settings(max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_point_of_a_valid_folder_keeps_its_figures_valid(tmp_path_factory, data):
+    """Over region data the project did not ship (edges, a third care type, another mutuality, wide ranges), every
+    assumed figure at either end of its range leaves rates, shares, choices and member shares within 1."""
+    folder = tmp_path_factory.mktemp("points") / "policy"
+    shutil.copytree(POLICY_DIR, folder)
+    pick = DrawPick(data.draw)
+    for _ in range(pick.integer(1, 2)):
+        pick.choice(REGION_VARIATIONS)(folder, pick)
+    use = read(folder / UTILISATION)
+    for mix in pick.choice([[], sorted(use["mixes"])]):  # the varied first option takes every share
+        use["mixes"][mix]["shares"] = {k: int(i == 0) for i, k in enumerate(use["mixes"][mix]["shares"])}
+    for name in pick.choice([[], sorted(use["figures"])[:3], sorted(use["figures"])]):
+        use["figures"][name]["range"] = {"low": pick.choice([0, 0.5]), "high": pick.choice([2, 10])}
+    write(folder / UTILISATION, use)
+    if any(report.problems for report in validate([folder])):
+        return
+    data_ = load_regions(folder)
+    for figure in assumed_figures(data_):
+        for factor in (figure.low, figure.high):
+            point = Variation(figure.kind, figure.name, factor).apply(data_)
+            ages = np.arange(point.max_age + 1)
+            assert all(v <= 1 for table in point.figures.values() for *_, v in table.rows), (figure, factor)
+            for choice in point.choices.values():
+                total = sum((point.figure_by_age(f) for _, f in choice.shares), np.zeros(len(ages)))
+                assert (total <= 1 + 1e-9).all(), (figure, factor, choice)
+            for region in point.regions:
+                assert sum(m.share_in(region) for m in point.mutualities.values()) <= 1 + 1e-9, (figure, factor)
+                assert point.regions[region].bim_share.value <= 1
+            assert all(abs(sum(m.shares.values()) - 1) < 1e-9 for m in point.mixes.values()), (figure, factor)

@@ -333,10 +333,16 @@ def scenario_file(folder: Path, pick: Pick) -> str:
             change["to"] = pick.choice([d for d in EDGE_DAYS if d >= change["from"]])
         changes.append(change)
     utilisation = []
-    if pick.choice([True, False]):
-        utilisation.append({"what": "uptake", "from": pick.choice(EDGE_DAYS), "factor": pick.choice([0, 0.01, 10]),
-                            "ages": pick.choice([[0, 130], [24, 25], [99, 99]]),
-                            "source": "scenario-hypothesis", "status": "assumed"})
+    figures = sorted(read(folder / UTILISATION)["figures"])
+    for _ in range(pick.integer(0, 2)):  # any figure: uptake, a share of a choice, ...
+        change = {"what": pick.choice(figures), "from": pick.choice(EDGE_DAYS),
+                  "ages": pick.choice([[0, 130], [15, 17], [24, 25], [99, 99]]),
+                  "source": "scenario-hypothesis", "status": "assumed"}
+        if pick.choice([True, False]):
+            change["factor"] = pick.choice([0, 0.01, 1.5, 10])
+        else:
+            change["value"] = pick.choice([0, 0.5, 1])
+        utilisation.append(change)
     doc = {"$schema": "../schema/scenario-1.0.schema.json", "id": "fuzzed", "kind": "scenario", "title": "fuzzed",
            "description": "a generated scenario", "changes": changes, "utilisation": utilisation}
     write(folder / "scenarios" / "fuzzed.json", doc)

@@ -59,9 +59,12 @@ class Variation:
         if self.kind == "mix":
             mix = data.mixes[self.name]
             first, *rest = mix.shares
+            if not rest:  # one option takes every share: nothing to vary
+                return data
             head = min(mix.shares[first] * f, 1.0)
-            others = sum(mix.shares[k] for k in rest)
-            shares = {first: head, **{k: mix.shares[k] * (1 - head) / others if others else 0.0 for k in rest}}
+            others = sum(mix.shares[k] for k in rest)  # they keep their proportions; without any, share alike
+            shares = {first: head, **{k: (mix.shares[k] / others if others else 1 / len(rest)) * (1 - head)
+                                      for k in rest}}
             return dataclasses.replace(data, mixes={**data.mixes, self.name: dataclasses.replace(mix, shares=shares)})
         if self.kind == "amount":
             amount = data.amounts[self.name]
