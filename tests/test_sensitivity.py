@@ -160,14 +160,13 @@ def test_every_point_of_a_valid_folder_keeps_its_figures_valid(tmp_path_factory,
     write(folder / UTILISATION, use)
     if any(report.problems for report in validate([folder])):
         return
-    data_ = load_regions(folder)
-    for figure in assumed_figures(data_):
+    regions = load_regions(folder)
+    for figure in assumed_figures(regions):
         for factor in (figure.low, figure.high):
-            point = Variation(figure.kind, figure.name, factor).apply(data_)
-            ages = np.arange(point.max_age + 1)
+            point = Variation(figure.kind, figure.name, factor).apply(regions)
             assert all(v <= 1 for table in point.figures.values() for *_, v in table.rows), (figure, factor)
             for choice in point.choices.values():
-                total = sum((point.figure_by_age(f) for _, f in choice.shares), np.zeros(len(ages)))
+                total = sum((point.figure_by_age(f) for _, f in choice.shares), np.zeros(point.max_age + 1))
                 assert (total <= 1 + 1e-9).all(), (figure, factor, choice)
             for region in point.regions:
                 assert sum(m.share_in(region) for m in point.mutualities.values()) <= 1 + 1e-9, (figure, factor)

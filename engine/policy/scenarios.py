@@ -415,7 +415,7 @@ def _figure_problems(file: str, scenario: Scenario, regions: Regions) -> list[Pr
     """The figures a scenario changes stay rates and shares: each at most 1 at every age, and the shares of a choice
     (engine/policy/regions.py) adding up to 1 at most, on every day and in every region, with all the changes in force
     there (they compose: a value, then a factor). Each problem names the change to blame (`_blamed`), once, and where
-(the region, when a change of its figures names some)."""
+    (the region, when a change of its figures names some)."""
     changes = [u for u in scenario.utilisation if u.what != SESSIONS]
     named = list(dict.fromkeys(r for u in changes for r in u.regions or ()))
     others = [r for r in regions.names() if r not in named]  # figures have no region: one of them stands for all

@@ -83,13 +83,9 @@ class Variation:
 
 def _room(data: Regions, figure: str) -> np.ndarray:
     """How high a figure may go at each age: 1, less the other shares of the choice it is a share of."""
-    room = np.ones(data.max_age + 1)
-    for choice in data.choices.values():
-        shares = [f for _, f in choice.shares]
-        if figure in shares:
-            for other in shares:
-                room -= data.figure_by_age(other) if other != figure else 0.0
-    return room
+    others = [f for choice in data.choices.values() if figure in dict(choice.shares).values()
+              for _, f in choice.shares if f != figure]
+    return 1.0 - sum((data.figure_by_age(f) for f in others), np.zeros(data.max_age + 1))
 
 
 def _members(data: Regions, name: str, factor: float) -> Mutuality:
