@@ -25,6 +25,7 @@ import engine.simulation.run as simulation_run
 from engine.evaluate.vectorized import matching
 from engine.evaluate.vectorized.claims import Claims
 from engine.evaluate.vectorized.reprice import _texts, pricing_only, reprice, same_benefits
+from engine.evaluate.vectorized.requota import requota
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.conditions import leaves
 from engine.policy.regions import load_regions
@@ -173,7 +174,7 @@ def test_a_change_a_benefit_reads_is_not_same_benefits(policies):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_simulation_tables_do_not_depend_on_repricing_or_benefits_taken(policies, monkeypatch, tmp_path, workers):
+def test_simulation_tables_do_not_depend_on_repricing_requoting_or_benefits_taken(policies, monkeypatch, tmp_path, workers):
     """Also on two workers, which write down what they re-price and take in a file of their own."""
     names = [s.name for s in list_scenarios(POLICY_DIR) if s.name != "baseline"]
     done = tmp_path / "done"
@@ -186,16 +187,20 @@ def test_simulation_tables_do_not_depend_on_repricing_or_benefits_taken(policies
                         or reprice(c, base, applied))
     monkeypatch.setattr(simulation_run, "evaluate_arrays", lambda c, applied, of=None: (
         noted("taking", applied.scenario) if of is not None else None) or evaluate_arrays(c, applied, of))
+    monkeypatch.setattr(simulation_run, "requota", lambda c, base, applied, least: noted("requoted", applied.scenario)
+                        or requota(c, base, applied, least))
     repriced = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=workers, patients=True)
     lines = done.read_text().split("\n")
     # the uptake scenario's baseline patients too, re-priced once for free-until-25 and it (the same policies)
     assert sorted(line.split()[1] for line in lines if line.startswith("repriced")) == sorted(
         PRICING_ONLY - {"free-until-25"})
-    # evaluated in full, with the baseline's results outside the convention
-    assert [line.split()[1] for line in lines if line.startswith("taking")] == ["adult-quota-10"]
+    # only its patients with more than 8 claims of the convention evaluated again, with the baseline's results
+    # outside the convention
+    assert [line for line in lines if line.startswith(("taking", "requoted"))] == ["requoted adult-quota-10"]
     assert repriced.result("baseline", "supplements") > 0
     monkeypatch.setattr(simulation_run, "pricing_only", lambda base, other: False)
     monkeypatch.setattr(simulation_run, "same_benefits", lambda base, other: False)
+    monkeypatch.setattr(simulation_run, "quota_only", lambda base, other: None)
     full = simulate(policies, names, year=2027, regions=["luxemburg", "limburg"], workers=workers, patients=True)
     pd.testing.assert_frame_equal(repriced.results, full.results)
     pd.testing.assert_frame_equal(repriced.drivers, full.drivers)

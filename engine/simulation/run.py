@@ -19,6 +19,7 @@ import pandas as pd
 from engine.errors import InputError
 from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.reprice import pricing_only, reprice, same_benefits
+from engine.evaluate.vectorized.requota import quota_only, requota
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.policy.policies import PolicySet
 from engine.policy.regions import Regions, load_regions
@@ -326,12 +327,15 @@ class _State:
     def evaluation(self, home: int) -> Output:
         """The evaluation of a home scenario on its draw (made on first use in this process). On the baseline's draw,
         with the baseline's evaluation at hand and the same supplementary benefits, it takes the baseline's results
-        outside the convention."""
+        outside the convention, and when it changes only quota caps, those of the patients no changed cap reaches."""
         if home not in self.evaluations:
             scenario, applied = self.loaded[home], self.applied[self.loaded[home].id]
+            claims = self.cohort(scenario).claims
             base = self.evaluations.get(0) if self.keys[home] == self.keys[0] else None
             alike = base is not None and same_benefits(self.applied[self.loaded[0].id], applied)
-            self.evaluations[home] = evaluate_arrays(self.cohort(scenario).claims, applied, base if alike else None)
+            least = quota_only(self.applied[self.loaded[0].id], applied) if alike else None
+            self.evaluations[home] = (requota(claims, base, applied, least) if least is not None else
+                                      evaluate_arrays(claims, applied, base if alike else None))
         return self.evaluations[home]
 
     def table(self, home: int) -> pd.DataFrame:

@@ -33,10 +33,15 @@ PRICED = ("tariff_row", "co_lead_row", "copay_rule", "fee", "copay", "care_path"
 
 def pricing_only(base: PolicySet, other: PolicySet) -> bool:
     """Whether `other` differs from `base` only in dated values that nothing but the convention's pricing reads."""
+    changed = changed_paths(base, other)
+    return changed is not None and all(changed <= read_only_in(rules_of(p), PRICING) for p in (base, other))
+
+
+def changed_paths(base: PolicySet, other: PolicySet) -> set[str] | None:
+    """The paths of the dated values `other` changes from `base`; None when they are not made of the same files."""
     if not base.same_files(other):
-        return False
-    changed = {p for p in base.values.keys() | other.values.keys() if base.values.get(p) != other.values.get(p)}
-    return changed <= _pricing_paths(rules_of(base)) and changed <= _pricing_paths(rules_of(other))
+        return None
+    return {p for p in base.values.keys() | other.values.keys() if base.values.get(p) != other.values.get(p)}
 
 
 def same_benefits(base: PolicySet, other: PolicySet) -> bool:
@@ -49,14 +54,19 @@ def same_benefits(base: PolicySet, other: PolicySet) -> bool:
     return not any(base.values.get(p) != other.values.get(p) for p in read)
 
 
-def _pricing_paths(rules: Rules) -> set[str]:
-    """Paths the conventions read in pricing (tariff rows, co-payment rules, the care-path fee) and nowhere else."""
-    priced = _read([(c.tariff, c.copayment, c.care_path_fee) for c in rules.conventions])
+PRICING = ("tariff", "copayment", "care_path_fee")
+"""The fields of a convention that only pricing reads."""
+
+
+def read_only_in(rules: Rules, fields: tuple[str, ...]) -> set[str]:
+    """Paths the conventions read in `fields` (such as PRICING) and nowhere else in `rules`; none when the rules hold
+    something unforeseen."""
+    read = _read([tuple(getattr(c, f) for f in fields) for c in rules.conventions])
     elsewhere = _read(dataclasses.replace(rules, conventions=tuple(
-        dataclasses.replace(c, tariff=(), copayment=(), care_path_fee="") for c in rules.conventions)))
-    if priced is None or elsewhere is None:  # rules holding something unforeseen: nothing counts as read by pricing only
+        dataclasses.replace(c, **{f: type(getattr(c, f))() for f in fields}) for c in rules.conventions)))
+    if read is None or elsewhere is None:
         return set()
-    return priced - elsewhere
+    return read - elsewhere
 
 
 def _read(node) -> set[str] | None:

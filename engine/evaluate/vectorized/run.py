@@ -31,13 +31,23 @@ def evaluate_arrays(c: Claims, policies: PolicySet, benefits_of: Output | None =
     the same (`same_benefits`), gives the results of the sessions outside the convention as they are:
     nothing of the convention acts on them.
 
-    The simulation prepares a `Claims` once per draw and evaluates it under every scenario. Large
-    frames are split into parts of whole patients, evaluated on two threads (numpy releases the
-    GIL) when a core is free for the second (engine/evaluate/vectorized/threads.py); group fees are
-    shared once all are done, as groups span patients.
+    The simulation prepares a `Claims` once per draw and evaluates it under every scenario.
     """
     out = Output(len(c.day))
-    valid = np.flatnonzero(invalid_reasons(c, out)).astype(np.int32 if len(c.day) < 2**31 else np.int64)
+    evaluate_valid(c, np.flatnonzero(invalid_reasons(c, out)), policies, out, benefits_of)
+    return out
+
+
+def evaluate_valid(c: Claims, valid: np.ndarray, policies: PolicySet, out: Output,
+                   benefits_of: Output | None = None) -> None:
+    """Evaluate the valid rows `valid` (every claim of their patients, marked by `invalid_reasons`) into `out`, then
+    share the group fees of every row of `out`.
+
+    Large sets of rows are split into parts of whole patients, evaluated on two threads (numpy releases
+    the GIL) when a core is free for the second (engine/evaluate/vectorized/threads.py); group fees are
+    shared once all are done, as groups span patients.
+    """
+    valid = valid.astype(np.int32 if len(c.day) < 2**31 else np.int64)
     rules = rules_of(policies)
     out.know(rules)
     epochs = epochs_of(policies)
@@ -54,7 +64,6 @@ def evaluate_arrays(c: Claims, policies: PolicySet, benefits_of: Output | None =
             lambda i: _evaluate_rows(c, valid[bounds[i]:bounds[i + 1]], outside, rules, epochs, out, benefits_of),
             range(parts)))
     share_group_fees(c, outside, out)
-    return out
 
 
 def _evaluate_rows(c: Claims, rows: np.ndarray, outside: np.ndarray, rules, epochs: Epochs, out: Output,
