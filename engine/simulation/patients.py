@@ -269,7 +269,12 @@ def _counts(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray, care_type
 
 
 def _cents(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray) -> dict[str, np.ndarray]:
-    """The money columns of every patient, in whole cents: what the evaluator priced."""
+    """The money columns of every patient, in whole cents: what the evaluator priced.
+
+    A session's insurer amount is its fee minus its co-payment, and supplements are paid outside the
+    convention only, so the insurer cost and what the patient pays follow from three sums of the
+    covered sessions and two of those outside.
+    """
     patient, n = c.patient, c.n
     outside = c.in_year & c.outside
 
@@ -279,12 +284,13 @@ def _cents(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray) -> dict[st
     def covered_sum(values: np.ndarray) -> np.ndarray:
         return np.bincount(owner, weights=values[at], minlength=n).round().astype(np.int64)
 
-    care_path = per_patient(out.care_path, c.in_year & ~c.outside)
+    care_path = per_patient(out.care_path, c.in_year & ~c.outside & (out.care_path != 0))
+    fee, copay, supplements = covered_sum(out.fee), covered_sum(out.copay), per_patient(out.supplement, outside)
     return {
-        "insurer_cost": covered_sum(out.insurer) + care_path,
+        "insurer_cost": fee - copay + care_path,
         "care_path_fees": care_path,
-        "patient_copay": covered_sum(out.copay),
-        "provider_income": covered_sum(out.fee),
-        "supplements": per_patient(out.supplement, outside),
-        "out_of_pocket": covered_sum(out.copay - out.supplement) + per_patient(out.copay - out.supplement, outside),
+        "patient_copay": copay,
+        "provider_income": fee,
+        "supplements": supplements,
+        "out_of_pocket": copay + per_patient(out.copay, outside) - supplements,
     }

@@ -254,11 +254,12 @@ class _Lines:
 
     def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray) -> None:
         """Count `rows` under line `line` (indexes into `names`) at value `cents` (one per row)."""
-        base = len(self.lines)
+        base, width = len(self.lines), max(len(names), 1)
         self.lines += names
-        keys, counts = _tally(self.f.region[rows] * 4096 + base + line, cents.astype(np.int64))
-        self.keys.append(keys)  # lines of different calls never share a key: each call adds lines of its own
-        self.counts.append(counts)
+        keys, counts = _tally(self.f.region[rows] * width + line, cents.astype(np.int64))  # (region, line) dense
+        cell = keys >> 32
+        self.keys.append(((cell // width * 4096 + base + cell % width) << 32) + (keys & 0xFFFFFFFF))
+        self.counts.append(counts)  # lines of different calls never share a key: each call adds lines of its own
 
     def frame(self) -> pd.DataFrame:
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
@@ -309,16 +310,16 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
         _, first = np.unique(f.text["group_id"].codes[sessions], return_index=True)
         groups = np.zeros(len(covered), bool)
         groups[sessions[first]] = True  # a group's fee once, at its first covered session
-        applied = {row.id: f.tariff_row == f.tariffs[row.id] for row in conv.tariff}
-        for row in conv.tariff:
-            _fee_lines(lines, individual & applied[row.id], row, policies)
-        for row in conv.tariff:
-            _fee_lines(lines, groups & applied[row.id], row, policies, "lead")
+        place = np.full(len(f.tariffs), -1, np.int64)  # a tariff row's code -> its place in this version's tariff
+        place[[f.tariffs[row.id] for row in conv.tariff]] = np.arange(len(conv.tariff))
+        _fee_lines(lines, np.flatnonzero(individual), place[f.tariff_row[individual]], conv, policies)
+        grouped = np.flatnonzero(groups)
+        _fee_lines(lines, grouped, place[f.tariff_row[grouped]], conv, policies, "lead")
         co_lead = f.text["co_lead"]
         for code, name in enumerate(co_lead.categories):
-            for row in conv.tariff if name else ():
-                _fee_lines(lines, groups & (co_lead.codes == code) & (f.co_lead_row == f.tariffs[row.id]), row,
-                           policies, f"co-lead {name}")
+            if name:
+                co_led = grouped[co_lead.codes[grouped] == code]
+                _fee_lines(lines, co_led, place[f.co_lead_row[co_led]], conv, policies, f"co-lead {name}")
         rules = {r.id: r for r in conv.copayment}
         copaid = np.flatnonzero(covered)
         codes, names = f.codes("rule", copaid)
@@ -331,14 +332,23 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
     return lines.frame()
 
 
-def _fee_lines(lines: _Lines, where: np.ndarray, row, policies: PolicySet, role: str = "") -> None:
-    """The fee line of a tariff row on the sessions `where` (none: no line)."""
-    rows = np.flatnonzero(where)
-    if len(rows):
-        dated = policies.dated(row.amount)
-        values = cents(dated.values())[dated.entries_on(lines.f.day[rows])]  # each entry in cents once
-        name = f"fee: {row.label}" + (f" ({role})" if role else "")
-        lines.add(rows, np.zeros(len(rows), np.int64), [(name, "fee", row.amount)], values)
+def _fee_lines(lines: _Lines, rows: np.ndarray, at: np.ndarray, conv, policies: PolicySet, role: str = "") -> None:
+    """The fee lines of the sessions `rows`, one per tariff row of the version: each session under the row at its place
+    `at` in the version's tariff (-1: no line), at that row's fee on its day (looked up once per row and day)."""
+    rows, at = rows[at >= 0], at[at >= 0]
+    day = lines.f.day[rows].astype("datetime64[D]", copy=False).view(np.int64)
+    low = int(day.min(initial=0))
+    span = int(day.max(initial=0)) - low + 1
+    cell = at * span + (day - low)
+    seen = np.bincount(cell, minlength=len(conv.tariff) * span).reshape(len(conv.tariff), span) > 0
+    fees = np.zeros((len(conv.tariff), span), np.int64)  # each row's fee in cents on each day of its sessions
+    for i, row in enumerate(conv.tariff):
+        days = np.flatnonzero(seen[i])
+        if len(days):
+            dated = policies.dated(row.amount)
+            fees[i, days] = cents(dated.values())[dated.entries_on((days + low).astype("datetime64[D]"))]
+    lines.add(rows, at, [(f"fee: {row.label}" + (f" ({role})" if role else ""), "fee", row.amount) for row in conv.tariff],
+              fees.reshape(-1)[cell])
 
 
 def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
