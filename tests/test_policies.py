@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from carepolicy.cli import main
 from engine.errors import PolicyError, ResolveError
@@ -61,38 +59,6 @@ def test_on_dates_agrees_with_value_at(policies):
     days = np.array(["2021-09-01", "2022-12-31", "2023-01-01", "2030-01-01"], dtype="datetime64[D]")
     values = policies.dated(FEE).on_dates(days)
     assert list(values) == [policies.value_at(FEE, d.astype(dt.date)).value for d in days]
-
-
-@settings(max_examples=60, deadline=None)
-@given(starts=st.lists(st.integers(1, 3000), max_size=3, unique=True), ended=st.booleans(),
-       days=st.lists(st.integers(-2, 3100), min_size=1, max_size=30), many=st.sampled_from([1, 500]))
-def test_many_dates_find_the_entry_of_each_date(starts, ended, days, many):
-    """Thousands of dates on few days (a simulated year) are looked up one day at a time: the same entries, and the
-    same refusal of the first date outside the history."""
-    first = D("2021-09-01")
-    starts = [0, *sorted(starts)]
-    entries = tuple(Entry(first + dt.timedelta(s), (first + dt.timedelta(starts[i + 1] - 1)) if i + 1 < len(starts)
-                          else first + dt.timedelta(s + 400) if ended else None, float(i), source="seed-002",
-                          status="confirmed") for i, s in enumerate(starts))
-    dated = DatedValue("x.y", "EUR", entries)
-    dates = (np.datetime64(first) + np.array(days * many)).astype("datetime64[D]")
-    uncovered = [d for d in dates[:len(days)].astype(dt.date) if not _covered(dated, d)]
-    if uncovered:
-        with pytest.raises(ResolveError) as err:
-            dated.entries_on(dates)
-        with pytest.raises(ResolveError) as first_day:
-            dated.entry_at(min(uncovered))
-        assert str(err.value) == str(first_day.value)
-    else:
-        assert list(dated.entries_on(dates)) == [entries.index(dated.entry_at(d)) for d in dates.astype(dt.date)]
-
-
-def _covered(dated: DatedValue, day: dt.date) -> bool:
-    try:
-        dated.entry_at(day)
-    except ResolveError:
-        return False
-    return True
 
 
 def test_unknown_path_suggests_the_closest(policies):

@@ -33,8 +33,6 @@ class Entry(Provenance):
 
 
 DAY = dt.timedelta(days=1)
-_LOOKED_UP_ONCE = 4096
-"""From this many dates on, `entries_on` looks each distinct day up once when the dates span fewer days than they are."""
 
 
 @dataclass(frozen=True)
@@ -116,14 +114,6 @@ class DatedValue:
     def entries_on(self, days: np.ndarray) -> np.ndarray:
         """The entry in force on each of an array of datetime64[D] dates (its index into `entries`); a ResolveError
         when a date falls outside the history, like value_at."""
-        if len(days) > _LOOKED_UP_ONCE and days.dtype == np.dtype("datetime64[D]"):
-            number = days.view(np.int64)
-            low, high = int(number.min()), int(number.max())
-            if high - low < len(days):  # many sessions on few days: each day looked up once
-                seen = np.flatnonzero(np.bincount(number - low, minlength=high - low + 1))
-                entry = np.zeros(high - low + 1, np.int64)
-                entry[seen] = self.entries_on((seen + low).astype("datetime64[D]"))
-                return entry[number - low]
         starts = np.array([e.start for e in self.entries], dtype="datetime64[D]")
         idx = np.searchsorted(starts, days, side="right") - 1
         ends = np.array([e.end or dt.date.max for e in self.entries], dtype="datetime64[D]")
