@@ -369,6 +369,26 @@ def impact_by_age(sim) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_worse_off_for_more_care_is_said_so(sim, tmp_path):
+    """A scenario that adds covered sessions makes patients pay more co-payments for more care: the headline says so
+    with the sessions it adds; one that changes only prices (copay-15) does not."""
+    table = impact_by_age(sim)
+    table.loc[(table["scenario"] == "free-until-25-uptake") & (table["age_band"] == "26-44"), "worse_off"] = 103
+    values = openpyxl.load_workbook(write_workbook(sim, tmp_path / "more.xlsx", impact=table), data_only=True)
+    sentences = [c.value for r in values["Summary"].iter_rows() for c in r
+                 if isinstance(c.value, str) and "patients are better off" in c.value]
+    added = sim.result("free-until-25-uptake", "sessions") - sim.result("baseline", "sessions")
+    assert added >= 1
+    uptake = next(v for v in sentences if v.startswith("Free care up to and including 25, with more young adults"))
+    assert uptake.endswith(f"0 patients are better off and 103 worse off. Worse off counts what patients pay: they "
+                           f"have {added:,.0f} more covered sessions, each with its co-payment.")
+    assert len(sentences) == len(sim.scenarios) - 1
+    assert [v for v in sentences if "Worse off counts" in v] == [uptake]  # not copay-15's 2,000, for the same care
+    plain = openpyxl.load_workbook(write_workbook(sim, tmp_path / "plain.xlsx", impact=impact_by_age(sim)),
+                                   data_only=True)
+    assert not any("Worse off counts" in str(c.value) for r in plain["Summary"].iter_rows() for c in r)  # none pays more
+
+
 def test_winners_and_losers_when_an_impact_table_is_given(sim, tmp_path):
     path = write_workbook(sim, tmp_path / "impact.xlsx", impact=impact_by_age(sim))
     book, values = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
