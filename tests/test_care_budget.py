@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 
@@ -249,7 +250,8 @@ def test_cli_writes_month_amount_payment_date(capsys, tmp_path, suffix):
     target = tmp_path / f"out{suffix}"
     code, out, _ = run(capsys, *BASE, "--score", "13", "--months", "3", "-o", str(target))
     assert code == 0 and "total EUR 415.00" in out
-    frame = {".csv": pd.read_csv, ".xlsx": pd.read_excel, ".parquet": pd.read_parquet}[suffix](target)
+    read_xlsx = functools.partial(pd.read_excel, engine="calamine")
+    frame = {".csv": pd.read_csv, ".xlsx": read_xlsx, ".parquet": pd.read_parquet}[suffix](target)
     assert list(frame.columns) == ["month", "amount", "payment_date"]
     assert list(frame["month"]) == ["2023-12", "2024-01", "2024-02"]
     assert list(frame["amount"]) == [135.0, 140.0, 140.0]
