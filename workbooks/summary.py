@@ -134,10 +134,11 @@ def headline(ctx: Context, scenario: str, band: dict[str, tuple[float, float]] |
         better, worse = winners[scenario]
         text += " " + L("{better} patients are better off and {worse} worse off.",
                         better=number(better, 0, lang), worse=number(worse, 0, lang))
-        sessions = ctx.change(scenario, "sessions")
-        if worse and sessions >= 1:  # paying more for more care, not for the same care
-            text += " " + L("Worse off counts what patients pay: they have {sessions} more covered sessions, each with "
-                            "its co-payment.", sessions=number(sessions, 0, lang))
+        rows = ctx.impact[(ctx.impact["scenario"] == scenario) & (ctx.impact["worse_off"] > 0)]
+        sessions = float(rows["sessions_change"].sum())
+        if sessions >= 1:  # they may pay more because they have more care
+            text += " " + L("'Worse off' counts what patients pay; in the groups with patients worse off, covered "
+                            "sessions rise by {sessions}.", sessions=number(sessions, 0, lang))
     if band is not None and scenario in band:
         low, high = band[scenario]
         text += " " + L("Over {seeds} seeds the change lies between EUR {low} and {high} thousand.", seeds=ctx.seeds,

@@ -249,7 +249,7 @@ class _Lines:
     def __init__(self, scenario: str, f: _Frame, region_ids: tuple[str, ...]):
         self.scenario, self.f, self.region_ids = scenario, f, region_ids
         self.lines: list[tuple[str, str, str]] = []  # (name, kind, path)
-        self.keys: list[np.ndarray] = []  # the distinct (region, line, value) keys of each call to `add`
+        self.counted: list[tuple[np.ndarray, ...]] = []  # the distinct (region, line, cents) of each call to `add`
         self.counts: list[np.ndarray] = []  # and how many rows each
 
     def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray) -> None:
@@ -258,17 +258,15 @@ class _Lines:
         self.lines += names
         keys, counts = _tally(self.f.region[rows] * width + line, cents.astype(np.int64))  # (region, line) dense
         cell = keys >> 32
-        self.keys.append(((cell // width * 4096 + base + cell % width) << 32) + (keys & 0xFFFFFFFF))
-        self.counts.append(counts)  # lines of different calls never share a key: each call adds lines of its own
+        self.counted.append((cell // width, base + cell % width, keys & 0xFFFFFFFF))
+        self.counts.append(counts)  # lines of different calls never meet: each call adds lines of its own
 
     def frame(self) -> pd.DataFrame:
-        keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
-        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.int64)
-        order = np.argsort(keys)  # few distinct lines: sorted after counting
-        keys, counts = keys[order], counts[order]
-        cents = keys & 0xFFFFFFFF
-        line = (keys >> 32) % 4096
-        region = (keys >> 32) // 4096
+        empty = np.zeros(0, np.int64)
+        region, line, cents = (np.concatenate(c) for c in zip(*self.counted, strict=True)) if self.counted else (empty,) * 3
+        counts = np.concatenate(self.counts) if self.counts else empty
+        order = np.lexsort((cents, line, region))  # few distinct lines: sorted after counting
+        region, line, cents, counts = region[order], line[order], cents[order], counts[order]
         name, kind, path = (np.array([x[i] for x in self.lines], dtype=object)[line] for i in range(3))
         return pd.DataFrame({
             "scenario": self.scenario, "region": np.asarray(self.region_ids, dtype=object)[region], "line": name,

@@ -50,7 +50,7 @@ def requota(c: Claims, base: Output, policies: PolicySet, least: float) -> Outpu
     out.take(base, np.flatnonzero(~rows))
     evaluate_valid(c, np.flatnonzero(valid & rows), policies, out, base)
     if not _same_words(out, base):  # codes taken from `base` would read otherwise: not known to happen
-        return evaluate_arrays(c, policies, base)
+        return evaluate_arrays(c, policies)
     return out
 
 
