@@ -226,13 +226,12 @@ def _cents_by_region(cohort: Cohort, out: Output, n: int) -> dict[str, np.ndarra
     """The money columns (CENTS) of one evaluated cohort per region index, in whole cents, as patient_table sums them."""
     convention, outside = cohort.in_year & ~cohort.outside, cohort.in_year & cohort.outside
     covered = convention & out.covered
-    own = out.copay - out.supplement
     care_path = cohort.region_sums(out.care_path, convention, n)
-    return {"insurer_cost": cohort.region_sums(out.insurer, covered, n) + care_path, "care_path_fees": care_path,
-            "patient_copay": cohort.region_sums(out.copay, covered, n),
-            "provider_income": cohort.region_sums(out.fee, covered, n),
-            "supplements": cohort.region_sums(out.supplement, outside, n),
-            "out_of_pocket": cohort.region_sums(own, covered, n) + cohort.region_sums(own, outside, n)}
+    fee, copay = cohort.region_sums(out.fee, covered, n), cohort.region_sums(out.copay, covered, n)
+    supplements = cohort.region_sums(out.supplement, outside, n)
+    return {"insurer_cost": fee - copay + care_path, "care_path_fees": care_path, "patient_copay": copay,
+            "provider_income": fee, "supplements": supplements,
+            "out_of_pocket": copay + cohort.region_sums(out.copay, outside, n) - supplements}
 
 
 def results_by(patients: pd.DataFrame, dims: tuple[str, ...], data: Regions, region_ids: tuple[str, ...],
