@@ -33,9 +33,8 @@ def convention(c: Claims, lay: Layout, conv: Convention, epochs: Epochs, out: Ou
     age_ok = (age >= low[regime]) & (age <= high[regime])  # whole ages: a band's bounds as whole numbers
     static = np.select([~care_named, category < 0, ~age_ok], [R["care_missing"], R["no_category"], R["age_not_eligible"]],
                        0).astype(np.int32)
-    limit = len(lay.starts) - 1  # no count can exceed the claims of one patient
-    caps, totals = caps_of(conv, nets, dated, limit)
-    vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape, limit)
+    caps, totals = caps_of(conv, nets, dated, len(lay.starts) - 1)  # the most claims of one patient
+    vectors, move, fitting, allowed = quota_moves(caps.tobytes(), totals.tobytes(), caps.shape)
     n_states = len(vectors)
     move, fitting, allowed = move.ravel(), fitting.ravel(), allowed.ravel()
     cats = len(conv.categories)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -12,8 +13,14 @@ from engine.evaluate.vectorized.layout import Layout
 from engine.policy.rules import Convention
 
 
-def caps_of(conv: Convention, nets: list[str], dated: Dated, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Caps [regime, bundle, category] and totals [regime, bundle] of every (network type, epoch), at most `limit`."""
+def caps_of(conv: Convention, nets: list[str], dated: Dated, claims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Caps [regime, bundle, category] and totals [regime, bundle] of every (network type, epoch), bounded for a
+    patient with at most `claims` claims (no count can exceed them).
+
+    A total is bounded by the sum of its bundle's caps, which it can never pass. The bound is the most any
+    bundle can hold when that is at most twice `claims`, so that the parts of an evaluation, whose
+    patients have a few claims more or less, share one table of moves (`quota_moves`); else `claims`.
+    """
     n_epochs = len(dated.epochs.first)
     width = max(len(conv.bundles[x]) for x in nets)
     ids = [c.id for c in conv.categories]
@@ -24,12 +31,24 @@ def caps_of(conv: Convention, nets: list[str], dated: Dated, limit: int) -> tupl
             for cat, path in bundle.caps.items():
                 caps[i, :, b, ids.index(cat)] = param(dated, path, 0)
             totals[i, :, b] = param(dated, bundle.total, np.inf)
-    caps = np.minimum(caps, limit).astype(np.int32).reshape(-1, width, len(ids))
-    return caps, np.minimum(totals, limit).astype(np.int32).reshape(-1, width)
+    totals = np.minimum(totals, caps.sum(axis=3))
+    held = totals.max(initial=0)
+    bound = held if held <= 2 * claims else claims
+    caps = np.minimum(caps, bound).astype(np.int32).reshape(-1, width, len(ids))
+    return caps, np.minimum(totals, bound).astype(np.int32).reshape(-1, width)
+
+
+_building = threading.Lock()
+
+
+def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple):
+    """The table of moves of `quota_table`, made once: a part evaluated on another thread waits for it."""
+    with _building:
+        return quota_table(caps_bytes, totals_bytes, shape)
 
 
 @functools.lru_cache(maxsize=32)
-def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int):
+def quota_table(caps_bytes: bytes, totals_bytes: bytes, shape: tuple):
     """The count vectors a period can hold, and each claim's move between them.
 
     caps[r, b, c] is the cap of category c in bundle b under regime r, totals[r, b] the bundle's total.
@@ -48,14 +67,14 @@ def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple, limit: int
 
     level = np.zeros((1, n_cats), np.int32)
     levels = [level]
-    for _ in range(limit):
+    for _ in range(int(totals.max(initial=0))):  # a state counts at most the largest total
         grown = np.unique((level[:, None, :] + step).reshape(-1, n_cats), axis=0)
         level = grown[fits(grown).any(axis=(1, 2))]
         if not len(level):
             break
         levels.append(level)
     vectors = np.concatenate(levels)
-    radix = limit + 2
+    radix = int(caps.max(initial=0)) + 1  # a vector that fits holds at most the largest cap (others: no move)
     weights = radix ** np.arange(n_cats, dtype=np.int64)
     codes = vectors @ weights
     by_code = np.argsort(codes)
