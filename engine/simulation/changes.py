@@ -71,16 +71,29 @@ def _counted(changes: pd.DataFrame) -> pd.DataFrame:
 def impact_table(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: Sequence[str],
                  scenario: str) -> pd.DataFrame:
     """The impact metrics per group of `dims` (one national row when there are none)."""
+    return impact_from_sums(impact_sums(changes, dims, data, region_ids), dims, scenario)
+
+
+def impact_sums(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: Sequence[str]) -> pd.DataFrame:
+    """The whole sums (counts, cents) the impact table of `changes` is made of, per group of `dims` (the index; with
+    only population dimensions every group, also without patients), or in one row: the sums of two sets of patients
+    add up to those of both."""
     counted = _counted(changes)
+    if not dims:
+        return counted.sum().to_frame().T
+    people = changes.drop(columns=list(CHANGES))
+    return group_sums(pd.concat([people, counted], axis=1), dims, data, region_ids, list(counted.columns))
+
+
+def impact_from_sums(sums: pd.DataFrame, dims: Sequence[str], scenario: str) -> pd.DataFrame:
+    """The impact table of a scenario from its `impact_sums`: the groups with patients, amounts in EUR."""
     if dims:
-        people = changes.drop(columns=list(CHANGES))
-        sums = group_sums(pd.concat([people, counted], axis=1), dims, data, region_ids, list(counted.columns))
         sums = sums[sums["patients"] > 0]
         table = sums.index.to_frame(index=False).astype(object)
         values = sums.reset_index(drop=True)
     else:
         table = pd.DataFrame(index=[0])
-        values = counted.sum().to_frame().T
+        values = sums
     for column in IMPACT_METRICS:
         if column.startswith("mean_change_"):
             side = "better" if column.endswith("better_off") else "worse"

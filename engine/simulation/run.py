@@ -8,6 +8,7 @@ care-path lines (count × value) so that a spreadsheet can rebuild the cost with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
@@ -26,10 +27,11 @@ from engine.policy.regions import Regions, load_regions
 from engine.policy.rules import rules_of
 from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
-from engine.simulation.changes import impact_table, patient_changes
+from engine.simulation.changes import impact_from_sums, impact_sums, impact_table, patient_changes
 from engine.simulation.patients import COMPARED, PERSON, Cohort
 from engine.simulation.processes import side_by_side, workers_for
 from engine.simulation.projection import for_year
+from engine.simulation.split import added, in_region_order, region_groups, splits
 from engine.simulation.synthetic import Draw, Synthesizer
 from engine.simulation.totals import (
     DRIVER_COLUMNS,
@@ -166,8 +168,10 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     """Simulate `year` for the baseline and `scenarios` (bundled names or paths) in the given regions (all by default).
 
     The baseline always comes first. Scenarios without utilisation changes share the baseline's
-    synthetic claims; every scenario is evaluated on its own policies. `workers` processes evaluate
-    scenarios side by side (default: one per core, at most one per scenario). `by` adds the results
+    synthetic claims; every scenario is evaluated on its own policies. `workers` processes (default:
+    one per core) share the work: groups of regions, each simulated whole (engine/simulation/split.py),
+    when the tables asked for add up over regions; else the scenarios, side by side (at most one per
+    scenario). `by` adds the results
     per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
     per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
     engine/simulation/impact.py reads); `impact` (dimensions, () for national rows) adds the winners and
@@ -188,22 +192,29 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
     applied = {s.id: apply(policies, s) for s in loaded}
+    impact_dims = None if impact is None else parse_by(impact)
+    groups = region_groups(region_ids, data, workers_for(len(region_ids), workers)) \
+        if splits(dims, patients, impact_dims) else []
     processes = workers_for(len(loaded), workers)
     state = _State(loaded, applied, region_ids, data, draw, dims, patients, drivers and not money_only, money_only,
-                   processes == 1, None if impact is None else parse_by(impact))
+                   processes == 1, impact_dims)
     done = 0
 
-    def tick(steps: int = 1) -> None:
+    def tick(steps: int = 1, of: int = len(loaded) + 1) -> None:  # drawing the patients counts as one step
         nonlocal done
         done += steps
         if progress:
-            progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
+            progress(done / of)
 
-    state.prepare()
-    tick()
-    tasks = state.tasks()
-    tables = [t for _, t in sorted(one for batch in side_by_side(state.run_all, tasks, min(processes, len(tasks)),
-                                                                 lambda batch: tick(len(batch))) for one in batch)]
+    if len(groups) > 1:
+        tables = _joined(side_by_side(state.run_regions, groups, len(groups),
+                                      lambda _: tick(1, len(groups))), state)
+    else:
+        state.prepare()
+        tick()
+        tasks = state.tasks()
+        tables = [t for _, t in sorted(one for batch in side_by_side(state.run_all, tasks, min(processes, len(tasks)),
+                                                                     lambda batch: tick(len(batch))) for one in batch)]
     results = pd.concat([t[0] for t in tables], ignore_index=True)
     lines = pd.concat([t[1] for t in tables], ignore_index=True) if state.drivers else None
     breakdown = pd.concat([t[2] for t in tables], ignore_index=True) if dims else None
@@ -216,6 +227,19 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
 
 
 Tables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]
+
+
+def _joined(groups: list[list[Tables]], state: _State) -> list[Tables]:
+    """The tables of every scenario from those of the groups of regions (engine/simulation/split.py): results and
+    drivers in region order, the impact table from the sum of the groups' impact sums."""
+    tables: list[Tables] = []
+    for j, scenario in enumerate(state.loaded):
+        mine = [group[j] for group in groups]
+        lines = in_region_order([t[1] for t in mine], state.region_ids) if state.drivers else None
+        changes = impact_from_sums(added([t[4] for t in mine]), state.impact, scenario.id) \
+            if mine[0][4] is not None else None
+        tables.append((in_region_order([t[0] for t in mine], state.region_ids), lines, None, None, changes))
+    return tables
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,6 +267,7 @@ class _State:
     money_only: bool
     alone: bool  # every task runs in this process
     impact: tuple[str, ...] | None = None  # the dimensions of the impact table, if one is made
+    sums: bool = False  # the impact is left as its sums (a group of regions: engine/simulation/split.py)
     cohorts: dict[tuple, Cohort] = field(default_factory=dict)
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
@@ -386,6 +411,14 @@ class _State:
             self.repriced[twin] = done, left - 1
         return done
 
+    def run_regions(self, region_ids: tuple[str, ...]) -> list[Tables]:
+        """The tables of every scenario on a group of the regions, all made in this process, the impact left as
+        its sums."""
+        group = dataclasses.replace(self, region_ids=region_ids, alone=True, sums=True, cohorts={}, evaluations={},
+                                    tables={}, repriced={})
+        group.prepare()
+        return [t for _, t in sorted(one for task in group.tasks() for one in group.run_all(task))]
+
     def run_all(self, task: tuple[int, ...]) -> list[tuple[int, Tables]]:
         """The scenarios of one task (see `tasks`), one after another."""
         done = [self.run(j) for j in task]
@@ -399,7 +432,8 @@ class _State:
 
         The impact table is made here when the baseline's evaluation is at hand in every process (made
         before the workers start, or all tasks run here); then only that small table travels, not the
-        per-patient table. Otherwise every scenario sends its per-patient table and `simulate` makes it.
+        per-patient table (on a group of regions, its sums, which add up). Otherwise every scenario sends
+        its per-patient table and `simulate` makes it.
         """
         scenario = self.loaded[j]
         if self.money_only:
@@ -411,8 +445,11 @@ class _State:
         here = self.impact is not None and (self.alone or self.baseline_shared)
         send = self.patients or self.impact is not None and not here
         kept = one.patients[[*PERSON, *COMPARED]] if send else None  # less to send back
-        changes = impact_table(patient_changes(self.table(0), one.patients), self.impact, self.data, self.region_ids,
-                               scenario.id) if here and scenario.id != BASELINE else None
+        changes = None
+        if here and scenario.id != BASELINE:
+            changes = patient_changes(self.table(0), one.patients)
+            changes = impact_sums(changes, self.impact, self.data, self.region_ids) if self.sums else \
+                impact_table(changes, self.impact, self.data, self.region_ids, scenario.id)
         return j, (one.results, one.drivers, one.by(self.dims) if self.dims else None, kept, changes)
 
 

@@ -1,0 +1,93 @@
+"""A simulation split by region (engine/simulation/split.py): groups of regions simulated whole in worker processes
+give the tables of one run over every region, on the bundled folder and on one the project did not ship."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import POLICY_DIR
+from policy_folders import add_version
+from test_simulation_properties import scenario_file
+from test_simulation_uptake import CHANGES
+
+import engine.simulation.run as simulation_run
+from engine.policy.policies import load_policies
+from engine.policy.regions import load_regions
+from engine.policy.scenarios import list_scenarios
+from engine.simulation.run import simulate
+from engine.simulation.split import region_groups, splits
+
+REGIONS = ["luxemburg", "waals_brabant", "namen"]
+
+
+@pytest.fixture(scope="module")
+def unshipped(tmp_path_factory):
+    """The bundled folder with a convention version from 2027-04-01 and scenarios that raise and lower uptake."""
+    root = tmp_path_factory.mktemp("split") / "policy"
+    shutil.copytree(POLICY_DIR, root)
+    add_version(root, "2027-04-01", 85.83, 12)
+    for name, changes in CHANGES.items():
+        scenario_file(root / "scenarios", name, changes)
+    return root
+
+
+def test_groups_hold_every_region_once_in_region_order_with_about_equal_population():
+    data = load_regions(POLICY_DIR)
+    ids = list(data.names())
+    for parts in (1, 2, 3, 11, 20):
+        groups = region_groups(ids, data, parts)
+        assert len(groups) == min(parts, len(ids)) and all(groups)
+        assert sorted(r for g in groups for r in g) == sorted(ids)
+        assert all(list(g) == [r for r in ids if r in g] for g in groups)
+    sizes = [sum(data.population(r, None) for r in g) for g in region_groups(ids, data, 2)]
+    assert max(sizes) / sum(sizes) < 0.52
+
+
+def test_only_tables_that_add_up_over_regions_are_split():
+    assert splits((), False, None) and splits((), False, ()) and splits((), False, ("age_band",))
+    assert not splits(("age_band",), False, None)  # a breakdown's ratios span regions
+    assert not splits((), True, None)  # per-patient tables
+    assert not splits((), False, ("region", "age_band"))  # groups some regions do not have
+    assert not splits((), False, ("network",))
+
+
+def simulated(policies, names, workers: int, monkeypatch, **options):
+    """The simulation on `workers` processes, and the groups of regions it was split into."""
+    made = []
+    groups = simulation_run.region_groups
+    monkeypatch.setattr(simulation_run, "region_groups", lambda *a: made.append(groups(*a)) or made[-1])
+    return simulate(policies, names, regions=REGIONS, year=2027, seed=3, workers=workers, **options), made
+
+
+def same_tables(whole, split) -> None:
+    for table in ("results", "drivers", "impact"):
+        if getattr(whole, table) is None:
+            assert getattr(split, table) is None
+        else:
+            pd.testing.assert_frame_equal(getattr(split, table), getattr(whole, table), check_exact=True)
+
+
+@pytest.mark.parametrize("impact", [("age_band",), (), None])
+def test_split_by_region_equals_one_run_over_every_region(policies, impact, monkeypatch):
+    names = [s.name for s in list_scenarios(POLICY_DIR) if s.name != "baseline"]
+    whole, alone = simulated(policies, names, 1, monkeypatch, impact=impact)
+    split, groups = simulated(policies, names, 2, monkeypatch, impact=impact)
+    assert [len(g) for g in alone[0]] == [3] and sorted(len(g) for g in groups[0]) == [1, 2]
+    same_tables(whole, split)
+
+
+def test_split_on_an_unshipped_folder_with_uptake_changes_and_money_only(unshipped, monkeypatch):
+    policies = load_policies(unshipped)
+    names = [s.name for s in list_scenarios(unshipped) if s.name != "baseline"]
+    same_tables(simulated(policies, names, 1, monkeypatch, impact=("age_band",))[0],
+                simulated(policies, names, 2, monkeypatch, impact=("age_band",))[0])
+    same_tables(simulated(policies, names, 1, monkeypatch, money_only=True)[0],
+                simulated(policies, names, 3, monkeypatch, money_only=True)[0])
+
+
+def test_progress_counts_the_groups_to_the_end(policies):
+    seen: list[float] = []
+    simulate(policies, ["copay-15"], regions=REGIONS, year=2027, workers=2, progress=seen.append)
+    assert seen == [0.5, 1.0]
