@@ -30,6 +30,10 @@ class PolicyError(CarePolicyError):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    def __reduce__(self):
+        """Rebuilt from its problems when it comes back from a worker process (not from its message)."""
+        return type(self), (self.problems,)
+
 
 class ResolveError(CarePolicyError):
     """A parameter path or date that the loaded policies cannot answer."""

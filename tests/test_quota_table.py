@@ -3,15 +3,19 @@ evaluation, small however large the caps."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from claims_factory import claims_frame
 from test_reprice import one_changed
 from test_requota import individual_session, quota_paths
 
+from engine.evaluate.reference import evaluate_reference
 from engine.evaluate.vectorized import convention as convention_module
 from engine.evaluate.vectorized import threads
 from engine.evaluate.vectorized.claims import Claims
+from engine.evaluate.vectorized.output import R
 from engine.evaluate.vectorized.quota import quota_moves, quota_table
 from engine.evaluate.vectorized.run import evaluate_arrays
 from engine.simulation.run import run_one
@@ -82,3 +86,19 @@ def test_caps_far_above_any_patients_claims_keep_the_table_small(monkeypatch, po
     out = evaluate_arrays(Claims(frame), other)
     assert out.covered.all()
     assert [int(vectors.sum(axis=1).max()) for vectors in states] == [8]
+
+
+def test_bundles_that_hold_nothing_refuse_by_quota_as_the_reference_does(policies):
+    """Every total 0 (and every cap 0 where a bundle has no total): a session is refused because the quota is
+    exhausted, not because its combination is not allowed, as the reference evaluator says."""
+    paths = quota_paths(policies)
+    totalled = {p.rsplit(".total", 1)[0] for p in paths if p.endswith(".total")}
+    closed = policies
+    for path in paths:
+        if path.endswith(".total") or path.split(".caps.")[0] not in totalled:
+            closed = one_changed(closed, path, 0, dt.date(2021, 1, 1))
+    frame = claims_frame([individual_session("A", "2024-03-04", "a1")])
+    out = evaluate_arrays(Claims(frame), closed)
+    reference, _ = evaluate_reference(frame, closed)
+    assert not out.covered[0] and out.reason[0] == R["quota_exhausted"]
+    assert reference["reason"].tolist() == ["quota_exhausted"]

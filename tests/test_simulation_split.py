@@ -3,6 +3,8 @@ give the tables of one run over every region, on the bundled folder and on one t
 
 from __future__ import annotations
 
+import json
+import pickle
 import shutil
 
 import pandas as pd
@@ -13,11 +15,12 @@ from test_simulation_properties import scenario_file
 from test_simulation_uptake import CHANGES
 
 import engine.simulation.run as simulation_run
+from engine.errors import PolicyError, Problem
 from engine.policy.policies import load_policies
 from engine.policy.regions import load_regions
 from engine.policy.scenarios import list_scenarios
 from engine.simulation.run import simulate
-from engine.simulation.split import region_groups, splits
+from engine.simulation.split import added, in_region_order, region_groups, splits
 
 REGIONS = ["luxemburg", "waals_brabant", "namen"]
 
@@ -91,3 +94,53 @@ def test_progress_counts_the_groups_to_the_end(policies):
     seen: list[float] = []
     simulate(policies, ["copay-15"], regions=REGIONS, year=2027, workers=2, progress=seen.append)
     assert seen == [0.5, 1.0]
+
+
+class Inhabitants:
+    """Region data that knows only the inhabitants of each region."""
+
+    def __init__(self, counts: dict[str, float]):
+        self.counts = counts
+
+    def population(self, region: str, ages) -> float:
+        return self.counts[region]
+
+
+def test_regions_without_inhabitants_still_fill_every_group():
+    data = Inhabitants({"a": 10, "b": 0, "c": 0})
+    assert region_groups(["a", "b", "c"], data, 3) == [("a",), ("b",), ("c",)]
+    assert region_groups(["c", "b", "a"], data, 2) == [("a",), ("c", "b")]
+
+
+def test_a_group_without_rows_leaves_the_text_columns_of_the_others_as_they_are():
+    filled = pd.DataFrame({"region": ["namen", "luxemburg"], "line": ["fee", "fee"]})
+    empty = pd.DataFrame({"region": pd.Series([], dtype=object), "line": pd.Series([], dtype=object)})
+    joined = in_region_order([filled, empty], ["luxemburg", "waals_brabant", "namen"])
+    pd.testing.assert_frame_equal(joined, filled.iloc[[1, 0]].reset_index(drop=True))
+    pd.testing.assert_frame_equal(in_region_order([empty, empty], ["namen"]), empty)
+
+
+def test_impact_sums_of_different_groups_are_refused_not_added():
+    one = pd.DataFrame({"patients": [1, 2]}, index=pd.Index(["a", "b"], name="age_band"))
+    assert added([one, one])["patients"].tolist() == [2, 4]
+    with pytest.raises(ValueError):
+        added([one, one.iloc[:1]])
+
+
+def test_a_policy_error_in_a_worker_reaches_the_user_as_its_problems(tmp_path):
+    """A folder whose region data lacks a mutuality with a benefit: the same message on one process or two."""
+    problem = PolicyError([Problem("regions.json", "/mutualities", "expected a mutuality")])
+    assert pickle.loads(pickle.dumps(problem)).problems == problem.problems
+    root = tmp_path / "policy"
+    shutil.copytree(POLICY_DIR, root)
+    path = root / "regions" / "utilisation-be.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    del doc["mutualities"]["cm"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    policies = load_policies(root)
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(PolicyError) as raised:
+            simulate(policies, ["copay-15"], regions=REGIONS, year=2027, workers=workers)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1] and "mutuality 'cm'" in messages[0] and "\n" not in messages[0]

@@ -29,12 +29,13 @@ def splits(by: Sequence[str], patients: bool, impact: Sequence[str] | None) -> b
 
 def region_groups(region_ids: Sequence[str], data: Regions, parts: int) -> list[tuple[str, ...]]:
     """`region_ids` in at most `parts` groups of about equal population (the most populous region first, each into
-    the group with fewest inhabitants so far), each in the order of `region_ids`; no empty group."""
+    the group with fewest inhabitants so far, or fewest regions among equals), each in the order of `region_ids`;
+    no empty group, also when regions have no inhabitants."""
     inhabitants = {r: data.population(r, None) for r in region_ids}
     groups: list[list[str]] = [[] for _ in range(min(parts, len(region_ids)))]
-    sizes = np.zeros(len(groups))
+    sizes = [0.0] * len(groups)
     for region in sorted(region_ids, key=lambda r: -inhabitants[r]):
-        lightest = int(np.argmin(sizes))
+        lightest = min(range(len(groups)), key=lambda i: (sizes[i], len(groups[i])))  # an empty group first
         groups[lightest].append(region)
         sizes[lightest] += inhabitants[region]
     place = {r: i for i, r in enumerate(region_ids)}
@@ -44,12 +45,14 @@ def region_groups(region_ids: Sequence[str], data: Regions, parts: int) -> list[
 def in_region_order(frames: Sequence[pd.DataFrame], region_ids: Sequence[str]) -> pd.DataFrame:
     """The rows of the groups' tables of one scenario (each in the order of its regions), in the order of
     `region_ids`; within a region, as they were."""
-    joined = pd.concat(frames, ignore_index=True)
+    joined = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)  # empty ones: text as object
     place = {r: i for i, r in enumerate(region_ids)}
     order = np.argsort(joined["region"].map(place).to_numpy(), kind="stable")
     return joined.take(order).reset_index(drop=True)
 
 
 def added(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The sum of the groups' impact sums (the same groups in the same order in each)."""
+    """The sum of the groups' impact sums (the same groups in the same order in each: see `splits`)."""
+    if not all(f.index.equals(frames[0].index) for f in frames):
+        raise ValueError("the impact sums of the groups of regions have different groups")
     return reduce(lambda a, b: a + b, frames)

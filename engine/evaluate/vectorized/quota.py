@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 
 import numpy as np
@@ -33,17 +34,23 @@ def caps_of(conv: Convention, nets: list[str], dated: Dated, claims: int) -> tup
             totals[i, :, b] = param(dated, bundle.total, np.inf)
     totals = np.minimum(totals, caps.sum(axis=3))
     held = totals.max(initial=0)
-    bound = held if held <= 2 * claims else claims
+    bound = max(held, 1) if held <= 2 * claims else claims  # at least 1: a cap of 1 or more still allows
     caps = np.minimum(caps, bound).astype(np.int32).reshape(-1, width, len(ids))
     return caps, np.minimum(totals, bound).astype(np.int32).reshape(-1, width)
 
 
-_building = threading.Lock()
+@functools.cache
+def _building() -> threading.Lock:
+    return threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # a forked process (the simulation's workers) has none of the parent's threads
+    os.register_at_fork(after_in_child=_building.cache_clear)
 
 
 def quota_moves(caps_bytes: bytes, totals_bytes: bytes, shape: tuple):
     """The table of moves of `quota_table`, made once: a part evaluated on another thread waits for it."""
-    with _building:
+    with _building():
         return quota_table(caps_bytes, totals_bytes, shape)
 
 
