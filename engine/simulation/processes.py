@@ -7,6 +7,7 @@ through a pipe; only each task's argument and result travel. Where processes can
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,15 +32,59 @@ def workers_for(tasks: int, workers: int | None = None) -> int:
 
 
 def side_by_side(task: Callable[[Item], Result], items: Sequence[Item], workers: int,
-                 done: Callable[[Result], None] | None = None) -> list[Result]:
+                 done: Callable[[Result], None] | None = None,
+                 watch: Callable[[], None] | None = None) -> list[Result]:
     """`task(item)` for every item, results in item order, in `workers` forked processes (or here with one).
 
-    `done` is called with each result as it arrives, in item order.
+    `done` is called with each result as it arrives, in item order; `watch`, if given, every few tenths
+    of a second while the workers run, and once when they are done (to show what they report through
+    a `Count`).
     """
     if workers > 1:
         with _pool(task, workers, workers) as pool:  # this process waits for them
-            return list(_each(_checked(pool.map(_call, items)), done))
+            started = [pool.submit(_call, item) for item in items]
+            if watch:
+                while concurrent.futures.wait(started, timeout=_WATCHED).not_done:
+                    watch()
+                watch()
+            return list(_each(_checked(f.result() for f in started), done))
     return list(_each(map(task, items), done))
+
+
+_WATCHED = 0.25  # seconds between two looks at what the workers report
+
+
+class Count:
+    """A count that forked worker processes add to and this process reads (the scenarios they have run); a plain
+    number where processes cannot be forked (the tasks then run here)."""
+
+    def __init__(self) -> None:
+        forks = "fork" in multiprocessing.get_all_start_methods()
+        self._shared = multiprocessing.get_context("fork").Value("i", 0) if forks else None
+        self._here = 0
+
+    def add(self, steps: int = 1) -> None:
+        if self._shared is None:
+            self._here += steps
+            return
+        with self._shared.get_lock():
+            self._shared.value += steps
+
+    @property
+    def value(self) -> int:
+        return self._here if self._shared is None else self._shared.value
+
+    def watcher(self, progress: Callable[[float], None], steps: int) -> Callable[[], None]:
+        """A `watch` for `side_by_side`: gives `progress` the fraction of `steps` counted, when it has changed."""
+        shown = -1
+
+        def watch() -> None:
+            nonlocal shown
+            counted = self.value
+            if counted != shown:
+                shown = counted
+                progress(counted / steps)
+        return watch
 
 
 class Beside:

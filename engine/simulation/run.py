@@ -29,7 +29,7 @@ from engine.policy.scenarios import BASELINE, Scenario, apply, load_scenario
 from engine.simulation.breakdown import parse_by
 from engine.simulation.changes import impact_from_sums, impact_sums, impact_table, patient_changes
 from engine.simulation.patients import COMPARED, PERSON, Cohort
-from engine.simulation.processes import side_by_side, workers_for
+from engine.simulation.processes import Count, side_by_side, workers_for
 from engine.simulation.projection import for_year
 from engine.simulation.split import added, in_region_order, region_groups, splits
 from engine.simulation.synthetic import Draw, Synthesizer
@@ -200,15 +200,16 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
                    processes == 1, impact_dims)
     done = 0
 
-    def tick(steps: int = 1, of: int = len(loaded) + 1) -> None:  # drawing the patients counts as one step
+    def tick(steps: int = 1) -> None:
         nonlocal done
         done += steps
         if progress:
-            progress(done / of)
+            progress(done / (len(loaded) + 1))  # drawing the patients counts as one step
 
-    if len(groups) > 1:
-        tables = _joined(side_by_side(state.run_regions, groups, len(groups),
-                                      lambda _: tick(1, len(groups))), state)
+    if len(groups) > 1:  # each group reports its draw and each scenario as one step
+        count, steps = Count(), len(groups) * (len(loaded) + 1)
+        tables = _joined(side_by_side(lambda ids: state.run_regions(ids, count), groups, len(groups),
+                                      watch=count.watcher(progress, steps) if progress else None), state)
     else:
         state.prepare()
         tick()
@@ -411,13 +412,18 @@ class _State:
             self.repriced[twin] = done, left - 1
         return done
 
-    def run_regions(self, region_ids: tuple[str, ...]) -> list[Tables]:
+    def run_regions(self, region_ids: tuple[str, ...], count: Count) -> list[Tables]:
         """The tables of every scenario on a group of the regions, all made in this process, the impact left as
-        its sums."""
+        its sums; the draw and each scenario add one to `count`."""
         group = dataclasses.replace(self, region_ids=region_ids, alone=True, sums=True, cohorts={}, evaluations={},
                                     tables={}, repriced={})
         group.prepare()
-        return [t for _, t in sorted(one for task in group.tasks() for one in group.run_all(task))]
+        count.add()
+        made = []
+        for task in group.tasks():
+            made += group.run_all(task)
+            count.add(len(task))
+        return [t for _, t in sorted(made)]
 
     def run_all(self, task: tuple[int, ...]) -> list[tuple[int, Tables]]:
         """The scenarios of one task (see `tasks`), one after another."""
