@@ -55,24 +55,19 @@ _WATCHED = 0.25  # seconds between two looks at what the workers report
 
 
 class Count:
-    """A count that forked worker processes add to and this process reads (the scenarios they have run); a plain
-    number where processes cannot be forked (the tasks then run here)."""
+    """A count that forked worker processes add to and this process reads (the steps of a run split by region, whose
+    groups run only in forked processes)."""
 
     def __init__(self) -> None:
-        forks = "fork" in multiprocessing.get_all_start_methods()
-        self._shared = multiprocessing.get_context("fork").Value("i", 0) if forks else None
-        self._here = 0
+        self._shared = multiprocessing.get_context("fork").Value("i", 0)
 
     def add(self, steps: int = 1) -> None:
-        if self._shared is None:
-            self._here += steps
-            return
         with self._shared.get_lock():
             self._shared.value += steps
 
     @property
     def value(self) -> int:
-        return self._here if self._shared is None else self._shared.value
+        return self._shared.value
 
     def watcher(self, progress: Callable[[float], None], steps: int) -> Callable[[], None]:
         """A `watch` for `side_by_side`: gives `progress` the fraction of `steps` counted, when it has changed."""

@@ -171,9 +171,8 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     synthetic claims; every scenario is evaluated on its own policies. `workers` processes (default:
     one per core) share the work: groups of regions, each simulated whole (engine/simulation/split.py),
     when the tables asked for add up over regions; else the scenarios, side by side (at most one per
-    scenario). `by` adds the results
-    per group of those dimensions (`Simulation.breakdown`); `patients` keeps every scenario's
-    per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
+    scenario). `by` adds the results per group of those dimensions (`Simulation.breakdown`); `patients`
+    keeps every scenario's per-patient table (`Simulation.patients`: who each patient is and the COMPARED columns, what
     engine/simulation/impact.py reads); `impact` (dimensions, () for national rows) adds the winners and
     losers of every scenario against the baseline per group of them (`Simulation.impact`, as
     `impact_of` makes it from the per-patient tables; None with no scenario but the baseline), each
