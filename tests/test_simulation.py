@@ -11,6 +11,7 @@ from engine.policy.regions import load_regions
 from engine.simulation.patients import COMPARED
 from engine.simulation.run import METRICS, national, result_columns, simulate
 from engine.simulation.synthetic import Draw, Synthesizer
+from engine.simulation.totals import _check
 
 REFERENCE = load_regions(PACKAGE_ROOT / "policy").reference_day
 
@@ -101,6 +102,20 @@ def test_drivers_rebuild_the_money_to_the_cent(small):
                                                                                             abs=0.005)
     copay15 = d[(d["scenario"] == "copay-15") & d["path"].str.endswith("copayment.rules.individual.amount")]
     assert set(copay15["value"]) == {15.0}
+
+
+@pytest.mark.parametrize("column", ["insurer_cost", "patient_copay", "provider_income"])
+def test_drivers_a_cent_off_are_a_defect(small, column):
+    """The aggregation checks its own drivers: lines that miss a money column by a cent in one region stop the run."""
+    results = small.results[small.results["scenario"] == "copay-15"].reset_index(drop=True)
+    drivers = small.drivers[small.drivers["scenario"] == "copay-15"].reset_index(drop=True)
+    _check(results, drivers)
+    off = results.copy()
+    off.loc[1, column] += 0.01
+    with pytest.raises(AssertionError, match=column):
+        _check(off, drivers)
+    with pytest.raises(AssertionError):  # a line of a region the results do not have
+        _check(results, drivers.assign(region=drivers["region"].where(drivers.index > 0, "elsewhere")))
 
 
 def test_money_is_consistent_per_region(small):

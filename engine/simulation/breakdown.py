@@ -71,15 +71,36 @@ def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions
 
 def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],
                columns: Sequence[str]) -> pd.DataFrame:
-    """Sums of `columns` per group (groups as the index, in dimension order).
+    """Sums of `columns` per group (groups as the index, in dimension order), as pandas' groupby of the dimension
+    columns would make them, in whole numbers.
 
     With only population dimensions every group appears, also without patients; otherwise the groups
-    that have patients.
+    that have patients. The rows are sorted once by group (a radix sort of small codes) and each column
+    summed run by run: exact, and a fraction of a groupby's fixed cost, which every scenario pays.
     """
-    keys = dimension_columns(patients, dims, data, region_ids)
-    values = patients[list(columns)].reset_index(drop=True)
-    full = all(d in POPULATION_DIMENSIONS for d in dims)
-    return values.groupby([pd.Series(keys[d], name=d) for d in dims], observed=not full, sort=True).sum()
+    cats = [dimension_columns(patients, dims, data, region_ids)[d] for d in dims]
+    sizes = [len(c.categories) for c in cats]
+    cell = np.zeros(len(patients), np.int64)
+    for cat, size in zip(cats, sizes, strict=True):
+        cell = cell * size + cat.codes
+    cells = int(np.prod(sizes))
+    order = np.argsort(cell.astype(np.min_scalar_type(max(cells - 1, 0))), kind="stable")
+    ordered = cell[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
+    present = ordered[starts]
+    groups = np.arange(cells) if all(d in POPULATION_DIMENSIONS for d in dims) else present
+    at = np.searchsorted(groups, present)
+    sums = {}
+    for name in columns:
+        values = patients[name].to_numpy()
+        sums[name] = np.zeros(len(groups), np.add.reduce(values[:0]).dtype)  # as a sum promotes: bool, int16 -> int64
+        if len(starts):
+            sums[name][at] = np.add.reduceat(values[order], starts)
+    codes = np.unravel_index(groups, sizes)
+    index = pd.CategoricalIndex(pd.Categorical.from_codes(codes[0], categories=cats[0].categories), name=dims[0]) \
+        if len(dims) == 1 else pd.MultiIndex(levels=[pd.CategoricalIndex(c.categories, categories=c.categories) for c in cats],
+                                             codes=list(codes), names=list(dims))
+    return pd.DataFrame(sums, index=index, copy=False)
 
 
 def population(groups: pd.MultiIndex | pd.Index, dims: Sequence[str], data: Regions) -> np.ndarray:
@@ -87,12 +108,9 @@ def population(groups: pd.MultiIndex | pd.Index, dims: Sequence[str], data: Regi
     if not all(d in POPULATION_DIMENSIONS for d in dims):
         return np.full(len(groups), np.nan)
     frame = groups.to_frame(index=False)
-    out = []
-    for _, row in frame.iterrows():
-        region = row["region"] if "region" in dims else None
-        ages = data.policy_bands[row["age_band"]] if "age_band" in dims else None
-        out.append(round(data.population(region, ages)) if region or ages else round(data.population(None, ages)))
-    return np.asarray(out, dtype=float)
+    regions = frame["region"] if "region" in dims else [None] * len(frame)
+    bands = [data.policy_bands[b] for b in frame["age_band"]] if "age_band" in dims else [None] * len(frame)
+    return np.asarray([round(data.population(r, b)) for r, b in zip(regions, bands, strict=True)], dtype=float)
 
 
 def network_average(sums: pd.DataFrame, caps: dict[tuple[str, str], float]) -> dict[str, np.ndarray]:
@@ -115,15 +133,14 @@ def metric_table(patients: pd.DataFrame, dims: Sequence[str], data: Regions, reg
     """The result metrics per group: one row per group, the dimensions first, money in euros."""
     summed = [c for c in patients.columns if c not in ("patient_id", "age", *DIMENSIONS)]
     sums = group_sums(patients, dims, data, region_ids, summed)
-    table = sums.index.to_frame(index=False).astype(object)
+    table: dict[str, np.ndarray | pd.Series] = dict(sums.index.to_frame(index=False).astype(object).items())
     for column in summed:
         values = sums[column].to_numpy()
         table[column] = values / 100 if column in CENTS else values
     table["population"] = population(sums.index, dims, data)
     table["cost_per_inhabitant"] = np.round(table["insurer_cost"] / table["population"], 2)
-    paths = table["care_paths"].to_numpy(float)
-    table["sessions_per_care_path"] = np.round(np.divide(table["path_sessions"].to_numpy(float), paths,
-                                                         out=np.zeros(len(table)), where=paths > 0), 2)
-    for key, values in network_average(sums, caps).items():
-        table[key] = values
-    return table[[*dims, *metrics]]
+    paths = table["care_paths"].astype(float)
+    table["sessions_per_care_path"] = np.round(np.divide(table["path_sessions"].astype(float), paths,
+                                                         out=np.zeros(len(paths)), where=paths > 0), 2)
+    table.update(network_average(sums, caps))
+    return pd.DataFrame({name: table[name] for name in [*dims, *metrics]})

@@ -251,14 +251,17 @@ class _Lines:
         self.counted: list[tuple[np.ndarray, ...]] = []  # the distinct (region, line, cents) of each call to `add`
         self.counts: list[np.ndarray] = []  # and how many rows each
 
-    def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray) -> None:
-        """Count `rows` under line `line` (indexes into `names`) at value `cents` (one per row)."""
+    def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray,
+            counts: np.ndarray | None = None) -> None:
+        """Count `rows` (`counts` units each, else one) under line `line` (indexes into `names`) at value `cents` (one
+        per row); `rows` are rows of the frame, or region indexes where `counts` is given."""
         base, width = len(self.lines), max(len(names), 1)
         self.lines += names
-        keys, counts = _tally(self.f.region[rows] * width + line, cents.astype(np.int64))  # (region, line) dense
+        region = self.f.region[rows] if counts is None else rows
+        keys, counted = _tally(region * width + line, cents.astype(np.int64), counts)  # (region, line) dense
         cell = keys >> 32
         self.counted.append((cell // width, base + cell % width, keys & 0xFFFFFFFF))
-        self.counts.append(counts)  # lines of different calls never meet: each call adds lines of its own
+        self.counts.append(counted)  # lines of different calls never meet: each call adds lines of its own
 
     def frame(self) -> pd.DataFrame:
         empty = np.zeros(0, np.int64)
@@ -273,20 +276,26 @@ class _Lines:
         }, columns=DRIVER_COLUMNS)
 
 
-def _tally(group: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (group << 32) + cents of rows, and how many rows have each: counted in a table of the groups
-    and values when they span few (a line's values are a few fees or co-payments), else hashed."""
+def _tally(group: np.ndarray, cents: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (group << 32) + cents of rows, and how many units they hold (`counts` per row, else one):
+    counted in a table of the groups and values when they span few (a line's values are a few fees or co-payments),
+    else hashed."""
     if not len(group):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     low, high = int(cents.min()), int(cents.max())
     first = int(group.min())
     span, groups = high - low + 1, int(group.max()) - first + 1
     if span * groups <= max(4 * len(cents), 1 << 16):
-        counted = np.bincount((group - first) * span + (cents - low), minlength=span * groups)
+        counted = _units(np.bincount((group - first) * span + (cents - low), counts, minlength=span * groups))
         at = np.flatnonzero(counted)
         return ((at // span + first) << 32) + at % span + low, counted[at]
     codes, keys = pd.factorize((group << 32) + cents)
-    return keys, np.bincount(codes, minlength=len(keys))
+    return keys, _units(np.bincount(codes, counts, minlength=len(keys)))
+
+
+def _units(counted: np.ndarray) -> np.ndarray:
+    """Counts as whole numbers (a count weighted by whole counts is a float, exact below 2**53)."""
+    return counted if counted.dtype == np.int64 else counted.astype(np.int64)
 
 
 def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet) -> pd.DataFrame:
@@ -331,33 +340,41 @@ def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: Po
 
 def _fee_lines(lines: _Lines, rows: np.ndarray, at: np.ndarray, conv, policies: PolicySet, role: str = "") -> None:
     """The fee lines of the sessions `rows`, one per tariff row of the version: each session under the row at its place
-    `at` in the version's tariff (-1: no line), at that row's fee on its day (looked up once per row and day)."""
-    rows, at = rows[at >= 0], at[at >= 0]
+    `at` in the version's tariff (-1: no line), at that row's fee on its day. The sessions are counted per region, row
+    and day first, so that each fee is looked up, and each line counted, once per cell rather than per session."""
+    if not (at >= 0).all():
+        rows, at = rows[at >= 0], at[at >= 0]
     day = lines.f.day[rows].astype("datetime64[D]", copy=False).view(np.int64)
     low = int(day.min(initial=0))
-    span = int(day.max(initial=0)) - low + 1
-    cell = at * span + (day - low)
-    seen = np.bincount(cell, minlength=len(conv.tariff) * span).reshape(len(conv.tariff), span) > 0
-    fees = np.zeros((len(conv.tariff), span), np.int64)  # each row's fee in cents on each day of its sessions
-    for i, row in enumerate(conv.tariff):
-        days = np.flatnonzero(seen[i])
+    span, width = int(day.max(initial=0)) - low + 1, len(conv.tariff)
+    counted = np.bincount((lines.f.region[rows] * width + at) * span + (day - low),
+                          minlength=len(lines.region_ids) * width * span)
+    cells = np.flatnonzero(counted)
+    region, row, day = cells // (width * span), cells // span % width, cells % span
+    fees = np.zeros((width, span), np.int64)  # each row's fee in cents on each day of its sessions
+    for i, tariff_row in enumerate(conv.tariff):
+        days = np.unique(day[row == i])
         if len(days):
-            dated = policies.dated(row.amount)
+            dated = policies.dated(tariff_row.amount)
             fees[i, days] = cents(dated.values())[dated.entries_on((days + low).astype("datetime64[D]"))]
-    lines.add(rows, at, [(f"fee: {row.label}" + (f" ({role})" if role else ""), "fee", row.amount) for row in conv.tariff],
-              fees.reshape(-1)[cell])
+    lines.add(region, row, [(f"fee: {r.label}" + (f" ({role})" if role else ""), "fee", r.amount) for r in conv.tariff],
+              fees[row, day], counted[cells])
 
 
 def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
     """The drivers must rebuild the money columns to the cent; anything else is a defect of the engine."""
-    signed = drivers["amount"] * drivers["kind"].map({"fee": 1, "copay": -1, "care_path_fee": 1})
-    by_region = {
-        "insurer_cost": signed.groupby(drivers["region"]).sum(),
-        "patient_copay": drivers["amount"].where(drivers["kind"] == "copay", 0).groupby(drivers["region"]).sum(),
-        "provider_income": drivers["amount"].where(drivers["kind"] == "fee", 0).groupby(drivers["region"]).sum(),
-    }
-    for column, sums in by_region.items():
-        expected = cents(results.set_index("region")[column])
-        got = cents(sums.reindex(results["region"]).fillna(0))
-        if not np.array_equal(expected, got):
+    region = pd.Index(results["region"]).get_indexer(drivers["region"])
+    kind, amount = drivers["kind"].to_numpy(), cents(drivers["amount"])
+    fee, copay = kind == "fee", kind == "copay"
+    signed = np.where(copay, -amount, np.where(fee | (kind == "care_path_fee"), amount, 0))
+
+    def per_region(values: np.ndarray) -> np.ndarray:
+        sums = np.zeros(len(results), np.int64)
+        np.add.at(sums, region, values)
+        return sums
+
+    rebuilt = {"insurer_cost": signed, "patient_copay": np.where(copay, amount, 0), "provider_income": np.where(fee, amount, 0)}
+    for column, values in rebuilt.items():
+        expected, got = cents(results[column]), per_region(values)
+        if (region < 0).any() or not np.array_equal(expected, got):
             raise AssertionError(f"drivers do not add up to {column}: {expected} vs {got}")
