@@ -114,12 +114,17 @@ class DatedValue:
     def entries_on(self, days: np.ndarray) -> np.ndarray:
         """The entry in force on each of an array of datetime64[D] dates (its index into `entries`); a ResolveError
         when a date falls outside the history, like value_at."""
-        starts = np.array([e.start for e in self.entries], dtype="datetime64[D]")
-        idx = np.searchsorted(starts, days, side="right") - 1
-        ends = np.array([e.end or dt.date.max for e in self.entries], dtype="datetime64[D]")
-        bad = (idx < 0) | (days > ends[np.clip(idx, 0, None)])
-        if bad.any():
-            first = days[bad].min()
+        idx, known = self.entries_in_force(days)
+        if not known.all():
+            first = days[~known].min()
             raise ResolveError(
                 f"{self.path}: no value on {first}: its history covers {self.coverage()}")
         return idx
+
+    def entries_in_force(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entry in force on each of an array of datetime64[D] dates (its index into `entries`), and whether one
+        is: not on a date outside the history."""
+        starts = np.array([e.start for e in self.entries], dtype="datetime64[D]")
+        idx = np.searchsorted(starts, days, side="right") - 1
+        ends = np.array([e.end or dt.date.max for e in self.entries], dtype="datetime64[D]")
+        return idx, (idx >= 0) & (days <= ends[np.clip(idx, 0, None)])

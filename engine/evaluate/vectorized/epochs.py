@@ -7,7 +7,6 @@ import weakref
 
 import numpy as np
 
-from engine.errors import ResolveError
 from engine.evaluate.vectorized.days import as_dates, per_day
 from engine.money import cents
 from engine.policy.policies import PolicySet
@@ -33,14 +32,8 @@ class Epochs:
         """(value per epoch, NaN where null or undefined; whether the value is defined on the epoch)."""
         if path not in self.tables:
             dated = self.policies.dated(path)
-            values, defined = np.full(len(self.first), np.nan), np.zeros(len(self.first), bool)
-            for e, day in enumerate(self.first):
-                try:
-                    values[e:e + 1] = dated.on_dates(day[None])
-                    defined[e] = True
-                except ResolveError:
-                    pass
-            self.tables[path] = values, defined
+            entry, defined = dated.entries_in_force(self.first)
+            self.tables[path] = np.append(dated.values(), np.nan)[np.where(defined, entry, -1)], defined
         return self.tables[path]
 
 
