@@ -157,6 +157,18 @@ class Cohort:
         return cls(claims, region, draw, Claims(claims, patient), patient, n, day, in_year, outside, keep, people)
 
     @functools.cached_property
+    def convention(self) -> np.ndarray:
+        """The sessions of the year in the convention (a mask)."""
+        return self.in_year & ~self.outside
+
+    @functools.cached_property
+    def beyond(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sessions of the year outside the convention (their rows), and their patients: few, and summed by every
+        scenario."""
+        rows = np.flatnonzero(self.in_year & self.outside)
+        return rows, self.patient[rows]
+
+    @functools.cached_property
     def _runs(self) -> tuple[np.ndarray, np.ndarray]:
         """The first session of each run of sessions in one region (the draw makes them region by region), and its
         region."""
@@ -219,8 +231,7 @@ def patient_table(cohort: Cohort, out: Output, care_types: tuple[str, ...],
     evaluation whose decisions `out` kept (a re-pricing, engine/evaluate/vectorized/reprice.py), gives the counts.
     """
     c = cohort
-    covered = c.in_year & ~c.outside & out.covered
-    at = np.flatnonzero(covered)  # the covered sessions, found once for their counts and sums
+    at = np.flatnonzero(c.convention & out.covered)  # the covered sessions, found once for their counts and sums
     owner = c.patient[at]
     counts = (decided[[n for n in decided.columns if n not in PERSON and n not in CENTS]] if decided is not None
               else pd.DataFrame({n: v[c.keep] for n, v in _counts(c, out, at, owner, care_types, network_caps).items()},
@@ -234,11 +245,12 @@ def _counts(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray, care_type
     """The count columns of every patient: what the evaluator decided (covered, refused, periods opened)."""
     patient, n = c.patient, c.n
     first, last = c.draw.first.astype(np.int64), c.draw.last.astype(np.int64)
-    convention = c.in_year & ~c.outside
+    convention = c.convention
     ok = out.covered
     period = out.period_start.astype(np.int64)
     opened = (period >= first) & (period <= last) & ~c.outside & ok
-    benefit = c.in_year & c.outside & (out.supplement > 0)
+    beyond, owners = c.beyond
+    benefit = np.bincount(owners[out.supplement[beyond] > 0], minlength=n)
 
     def count(rows: np.ndarray) -> np.ndarray:
         return np.bincount(patient[rows], minlength=n)
@@ -258,8 +270,8 @@ def _counts(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray, care_type
         "path_sessions": count(opened),
         "refused_quota": count(convention & reason_quota),
         "refused_other": count(convention & ~ok & ~reason_quota),
-        "supplement_patients": (count(benefit) > 0).astype(np.int64),
-        "supplement_sessions": count(benefit),
+        "supplement_patients": (benefit > 0).astype(np.int64),
+        "supplement_sessions": benefit,
     }
     for network, category in network_caps:
         rows = opened & c.category(category) & c.rows("network", network)
@@ -276,21 +288,23 @@ def _cents(c: Cohort, out: Output, at: np.ndarray, owner: np.ndarray) -> dict[st
     covered sessions and two of those outside.
     """
     patient, n = c.patient, c.n
-    outside = c.in_year & c.outside
+    beyond, owners = c.beyond
 
-    def per_patient(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.bincount(patient[rows], weights=values[rows], minlength=n).round().astype(np.int64)
+    def outside_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owners, weights=values[beyond], minlength=n).round().astype(np.int64)
 
     def covered_sum(values: np.ndarray) -> np.ndarray:
         return np.bincount(owner, weights=values[at], minlength=n).round().astype(np.int64)
 
-    care_path = per_patient(out.care_path, c.in_year & ~c.outside & (out.care_path != 0))
-    fee, copay, supplements = covered_sum(out.fee), covered_sum(out.copay), per_patient(out.supplement, outside)
+    paid = np.flatnonzero(out.care_path)  # once per care path: few sessions
+    paid = paid[c.convention[paid]]
+    care_path = np.bincount(patient[paid], weights=out.care_path[paid], minlength=n).round().astype(np.int64)
+    fee, copay, supplements = covered_sum(out.fee), covered_sum(out.copay), outside_sum(out.supplement)
     return {
         "insurer_cost": fee - copay + care_path,
         "care_path_fees": care_path,
         "patient_copay": copay,
         "provider_income": fee,
         "supplements": supplements,
-        "out_of_pocket": copay + per_patient(out.copay, outside) - supplements,
+        "out_of_pocket": copay + outside_sum(out.copay) - supplements,
     }

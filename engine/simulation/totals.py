@@ -121,7 +121,7 @@ class _Frame:
         self.text["rule"] = out.rules.column(out.copay_rule + out.benefit_rule)
         self.text["scheme"] = out.schemes.column(out.scheme)
         self.day = cohort.day
-        self.convention = cohort.in_year & ~cohort.outside
+        self.convention = cohort.convention
         self.covered = self.convention & out.covered
         self.money = {"patient_copay": out.copay, "care_path_fee": out.care_path}
         self.tariff_row, self.co_lead_row, self.tariffs = out.tariff_row, out.co_lead_row, out.tariffs.index
@@ -224,7 +224,7 @@ def money(scenario: str, parts: Sequence[Part], region_ids: tuple[str, ...], dat
 
 def _cents_by_region(cohort: Cohort, out: Output, n: int) -> dict[str, np.ndarray]:
     """The money columns (CENTS) of one evaluated cohort per region index, in whole cents, as patient_table sums them."""
-    convention, outside = cohort.in_year & ~cohort.outside, cohort.in_year & cohort.outside
+    convention, outside = cohort.convention, cohort.in_year & cohort.outside
     covered = convention & out.covered
     care_path = cohort.region_sums(out.care_path, convention, n)
     fee, copay = cohort.region_sums(out.fee, covered, n), cohort.region_sums(out.copay, covered, n)
