@@ -78,7 +78,7 @@ def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, regio
     that have patients. The rows are sorted once by group (a radix sort of small codes) and each column
     summed run by run: exact, and a fraction of a groupby's fixed cost, which every scenario pays.
     """
-    cats = [dimension_columns(patients, dims, data, region_ids)[d] for d in dims]
+    cats = list(dimension_columns(patients, dims, data, region_ids).values())
     sizes = [len(c.categories) for c in cats]
     cell = np.zeros(len(patients), np.int64)
     for cat, size in zip(cats, sizes, strict=True):

@@ -51,21 +51,20 @@ def patient_changes(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
         out[rows] = table[column].to_numpy()
         return out
 
-    for column in CHANGES:
-        people[column] = spread(other, at_other, column) - spread(base, at_base, column)
-    return people
+    changes = {column: spread(other, at_other, column) - spread(base, at_base, column) for column in CHANGES}
+    return pd.DataFrame({**{name: people[name].array for name in PERSON}, **changes}, copy=False)
 
 
-def _counted(changes: pd.DataFrame) -> pd.DataFrame:
+def _counted(changes: pd.DataFrame) -> dict[str, np.ndarray]:
     """The per-patient columns whose sums per group make the impact table."""
     change = changes["out_of_pocket"].to_numpy()
     better, worse = change < -_ONE_CENT, change > _ONE_CENT
-    return pd.DataFrame({
+    return {
         "patients": np.ones(len(changes), np.int64), "better_off": better.astype(np.int64),
         "worse_off": worse.astype(np.int64), "unchanged": (~better & ~worse).astype(np.int64),
         **{CHANGES[c]: changes[c].to_numpy() for c in CHANGES},
         "better_sum": np.where(better, change, 0), "worse_sum": np.where(worse, change, 0),
-    })
+    }
 
 
 def impact_table(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: Sequence[str],
@@ -80,9 +79,9 @@ def impact_sums(changes: pd.DataFrame, dims: Sequence[str], data, region_ids: Se
     add up to those of both."""
     counted = _counted(changes)
     if not dims:
-        return counted.sum().to_frame().T
-    people = changes.drop(columns=list(CHANGES))
-    return group_sums(pd.concat([people, counted], axis=1), dims, data, region_ids, list(counted.columns))
+        return pd.DataFrame({name: [values.sum()] for name, values in counted.items()})
+    keyed = pd.DataFrame({**{name: changes[name].array for name in PERSON}, **counted}, copy=False)
+    return group_sums(keyed, dims, data, region_ids, list(counted))
 
 
 def impact_from_sums(sums: pd.DataFrame, dims: Sequence[str], scenario: str) -> pd.DataFrame:
