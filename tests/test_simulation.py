@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.errors import CarePolicyError
@@ -114,8 +115,9 @@ def test_drivers_a_cent_off_are_a_defect(small, column):
     off.loc[1, column] += 0.01
     with pytest.raises(AssertionError, match=column):
         _check(off, drivers)
-    with pytest.raises(AssertionError):  # a line of a region the results do not have
-        _check(results, drivers.assign(region=drivers["region"].where(drivers.index > 0, "elsewhere")))
+    elsewhere = drivers.iloc[[0]].assign(region="elsewhere", count=0, amount=0.0)  # of a region the results lack
+    with pytest.raises(AssertionError):
+        _check(results, pd.concat([drivers, elsewhere], ignore_index=True))
 
 
 def test_money_is_consistent_per_region(small):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 from carepolicy.cli import main
 from engine.errors import CarePolicyError
 from engine.policy.policies import load_policies
-from engine.simulation.breakdown import parse_by
+from engine.simulation.breakdown import metric_table, parse_by
 from engine.simulation.dimensions import DIMENSIONS
 from engine.simulation.run import METRICS, national, run_one, simulate
+from engine.simulation.totals import network_caps
 
 PAIR = ["luxemburg", "waals_brabant"]
 SUMS = [m for m, x in METRICS.items() if x.total == "sum" and m != "population"]
@@ -82,6 +84,32 @@ def test_one_run_is_the_simulation_of_its_scenario(policies):
     assert one.results.equals(sim.results[sim.results["scenario"] == "copay-15"].reset_index(drop=True))
     assert one.patients["patient_id"].is_unique
     assert one.patients["patients"].sum() == one.results["patients"].sum()
+
+
+class _Nobody:
+    """Region data in which one region has no inhabitants (a population file may say so)."""
+
+    def __init__(self, data, region: str):
+        self._data, self._region = data, region
+
+    def __getattr__(self, name: str):
+        return getattr(self._data, name)
+
+    def population(self, region=None, ages=None) -> float:
+        return 0.0 if region == self._region else self._data.population(region, ages)
+
+
+def test_a_region_without_inhabitants_has_no_cost_per_inhabitant_and_no_warning(policies):
+    run = run_one(policies, "copay-15", year=2027, regions=["luxemburg", "namen"])
+    _, data, region_ids, draw = run._context
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing on stderr
+        table = metric_table(run.patients, ("region",), _Nobody(data, "luxemburg"), region_ids,
+                             network_caps(run._context[0], draw), ["population", "insurer_cost", "cost_per_inhabitant"])
+    rows = table.set_index("region")
+    assert rows.loc["luxemburg", "population"] == 0 and rows.loc["luxemburg", "insurer_cost"] > 0
+    assert rows.loc["luxemburg", "cost_per_inhabitant"] == np.inf
+    assert rows.loc["namen", "cost_per_inhabitant"] == run.results.set_index("region").loc["namen", "cost_per_inhabitant"]
 
 
 def test_unknown_dimension_is_named_with_a_suggestion(capsys):

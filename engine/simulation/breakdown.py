@@ -71,8 +71,8 @@ def dimension_columns(patients: pd.DataFrame, dims: Sequence[str], data: Regions
 
 def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, region_ids: Sequence[str],
                columns: Sequence[str]) -> pd.DataFrame:
-    """Sums of `columns` per group (groups as the index, in dimension order), as pandas' groupby of the dimension
-    columns would make them, in whole numbers.
+    """Sums of `columns` per group (groups as the index, in dimension order): the groups and index pandas' groupby of
+    the dimension columns makes, sums of whole numbers as int64.
 
     With only population dimensions every group appears, also without patients; otherwise the groups
     that have patients. The rows are sorted once by group (a radix sort of small codes) and each column
@@ -83,8 +83,10 @@ def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, regio
     cell = np.zeros(len(patients), np.int64)
     for cat, size in zip(cats, sizes, strict=True):
         cell = cell * size + cat.codes
+    known = np.all([cat.codes >= 0 for cat in cats], axis=0) if len(patients) else np.ones(0, bool)
     cells = int(np.prod(sizes))
-    order = np.argsort(cell.astype(np.min_scalar_type(max(cells - 1, 0))), kind="stable")
+    order = np.flatnonzero(known)  # a row without a value of a dimension is in no group, as in a groupby
+    order = order[np.argsort(cell[order].astype(np.min_scalar_type(max(cells - 1, 0))), kind="stable")]
     ordered = cell[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
     present = ordered[starts]
@@ -93,7 +95,7 @@ def group_sums(patients: pd.DataFrame, dims: Sequence[str], data: Regions, regio
     sums = {}
     for name in columns:
         values = patients[name].to_numpy()
-        sums[name] = np.zeros(len(groups), np.add.reduce(values[:0]).dtype)  # as a sum promotes: bool, int16 -> int64
+        sums[name] = np.zeros(len(groups), np.add.reduce(values[:0]).dtype)  # whole numbers as int64 (flags counted)
         if len(starts):
             sums[name][at] = np.add.reduceat(values[order], starts)
     codes = np.unravel_index(groups, sizes)
@@ -138,7 +140,8 @@ def metric_table(patients: pd.DataFrame, dims: Sequence[str], data: Regions, reg
         values = sums[column].to_numpy()
         table[column] = values / 100 if column in CENTS else values
     table["population"] = population(sums.index, dims, data)
-    table["cost_per_inhabitant"] = np.round(table["insurer_cost"] / table["population"], 2)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a region without inhabitants: inf or NaN, as pandas gives
+        table["cost_per_inhabitant"] = np.round(table["insurer_cost"] / table["population"], 2)
     paths = table["care_paths"].astype(float)
     table["sessions_per_care_path"] = np.round(np.divide(table["path_sessions"].astype(float), paths,
                                                          out=np.zeros(len(paths)), where=paths > 0), 2)

@@ -345,8 +345,8 @@ def _fee_lines(lines: _Lines, rows: np.ndarray, at: np.ndarray, conv, policies: 
     if not (at >= 0).all():
         rows, at = rows[at >= 0], at[at >= 0]
     day = lines.f.day[rows].astype("datetime64[D]", copy=False).view(np.int64)
-    low = int(day.min(initial=0))
-    span, width = int(day.max(initial=0)) - low + 1, len(conv.tariff)
+    low = int(day.min()) if len(day) else 0
+    span, width = int(day.max(initial=low)) - low + 1, len(conv.tariff)
     counted = np.bincount((lines.f.region[rows] * width + at) * span + (day - low),
                           minlength=len(lines.region_ids) * width * span)
     cells = np.flatnonzero(counted)
