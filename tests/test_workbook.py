@@ -322,6 +322,21 @@ def test_build_is_deterministic_apart_from_the_timestamp(sim):
     assert build_workbook(sim, when) == build_workbook(sim, when)
 
 
+def test_a_band_still_running_is_asked_for_once_and_makes_the_same_workbook(sim, seed_band):
+    """A band given as a function (its seeds run in other processes) is asked for once, when only the Summary is left
+    to write: the workbook is the one its table makes."""
+    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    asked = []
+
+    def pending():
+        asked.append(len(asked))
+        return seed_band
+
+    assert build_workbook(sim, when, band=pending, seeds=3) == build_workbook(sim, when, band=seed_band, seeds=3)
+    assert asked == [0]
+    assert build_workbook(sim, when, band=lambda: None) == build_workbook(sim, when)
+
+
 def test_cli_writes_the_workbook_and_a_summary(tmp_path, capsys):
     target = tmp_path / "out" / "cmp.xlsx"
     assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--seeds", "1", "-o", str(target)]) == 0
@@ -468,10 +483,13 @@ def test_sensitivity_tornado_sorted_by_swing(book, values, sim):
 
 def test_cli_adds_the_years_and_refuses_years_outside_the_projection(tmp_path, capsys):
     target = tmp_path / "cmp.xlsx"
-    assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--seeds", "1", "--years", "2026-2027", "-q",
+    assert main(["compare", "-r", "luxemburg", "-s", "copay-15", "--seeds", "2", "--years", "2026-2027", "-q",
                  "-o", str(target)]) == 0
-    rows = table_rows(openpyxl.load_workbook(target, data_only=True)["Several years"], "Years")
+    book = openpyxl.load_workbook(target, data_only=True)
+    rows = table_rows(book["Several years"], "Years")
     assert [r["Year"] for r in rows] == ["2026", "2027"]
+    summary = table_rows(book["Summary"], "Summary")  # the band, ended before the years ran
+    assert summary[1]["Seed band of the change, low (EUR thousand)"] <= summary[1]["Seed band of the change, high (EUR thousand)"]
     assert main(["compare", "-r", "luxemburg", "--years", "2030-2040", "-o", str(tmp_path / "late.xlsx")]) == 2
     assert capsys.readouterr().err.startswith("error: year: expected a year the projection covers (2022-2035, ")
     assert not (tmp_path / "late.xlsx").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -38,14 +39,20 @@ ORDER = ("Summary", "Read me", "Comparison", "Winners and losers", "Several year
          "Scenarios", "Parameters", "Regions", "Utilisation", "Results")
 
 
-def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, band: pd.DataFrame | None = None,
+Band = pd.DataFrame | Callable[[], pd.DataFrame | None] | None
+"""A seed band (engine.simulation.band.band()), or a function that returns it once its seeds are done."""
+
+
+def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, band: Band = None,
                    seeds: int = 1, lang: str = "en", impact: pd.DataFrame | None = None,
                    years: pd.DataFrame | None = None, sensitivity: Sensitivity | None = None) -> bytes:
     """The comparison workbook of a simulation, as the bytes of an .xlsx file.
 
-    `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given; `impact`, an
-    impact table by age band (scenario, age_band, patients, better_off, worse_off, ...), adds the Winners
-    and losers sheet and the patients better and worse off on Summary. `years`, the long table of
+    `band` is engine.simulation.band.band() over `seeds` seeds, shown on Summary when given, or a function
+    that returns it (or None), called once, when every other sheet is written: the seeds of a band that
+    run in other processes finish while this one writes the workbook. `impact`, an impact table by age
+    band (scenario, age_band, patients, better_off, worse_off, ...), adds the Winners and losers sheet
+    and the patients better and worse off on Summary. `years`, the long table of
     engine.simulation.years.simulate_years, adds the Several years sheet; `sensitivity`, a run of
     engine.simulation.sensitivity, the Sensitivity sheet with its tornado.
     """
@@ -53,9 +60,9 @@ def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, ban
     labels = Labels(lang)
     book = Book(buffer)
     generated = generated or dt.datetime.now().astimezone()
-    ctx = Context(book, sim, labels, generated, band=band, seeds=seeds, impact=impact)
+    ctx = Context(book, sim, labels, generated, seeds=seeds, impact=impact)
     layout = _layout(ctx)
-    summary_sheet(ctx, layout)
+    summary = book.sheet(labels("Summary"))  # the first sheet, written last (it shows the band)
     given = {"Winners and losers": impact, "Several years": years, "Sensitivity": sensitivity}
     readme_sheet(ctx, [labels(name) for name in ORDER if given.get(name, True) is not None])
     comparison_sheet(ctx, layout)
@@ -71,6 +78,8 @@ def build_workbook(sim: Simulation, generated: dt.datetime | None = None, *, ban
     regions_sheet(ctx)
     utilisation_sheet(ctx)
     results_sheet(ctx)
+    ctx.band = band() if callable(band) else band
+    summary_sheet(ctx, layout, summary)
     book.wb.set_properties({"title": labels("Psychological care: scenario comparison {year}", year=sim.year),
                             "author": "carepolicy", "created": generated.replace(tzinfo=None)})
     book.close()
@@ -84,7 +93,7 @@ def _layout(ctx: Context) -> ResultsLayout:
 
 
 def write_workbook(sim: Simulation, path: Path | str = DEFAULT_PATH, generated: dt.datetime | None = None, *,
-                   band: pd.DataFrame | None = None, seeds: int = 1, lang: str = "en",
+                   band: Band = None, seeds: int = 1, lang: str = "en",
                    impact: pd.DataFrame | None = None, years: pd.DataFrame | None = None,
                    sensitivity: Sensitivity | None = None) -> Path:
     """Build and write the workbook atomically: the target is replaced only by a complete file."""

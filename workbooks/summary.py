@@ -12,7 +12,20 @@ from engine.policy.scenarios import BASELINE
 from workbooks.context import Context
 from workbooks.inputs import source_title
 from workbooks.results import ResultsLayout
-from workbooks.styles import BOLD, COUNT, HEADING, MILLION, NOTE, SIGNED_MILLION, SIGNED_PERCENT, SIGNED_THOUSAND, TITLE, Column, Formula
+from workbooks.styles import (
+    BOLD,
+    COUNT,
+    HEADING,
+    MILLION,
+    NOTE,
+    SIGNED_MILLION,
+    SIGNED_PERCENT,
+    SIGNED_THOUSAND,
+    TITLE,
+    Column,
+    Formula,
+    Sheet,
+)
 from workbooks.winners import national_winners
 
 PUBLISHED_BUDGET = ("budget-2023", "budget-youth-2024")
@@ -31,9 +44,9 @@ def number(value: float, decimals: int, lang: str, signed: bool = False) -> str:
     return sign + text
 
 
-def summary_sheet(ctx: Context, layout: ResultsLayout) -> None:
+def summary_sheet(ctx: Context, layout: ResultsLayout, sheet: Sheet) -> None:
+    """The Summary, on `sheet` (made first, so that it comes first, and written last: see build_workbook)."""
     L, sim = ctx.labels, ctx.sim
-    sheet = ctx.book.sheet(L("Summary"))
     regions = L("all regions") if len(sim.region_ids) == len(sim.regions.regions) else \
         ", ".join(ctx.region_name(r) for r in sim.region_ids)
     sheet.text(0, 0, L("Budget note: psychological care, {year}", year=sim.year), TITLE)

@@ -36,6 +36,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+    import functools
+
     from engine.errors import InputError
     from engine.policy.files import display
     from engine.policy.policies import load_policies
@@ -60,20 +63,25 @@ def run(args: argparse.Namespace) -> int:
     if years:
         check_years(policies, years)  # before any run starts
     defaults(args)  # the year and seed, which the band's other seeds follow
-    with _more_seeds(policies, args, seeds) as more:  # they run beside the first seed's run
+    with contextlib.ExitStack() as stack:
+        more = stack.enter_context(_more_seeds(policies, args, seeds))  # they run beside the first seed's run
         # winners and losers from the same synthetic patients as the comparison (common random numbers)
         sim = run_simulation(args, impact=("age_band",), workers=_cores_left(more))
         winners = sim.impact
-        seed_band = _band(sim, args, seeds, more) if more else None
-    by_year = simulate_years(policies, args.scenario, years=years, seed=args.seed, regions=args.region or None,
-                             scheduler=args.scheduler,
-                             progress=progress_bar(f"simulating {years[0]}-{years[-1]}", args.quiet)) if years else None
-    varied = sensitivity(policies, args.scenario, year=args.year, seed=args.seed, regions=args.region or None,
-                         scheduler=args.scheduler, progress=progress_bar(f"sensitivity of {args.year}", args.quiet)) \
-        if args.sensitivity else None
-    path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang, impact=winners, years=by_year,
-                          sensitivity=varied)
-    print(summary(sim, seed_band, winners))
+        seed_band = functools.cache(lambda: _band(sim, args, seeds, more) if more else None)
+        if years or args.sensitivity:  # their runs take every core: the band's seeds and processes end first
+            seed_band()
+            stack.close()
+        by_year = simulate_years(policies, args.scenario, years=years, seed=args.seed, regions=args.region or None,
+                                 scheduler=args.scheduler,
+                                 progress=progress_bar(f"simulating {years[0]}-{years[-1]}", args.quiet)) if years else None
+        varied = sensitivity(policies, args.scenario, year=args.year, seed=args.seed, regions=args.region or None,
+                             scheduler=args.scheduler, progress=progress_bar(f"sensitivity of {args.year}", args.quiet)) \
+            if args.sensitivity else None
+        # the band's seeds finish while this process writes every sheet but the Summary, which waits for them
+        path = write_workbook(sim, target, band=seed_band, seeds=seeds, lang=args.lang, impact=winners, years=by_year,
+                              sensitivity=varied)
+    print(summary(sim, seed_band(), winners))
     print(f"wrote {display(path)}")
     return 0
 
