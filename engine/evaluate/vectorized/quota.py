@@ -66,6 +66,9 @@ def quota_table(caps_bytes: bytes, totals_bytes: bytes, shape: tuple):
     """
     caps = np.frombuffer(caps_bytes, np.int32).reshape(shape)
     totals = np.frombuffer(totals_bytes, np.int32).reshape(shape[:2])
+    rows = np.concatenate([caps.reshape(shape[0], -1), totals], axis=1)
+    _, first_of, regime_of = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    caps, totals = caps[first_of], totals[first_of]  # each distinct regime once: most epochs repeat their caps
     n_cats = shape[2]
     step = np.eye(n_cats, dtype=np.int32)
 
@@ -94,8 +97,8 @@ def quota_table(caps_bytes: bytes, totals_bytes: bytes, shape: tuple):
     first = room.argmax(axis=2).astype(np.int8)
     allowed = ((grown[:, None, None, :] == 0) | (caps >= 1)).all(axis=3).any(axis=2)
     n_states = len(vectors)
-    regimes = shape[0]
-    move, first, allowed = (a.reshape(n_states, n_cats, regimes).transpose(2, 0, 1).copy() for a in (move, first, allowed))
+    regimes, every = len(caps), regime_of.reshape(-1)
+    move, first, allowed = (a.reshape(n_states, n_cats, regimes).transpose(2, 0, 1)[every] for a in (move, first, allowed))
     return vectors, move, first, allowed
 
 
