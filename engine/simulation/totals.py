@@ -251,13 +251,15 @@ class _Lines:
         self.counted: list[tuple[np.ndarray, ...]] = []  # the distinct (region, line, cents) of each call to `add`
         self.counts: list[np.ndarray] = []  # and how many rows each
 
-    def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray,
-            counts: np.ndarray | None = None) -> None:
-        """Count `rows` (`counts` units each, else one) under line `line` (indexes into `names`) at value `cents` (one
-        per row); `rows` are rows of the frame, or region indexes where `counts` is given."""
+    def add(self, rows: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray) -> None:
+        """Count the frame's `rows` under line `line` (indexes into `names`) at value `cents` (one per row)."""
+        self.add_counted(self.f.region[rows], line, names, cents, None)
+
+    def add_counted(self, region: np.ndarray, line: np.ndarray, names: list[tuple[str, str, str]], cents: np.ndarray,
+                    counts: np.ndarray | None) -> None:
+        """Count `counts` units (one each when None) of each (region index, line, value in `cents`)."""
         base, width = len(self.lines), max(len(names), 1)
         self.lines += names
-        region = self.f.region[rows] if counts is None else rows
         keys, counted = _tally(region * width + line, cents.astype(np.int64), counts)  # (region, line) dense
         cell = keys >> 32
         self.counted.append((cell // width, base + cell % width, keys & 0xFFFFFFFF))
@@ -357,8 +359,8 @@ def _fee_lines(lines: _Lines, rows: np.ndarray, at: np.ndarray, conv, policies: 
         if len(days):
             dated = policies.dated(tariff_row.amount)
             fees[i, days] = cents(dated.values())[dated.entries_on((days + low).astype("datetime64[D]"))]
-    lines.add(region, row, [(f"fee: {r.label}" + (f" ({role})" if role else ""), "fee", r.amount) for r in conv.tariff],
-              fees[row, day], counted[cells])
+    lines.add_counted(region, row, [(f"fee: {r.label}" + (f" ({role})" if role else ""), "fee", r.amount)
+                                    for r in conv.tariff], fees[row, day], counted[cells])
 
 
 def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
