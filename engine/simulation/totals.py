@@ -279,25 +279,20 @@ class _Lines:
 
 
 def _tally(group: np.ndarray, cents: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (group << 32) + cents of rows, and how many units they hold (`counts` per row, else one):
-    counted in a table of the groups and values when they span few (a line's values are a few fees or co-payments),
-    else hashed."""
+    """The distinct keys (group << 32) + cents of rows, and how many units they hold (`counts` per row, else one;
+    whole counts weighted by whole counts are exact floats below 2**53): counted in a table of the groups and values
+    when they span few (a line's values are a few fees or co-payments), else hashed."""
     if not len(group):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     low, high = int(cents.min()), int(cents.max())
     first = int(group.min())
     span, groups = high - low + 1, int(group.max()) - first + 1
     if span * groups <= max(4 * len(cents), 1 << 16):
-        counted = _units(np.bincount((group - first) * span + (cents - low), counts, minlength=span * groups))
+        counted = np.bincount((group - first) * span + (cents - low), counts, minlength=span * groups).astype(np.int64)
         at = np.flatnonzero(counted)
         return ((at // span + first) << 32) + at % span + low, counted[at]
     codes, keys = pd.factorize((group << 32) + cents)
-    return keys, _units(np.bincount(codes, counts, minlength=len(keys)))
-
-
-def _units(counted: np.ndarray) -> np.ndarray:
-    """Counts as whole numbers (a count weighted by whole counts is a float, exact below 2**53)."""
-    return counted if counted.dtype == np.int64 else counted.astype(np.int64)
+    return keys, np.bincount(codes, counts, minlength=len(keys)).astype(np.int64)
 
 
 def _drivers(scenario: str, f: _Frame, region_ids: tuple[str, ...], policies: PolicySet) -> pd.DataFrame:
@@ -366,6 +361,8 @@ def _fee_lines(lines: _Lines, rows: np.ndarray, at: np.ndarray, conv, policies: 
 def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
     """The drivers must rebuild the money columns to the cent; anything else is a defect of the engine."""
     region = pd.Index(results["region"]).get_indexer(drivers["region"])
+    if (region < 0).any():
+        raise AssertionError(f"drivers of regions the results do not have: {sorted(set(drivers['region'][region < 0]))}")
     kind, amount = drivers["kind"].to_numpy(), cents(drivers["amount"])
     fee, copay = kind == "fee", kind == "copay"
     signed = np.where(copay, -amount, np.where(fee | (kind == "care_path_fee"), amount, 0))
@@ -378,5 +375,5 @@ def _check(results: pd.DataFrame, drivers: pd.DataFrame) -> None:
     rebuilt = {"insurer_cost": signed, "patient_copay": np.where(copay, amount, 0), "provider_income": np.where(fee, amount, 0)}
     for column, values in rebuilt.items():
         expected, got = cents(results[column]), per_region(values)
-        if (region < 0).any() or not np.array_equal(expected, got):
+        if not np.array_equal(expected, got):
             raise AssertionError(f"drivers do not add up to {column}: {expected} vs {got}")
