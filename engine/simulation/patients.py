@@ -111,20 +111,21 @@ class Cohort:
     """The sessions of one draw indexed by patient: the same for every scenario evaluated on the draw.
 
     `claims` is the evaluator's view of the claims frame, prepared once; `people` holds the
-    descriptive columns of the patients with a session in the year (`keep`), by patient id.
+    descriptive columns of the patients with a session in the year (`keep`), by patient id, made
+    when first asked for (a run of money only never asks).
     """
 
     frame: pd.DataFrame
     region: np.ndarray
+    region_ids: tuple[str, ...]
     draw: Draw
+    max_age: int
     claims: Claims
     patient: np.ndarray
-    n: int
+    patient_ids: np.ndarray
     day: np.ndarray
     in_year: np.ndarray
     outside: np.ndarray
-    keep: np.ndarray
-    people: pd.DataFrame
     _masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _categoricals: dict[str, pd.Categorical] = field(default_factory=dict)
 
@@ -133,28 +134,44 @@ class Cohort:
            data: Regions) -> Cohort:
         """Index a drawn claims frame (and each claim's region index into `region_ids`)."""
         patient, patient_ids = pd.factorize(claims["patient_id"].to_numpy(), sort=True)
-        n = len(patient_ids)
         day = claims["session_date"].to_numpy().astype("datetime64[D]")
         in_year = (day >= draw.first) & (day <= draw.last)
-        outside = _is(claims["network"], "")
-        keep = np.bincount(patient[in_year], minlength=n) > 0
-        earliest = _Earliest(patient, day, n)
-        first, first_convention = earliest.of(in_year), earliest.of(in_year & ~outside)
+        return cls(claims, region, region_ids, draw, data.max_age, Claims(claims, patient), patient, patient_ids, day,
+                   in_year, _is(claims["network"], ""))
+
+    @property
+    def n(self) -> int:
+        """How many patients the draw has (with a session in the year or not)."""
+        return len(self.patient_ids)
+
+    @functools.cached_property
+    def keep(self) -> np.ndarray:
+        """The patients with a session in the year (a mask by patient): those of the per-patient tables."""
+        return np.bincount(self.patient[self.in_year], minlength=self.n) > 0
+
+    @functools.cached_property
+    def people(self) -> pd.DataFrame:
+        """Who each kept patient is: id, region, age on the reference day, network and care type of the first
+        convention session of the year, increased reimbursement and mutuality of the first session."""
+        claims, keep, n = self.frame, self.keep, self.n
+        in_year = self.in_year
+        earliest = _Earliest(self.patient, self.day, n)
+        first, first_convention = earliest.of(in_year), earliest.of(in_year & ~self.outside)
         first_member = earliest.of(in_year & ~_is(claims["mutuality"], ""))
         birth = claims["birth_date"].to_numpy().astype("datetime64[D]")
-        reference = np.datetime64(draw.reference_day, "D")
-        age = ages_on(birth[first[keep]], np.full(int(keep.sum()), reference)).clip(0, data.max_age)
+        reference = np.datetime64(self.draw.reference_day, "D")
+        age = ages_on(birth[first[keep]], np.full(int(keep.sum()), reference)).clip(0, self.max_age)
         increased = claims["increased_reimbursement"].to_numpy(bool)[first[keep]]
-        people = pd.DataFrame({
-            "patient_id": patient_ids[keep],
-            "region": pd.Categorical.from_codes(region.astype(np.int64)[first[keep]], categories=list(region_ids)),
+        return pd.DataFrame({
+            "patient_id": self.patient_ids[keep],
+            "region": pd.Categorical.from_codes(self.region.astype(np.int64)[first[keep]],
+                                                categories=list(self.region_ids)),
             "age": age.astype(np.int16),
             "network": _label(claims["network"], first_convention[keep]),
             "care": _label(claims["care"], first_convention[keep]),
             "increased": pd.Categorical.from_codes(increased.astype(np.int8), categories=list(YES_NO)),
             "mutuality": _label(claims["mutuality"], first_member[keep]),
         })
-        return cls(claims, region, draw, Claims(claims, patient), patient, n, day, in_year, outside, keep, people)
 
     @functools.cached_property
     def convention(self) -> np.ndarray:

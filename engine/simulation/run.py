@@ -272,10 +272,14 @@ class _State:
     evaluations: dict[int, Output] = field(default_factory=dict)  # of homes, by scenario index
     tables: dict[int, pd.DataFrame] = field(default_factory=dict)  # the per-patient tables of homes
     repriced: dict[int, tuple[Output, int]] = field(default_factory=dict)  # by twin: its re-pricing, uses left here
+    synthesizers: dict[str, Synthesizer] = field(default_factory=dict)  # by scenario id: made once, asked often
 
     def _synthesizer(self, scenario: Scenario) -> tuple[tuple, Synthesizer]:
-        """The key of a scenario's draw (scenarios with the same key share it), and its synthesizer."""
-        synthesizer = Synthesizer(self.applied[scenario.id], self.data, self.draw)
+        """The key of a scenario's draw (scenarios with the same key share it), and its synthesizer (that of its
+        policies: the same for the scenario without its changes to the figures drawn, `Synthesizer.base`)."""
+        synthesizer = self.synthesizers.get(scenario.id)
+        if synthesizer is None:
+            synthesizer = self.synthesizers[scenario.id] = Synthesizer(self.applied[scenario.id], self.data, self.draw)
         utilisation = tuple(u for u in scenario.utilisation if u.in_force(self.draw.reference_day))
         return (utilisation, repr(synthesizer.bands)), synthesizer
 

@@ -25,7 +25,7 @@ from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.pricing import price
 from engine.evaluate.vectorized.run import share_group_fees
 from engine.policy.policies import PolicySet
-from engine.policy.rules import Rules, rules_of
+from engine.policy.rules import rules_of
 
 PRICED = ("tariff_row", "co_lead_row", "copay_rule", "fee", "copay", "care_path", "insurer")
 """The result arrays pricing writes; the others are decisions, kept."""
@@ -34,7 +34,7 @@ PRICED = ("tariff_row", "co_lead_row", "copay_rule", "fee", "copay", "care_path"
 def pricing_only(base: PolicySet, other: PolicySet) -> bool:
     """Whether `other` differs from `base` only in dated values that nothing but the convention's pricing reads."""
     changed = changed_paths(base, other)
-    return changed is not None and all(changed <= read_only_in(rules_of(p), PRICING) for p in (base, other))
+    return changed is not None and all(changed <= read_only_in(p, PRICING) for p in (base, other))
 
 
 def changed_paths(base: PolicySet, other: PolicySet) -> set[str] | None:
@@ -58,15 +58,20 @@ PRICING = ("tariff", "copayment", "care_path_fee")
 """The fields of a convention that only pricing reads."""
 
 
-def read_only_in(rules: Rules, fields: tuple[str, ...]) -> set[str]:
-    """Paths the conventions read in `fields` (such as PRICING) and nowhere else in `rules`; none when the rules hold
-    something unforeseen."""
-    read = _read([tuple(getattr(c, f) for f in fields) for c in rules.conventions])
-    elsewhere = _read(dataclasses.replace(rules, conventions=tuple(
-        dataclasses.replace(c, **{f: type(getattr(c, f))() for f in fields}) for c in rules.conventions)))
-    if read is None or elsewhere is None:
-        return set()
-    return read - elsewhere
+def read_only_in(policies: PolicySet, fields: tuple[str, ...]) -> frozenset[str]:
+    """Paths the conventions of `policies` read in `fields` (such as PRICING) and nowhere else in their rules; none
+    when the rules hold something unforeseen. Kept per policy set: a simulation asks it of every pair of scenarios."""
+    known = _ONLY.setdefault(policies, {})
+    if fields not in known:
+        rules = rules_of(policies)
+        read = _read([tuple(getattr(c, f) for f in fields) for c in rules.conventions])
+        elsewhere = _read(dataclasses.replace(rules, conventions=tuple(
+            dataclasses.replace(c, **{f: type(getattr(c, f))() for f in fields}) for c in rules.conventions)))
+        known[fields] = frozenset() if read is None or elsewhere is None else frozenset(read - elsewhere)
+    return known[fields]
+
+
+_ONLY: weakref.WeakKeyDictionary[PolicySet, dict[tuple[str, ...], frozenset[str]]] = weakref.WeakKeyDictionary()
 
 
 def _read(node) -> set[str] | None:

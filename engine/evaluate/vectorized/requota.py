@@ -20,7 +20,6 @@ from engine.evaluate.vectorized.output import Output
 from engine.evaluate.vectorized.reprice import changed_paths, read_only_in
 from engine.evaluate.vectorized.run import evaluate_arrays, evaluate_valid
 from engine.policy.policies import PolicySet
-from engine.policy.rules import rules_of
 
 QUOTA = ("bundles",)
 """The field of a convention that holds the quota bundles, their caps and totals."""
@@ -30,7 +29,7 @@ def quota_only(base: PolicySet, other: PolicySet) -> float | None:
     """The smallest value, old or new, of the caps and totals `other` changes when it differs from `base` in nothing
     else (0 for a value that is not a number, such as null); None when it differs in anything else, or in nothing."""
     changed = changed_paths(base, other)
-    if not changed or not all(changed <= read_only_in(rules_of(p), QUOTA) for p in (base, other)):
+    if not changed or not all(changed <= read_only_in(p, QUOTA) for p in (base, other)):
         return None
     values = [e.value for p in changed for policies in (base, other) for e in policies.dated(p).entries]
     return min(float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0 for v in values)
