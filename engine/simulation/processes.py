@@ -93,14 +93,19 @@ class Beside:
     def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
         self.task, self.items = task, list(items)
         forks = "fork" in multiprocessing.get_all_start_methods()
-        self.pool = _pool(task, workers, workers + 1) if forks and self.items else None  # this process goes on
+        # the processes computing at once, which the workers read: this one too until it waits for them
+        self.busy = multiprocessing.get_context("fork").Value("i", workers + 1, lock=False) if forks else None
+        self.pool = _pool(task, workers, self.busy) if forks and self.items else None  # this process goes on
         self.workers = workers if self.pool else 0
         self.started = [self.pool.submit(_call, item) for item in self.items] if self.pool else []
         threads.share(self.workers + 1)
 
     def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
-        """The results in item order; `progress` is given the fraction of the items done as each arrives."""
-        threads.share(1)  # from here this process only waits for them
+        """The results in item order; `progress` is given the fraction of the items done as each arrives. From here
+        this process only waits: the workers may take the core it leaves for a second thread."""
+        threads.share(1)
+        if self.busy is not None:
+            self.busy.value = self.workers
         finished: list[Result] = []
         for result in map(self.task, self.items) if self.pool is None else _checked(f.result() for f in self.started):
             finished.append(result)
@@ -121,9 +126,10 @@ class Beside:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _pool(task: Callable, workers: int, busy: int) -> ProcessPoolExecutor:
+def _pool(task: Callable, workers: int, busy) -> ProcessPoolExecutor:
     """Forked worker processes that run `task` (set by their initializer: inherited, not sent through a pipe), among
-    `busy` processes of this job that compute at once."""
+    `busy` processes of this job that compute at once (a number, or a count shared with this process: see
+    `threads.share`)."""
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_set,
                                initargs=(task, busy))
 
@@ -162,7 +168,7 @@ def _each(results: Iterable[Result], done: Callable[[Result], None] | None):
         yield result
 
 
-def _set(task: Callable, busy: int) -> None:
+def _set(task: Callable, busy) -> None:
     _task[:] = [task]
     threads.share(busy)
 

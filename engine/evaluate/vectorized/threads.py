@@ -19,7 +19,7 @@ THREADED = 200_000  # valid rows from which two threads pay off
 
 PART = 250_000  # most rows of one part: bounds the memory of the parts in flight
 
-_busy = 1  # the processes of this job that compute at once, this one included
+_busy: int | Any = 1  # the processes of this job that compute at once, this one included (or a shared count of them)
 
 
 @functools.cache
@@ -27,16 +27,19 @@ def pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="carepolicy-evaluate")
 
 
-def share(processes: int) -> None:
-    """Declare how many processes of this job compute at once, this one included (1 when it is alone again)."""
+def share(processes: int | Any) -> None:
+    """Declare how many processes of this job compute at once, this one included (1 when it is alone again): a
+    number, or a count shared with the process that started this one (a `multiprocessing.Value`), which it lowers
+    when it stops computing and only waits, so that a second thread takes the core it leaves."""
     global _busy
-    _busy = max(1, processes)
+    _busy = max(1, processes) if isinstance(processes, int) else processes
 
 
 def mapper(rows: int) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
     """The `map` that runs the parts of work on `rows` rows: on two threads from THREADED rows on when a core is free
     for the second, else one after another."""
-    if rows >= THREADED and (os.cpu_count() or 1) >= 2 * _busy:
+    busy = _busy if isinstance(_busy, int) else max(1, _busy.value)
+    if rows >= THREADED and (os.cpu_count() or 1) >= 2 * busy:
         return pool().map
     return map
 
