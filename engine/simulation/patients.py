@@ -199,7 +199,7 @@ class Cohort:
         starts, region = self._runs
         sums = np.zeros(regions, np.int64)
         if len(starts):
-            np.add.at(sums, region, np.add.reduceat(np.where(rows, values, 0), starts))
+            np.add.at(sums, region, np.add.reduceat(values * rows, starts))  # a product: no branch per session
         return sums
 
     def rows(self, column: str, value: str) -> np.ndarray:
