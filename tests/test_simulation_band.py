@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import time
 
@@ -125,7 +126,20 @@ def test_seeds_started_beside_give_the_table_of_simulate_seeds(policies, table):
         fractions = []
         frames = started.results(fractions.append)
     pd.testing.assert_frame_equal(seed_table(frames), table)
-    assert fractions == pytest.approx([1 / 3, 2 / 3, 1])
+    assert fractions == sorted(fractions) and fractions[-1] == 1  # one region: an item per seed
+    assert {round(f * 3, 9) for f in fractions} <= {1, 2, 3}
+
+
+def test_seeds_beside_run_region_by_region_as_whole_runs(policies):
+    """Split into regions (the most populous first) and put back together, the seeds' results are those of whole runs
+    over the regions, scenario by scenario in region order."""
+    regions = ["namen", "luxemburg", "waals_brabant"]
+    whole = simulate_seeds(policies, ["copay-15", "adult-quota-10"], seeds=2, seed=7, regions=regions)
+    with seeds_beside(policies, ["copay-15", "adult-quota-10"], seeds=2, seed=7, regions=regions,
+                      workers=1) as started:
+        assert [i for i, _ in started.items] == [0, 1, 0, 1, 0, 1]
+        assert [r for _, r in started.items][::2] == ["namen", "waals_brabant", "luxemburg"]  # by population
+        pd.testing.assert_frame_equal(seed_table(started.results()), whole)
 
 
 def test_seeds_beside_of_money_only_band_the_costs_as_the_full_runs(policies, table):
@@ -156,8 +170,20 @@ def _slow(i: int) -> int:
     return i
 
 
+_STARTED = multiprocessing.get_context("fork").Event()  # set by a task when it starts in a worker process
+
+
 def _gone(i: int) -> int:
+    _STARTED.set()
     os._exit(1)  # a worker killed, as by the system when out of memory
+
+
+def _pid(i: int) -> int:
+    """The process that ran item `i`: the first one keeps a worker busy while this process asks for the results."""
+    if i == 0:
+        _STARTED.set()
+        time.sleep(2)
+    return os.getpid()
 
 
 def test_a_failing_block_stops_the_processes_started_beside():
@@ -172,9 +198,24 @@ def test_a_failing_block_stops_the_processes_started_beside():
 
 def test_a_worker_that_dies_is_an_error_not_a_wait():
     start = time.monotonic()
+    _STARTED.clear()
     with pytest.raises(InputError, match="a worker process ended before its run did"), Beside(_gone, [1], 1) as started:
+        assert _STARTED.wait(30)  # taken by the worker, not by this process
         started.results()
     assert time.monotonic() - start < 30
+
+
+def test_this_process_runs_the_items_no_worker_has_started_when_it_asks_for_the_results():
+    _STARTED.clear()
+    with Beside(_pid, range(4), 1) as started:
+        assert _STARTED.wait(30)  # the worker is busy with the first item
+        ran = started.results()
+    assert ran[0] != os.getpid() and ran[1:] == [os.getpid()] * 3
+
+
+def test_what_the_results_are_made_of_is_joined_in_item_order():
+    with Beside(abs, [-3, 1, -2], 1, join=lambda results: [sum(results), results]) as started:
+        assert started.results() == [6, [3, 1, 2]]
 
 
 @pytest.mark.parametrize(("cores", "seeds", "band", "left"),

@@ -41,15 +41,18 @@ def test_processes_side_by_side_evaluate_on_one_thread_each(monkeypatch):
     assert side_by_side(_threaded, range(2), 2) == [False, False]
     with Beside(_threaded, range(1), 1) as started:
         assert not _threaded()  # this process, while the worker computes beside it
-        assert started.started[0].result(timeout=60) is False  # the worker, while this process computes
         assert started.results() == [False]
     assert _threaded()
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     assert side_by_side(_threaded, range(2), 2) == [True, True]  # a core free for each second thread
 
 
+_STARTED = multiprocessing.get_context("fork").Event()  # set by a task when it starts in a worker process
+
+
 def _threaded_once_alone(_=None) -> bool:
     """Whether this worker is given a second thread within a few seconds."""
+    _STARTED.set()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _threaded():
@@ -62,7 +65,9 @@ def test_a_worker_beside_takes_a_second_thread_once_this_process_only_waits(monk
     """On two cores, a worker started beside this process evaluates on one thread while this process computes, and
     on two once it waits for the results (the core it leaves)."""
     monkeypatch.setattr("os.cpu_count", lambda: 2)
+    _STARTED.clear()
     with Beside(_threaded_once_alone, range(1), 1) as started:
+        assert _STARTED.wait(30)  # the item is the worker's, not this process's
         time.sleep(0.3)  # the worker looks while this process computes
         assert not started.started[0].done()
         assert started.results() == [True]

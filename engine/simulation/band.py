@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
 from engine.policy.policies import PolicySet
+from engine.policy.regions import load_regions
 from engine.policy.scenarios import BASELINE
 from engine.simulation.processes import Beside, per_seed, workers_for
-from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, simulate, summed
+from engine.simulation.run import DEFAULT_SEED, DEFAULT_YEAR, METRICS, national, region_ids_of, simulate, summed
 
 
 def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
@@ -33,12 +35,37 @@ def simulate_seeds(policies: PolicySet, scenarios: Sequence[str | Path] = (), *,
 def seeds_beside(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, seeds: int = 1,
                  seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR, regions: Sequence[str] | None = None,
                  workers: int | None = None, money_only: bool = False) -> Beside:
-    """The runs of `simulate_seeds`, started in worker processes (one seed each) that run beside what this process
-    does next: `seed_table(started.results())` is the table of `simulate_seeds`, or its money columns
-    (MONEY_COLUMNS, at a fraction of the work) with `money_only`."""
+    """The runs of `simulate_seeds`, started in worker processes (at most one per seed) that run beside what this
+    process does next: `seed_table(started.results())` is the table of `simulate_seeds`, or its money columns
+    (MONEY_COLUMNS, at a fraction of the work) with `money_only`.
+
+    Each seed runs region by region, the most populous regions of every seed first: a region's patients are drawn
+    from streams of its own (engine/simulation/split.py), so its results are those of the whole run. The regions
+    no worker has started when this process asks for the results, the smallest, are run here beside them.
+    """
     _check_seeds(seeds)
-    one = _one_seed(policies, scenarios, seed, year, regions, (), money_only)
-    return Beside(lambda i: one(i, 1, None), range(seeds), workers_for(seeds, workers))
+    data = load_regions(policies.root)
+    region_ids = region_ids_of(data, regions)
+    items = [(i, region) for region in sorted(region_ids, key=lambda r: -data.population(r, None))
+             for i in range(seeds)]
+
+    def run(item: tuple[int, str]) -> pd.DataFrame:
+        i, region = item
+        return _one_seed(policies, scenarios, seed, year, [region], (), money_only)(i, 1, None)
+
+    return Beside(run, items, workers_for(seeds, workers),
+                  join=lambda frames: [_in_run_order([f for f, (i, _) in zip(frames, items, strict=True) if i == seed_i],
+                                                     region_ids) for seed_i in range(seeds)])
+
+
+def _in_run_order(frames: list[pd.DataFrame], region_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The results of one seed's regions as one run's: scenario by scenario in the order they were run, each in the
+    order of `region_ids`."""
+    table = pd.concat(frames, ignore_index=True)
+    scenario = {s: k for k, s in enumerate(dict.fromkeys(table["scenario"]))}
+    place = {r: k for k, r in enumerate(region_ids)}
+    order = np.lexsort((table["region"].map(place).to_numpy(), table["scenario"].map(scenario).to_numpy()))
+    return table.take(order).reset_index(drop=True)
 
 
 def seed_table(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -56,7 +56,7 @@ _WATCHED = 0.25  # seconds between two looks at what the workers report
 
 class Count:
     """A count that forked worker processes add to and this process reads (the steps of a run split by region, whose
-    groups run only in forked processes)."""
+    groups run only in forked processes), or that hands out tickets (the items of `Beside`)."""
 
     def __init__(self) -> None:
         self._shared = multiprocessing.get_context("fork").Value("i", 0)
@@ -64,6 +64,13 @@ class Count:
     def add(self, steps: int = 1) -> None:
         with self._shared.get_lock():
             self._shared.value += steps
+
+    def take(self) -> int:
+        """Add one, and the count before: a ticket no other process of the job gets."""
+        with self._shared.get_lock():
+            ticket = self._shared.value
+            self._shared.value = ticket + 1
+        return ticket
 
     @property
     def value(self) -> int:
@@ -84,34 +91,60 @@ class Count:
 
 class Beside:
     """`task(item)` for every item, started now in forked processes (`workers` at most), to run beside what this
-    process does next; `results()` waits for them. Where processes cannot be forked, the tasks run in
-    `results()`, one after another, here (and `workers` is 0).
+    process does next; `results()` waits for them, and this process takes on the items no worker has started yet,
+    one at a time as the workers do. Where processes cannot be forked, the tasks run in `results()`, one after
+    another, here (and `workers` is 0). `join`, if given, makes what `results()` returns of the results in item order.
 
     Used as a context manager: when the block fails, the worker processes are stopped at once.
     """
 
-    def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int):
-        self.task, self.items = task, list(items)
-        forks = "fork" in multiprocessing.get_all_start_methods()
+    def __init__(self, task: Callable[[Item], Result], items: Sequence[Item], workers: int,
+                 join: Callable[[list[Result]], list] | None = None):
+        self.task, self.items, self.join = task, list(items), join
+        forks = "fork" in multiprocessing.get_all_start_methods() and bool(self.items)
         # the processes computing at once, which the workers read: this one too until it waits for them
         self.busy = multiprocessing.get_context("fork").Value("i", workers + 1, lock=False) if forks else None
-        self.pool = _pool(task, workers, self.busy) if forks and self.items else None  # this process goes on
+        self.tickets, self.done = (Count(), Count()) if forks else (None, None)  # items started, and items done
+        self.pool = _pool(self._drain, workers, self.busy) if forks else None  # this process goes on
         self.workers = workers if self.pool else 0
-        self.started = [self.pool.submit(_call, item) for item in self.items] if self.pool else []
+        self.started = [self.pool.submit(_call, None) for _ in range(self.workers)] if self.pool else []
         threads.share(self.workers + 1)
 
-    def results(self, progress: Callable[[float], None] | None = None) -> list[Result]:
-        """The results in item order; `progress` is given the fraction of the items done as each arrives. From here
-        this process only waits: the workers may take the core it leaves for a second thread."""
-        threads.share(1)
-        if self.busy is not None:
-            self.busy.value = self.workers
-        finished: list[Result] = []
-        for result in map(self.task, self.items) if self.pool is None else _checked(f.result() for f in self.started):
-            finished.append(result)
-            if progress:
-                progress(len(finished) / len(self.items))
+    def _drain(self, _=None) -> list[tuple[int, Result]]:
+        """Run the items not started yet, one at a time, until none is left: (item index, result) of each."""
+        finished = []
+        while (i := self.tickets.take()) < len(self.items):
+            finished.append((i, self.task(self.items[i])))
+            self.done.add()
         return finished
+
+    def results(self, progress: Callable[[float], None] | None = None) -> list:
+        """The results in item order (or what `join` makes of them); `progress` is given the fraction of the items
+        done as they end. This process first runs the items no worker has started, then only waits: the workers may
+        take the core it leaves for a second thread."""
+        if self.pool is None:
+            finished = []
+            for result in map(self.task, self.items):
+                finished.append(result)
+                if progress:
+                    progress(len(finished) / len(self.items))
+        else:
+            watch = self.done.watcher(progress, len(self.items)) if progress else None
+            mine = []
+            while (i := self.tickets.take()) < len(self.items):
+                mine.append((i, self.task(self.items[i])))
+                self.done.add()
+                if watch:
+                    watch()
+            threads.share(1)
+            self.busy.value = self.workers
+            if watch:
+                while concurrent.futures.wait(self.started, timeout=_WATCHED).not_done:
+                    watch()
+                watch()
+            by_item = dict(mine + [one for batch in _checked(f.result() for f in self.started) for one in batch])
+            finished = [by_item[i] for i in range(len(self.items))]
+        return self.join(finished) if self.join else finished
 
     def __enter__(self) -> Beside:
         return self

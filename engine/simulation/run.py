@@ -98,6 +98,11 @@ def _scenarios(policies: PolicySet, names: Sequence[str | Path]) -> list[Scenari
     return loaded
 
 
+def region_ids_of(data: Regions, regions: Sequence[str] | None) -> tuple[str, ...]:
+    """The ids of `regions` (names or ids, each once, an unknown one an error), or of every region of `data`."""
+    return tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
+
+
 def _draw(policies: PolicySet, data: Regions, year: int, seed: int) -> Draw:
     """The draw of a simulated year, checked: a convention must be in force on its reference day."""
     if seed < 0:
@@ -144,7 +149,7 @@ def run_one(policies: PolicySet, scenario: Scenario | str | Path = BASELINE, *, 
     (year, seed, regions) gives the same patients under every scenario with the same utilisation.
     """
     data = data if data is not None else load_regions(policies.root)
-    region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
+    region_ids = region_ids_of(data, regions)
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, policies)
     draw = _draw(policies, data, year, seed)
     policies, data = for_year(policies, data, year)
@@ -185,7 +190,7 @@ def simulate(policies: PolicySet, scenarios: Sequence[str | Path] = (), *, year:
     if money_only and (by or patients or impact is not None):
         raise ValueError("a simulation of money only has no breakdown, no per-patient tables and no impact")
     data = data if data is not None else load_regions(policies.root)
-    region_ids = tuple(dict.fromkeys(data.region(r).id for r in regions)) if regions else tuple(data.names())
+    region_ids = region_ids_of(data, regions)
     dims = parse_by(by)
     loaded = _scenarios(policies, scenarios)
     draw = _draw(policies, data, year, seed)
