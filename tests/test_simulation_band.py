@@ -178,11 +178,14 @@ def _gone(i: int) -> int:
     os._exit(1)  # a worker killed, as by the system when out of memory
 
 
+_RELEASED = multiprocessing.get_context("fork").Event()  # set by the test when a task in a worker may end
+
+
 def _pid(i: int) -> int:
-    """The process that ran item `i`: the first one keeps a worker busy while this process asks for the results."""
+    """The process that ran item `i`: the first one keeps a worker busy until the test releases it."""
     if i == 0:
         _STARTED.set()
-        time.sleep(2)
+        assert _RELEASED.wait(60)
     return os.getpid()
 
 
@@ -207,10 +210,33 @@ def test_a_worker_that_dies_is_an_error_not_a_wait():
 
 def test_this_process_runs_the_items_no_worker_has_started_when_it_asks_for_the_results():
     _STARTED.clear()
+    _RELEASED.clear()
+
+    def progress(fraction: float) -> None:
+        if fraction >= 3 / 4:  # this process has run the three others
+            _RELEASED.set()
+
     with Beside(_pid, range(4), 1) as started:
         assert _STARTED.wait(30)  # the worker is busy with the first item
-        ran = started.results()
+        ran = started.results(progress)
+        assert started.results() is ran  # made once
     assert ran[0] != os.getpid() and ran[1:] == [os.getpid()] * 3
+
+
+def _fails_first(i: int) -> int:
+    if i == 0:
+        raise ValueError("the first item failed")
+    time.sleep(0.5)
+    return i
+
+
+def test_a_failed_worker_is_told_before_this_process_runs_the_other_items():
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="the first item failed"), Beside(_fails_first, range(12), 1) as started:
+        while not started.started[0].done():
+            time.sleep(0.01)
+        started.results()
+    assert time.monotonic() - start < 3  # not the 5.5 s of running the eleven others here
 
 
 def test_what_the_results_are_made_of_is_joined_in_item_order():

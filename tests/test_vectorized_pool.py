@@ -24,6 +24,17 @@ def _threaded(_=None) -> bool:
     return threads.mapper(threads.THREADED) is not map
 
 
+_STARTED = multiprocessing.get_context("fork").Event()  # set by a task when it starts in a worker process
+
+
+def _threaded_where(_=None) -> tuple[bool, bool]:
+    """Whether this process would take a second thread, and whether it is a worker (then it says it has looked)."""
+    threaded, worker = _threaded(), multiprocessing.parent_process() is not None
+    if worker:
+        _STARTED.set()
+    return threaded, worker
+
+
 def test_a_second_thread_only_when_a_core_is_free(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert _threaded() and threads.mapper(threads.THREADED - 1) is map  # small work: one thread
@@ -39,15 +50,14 @@ def test_processes_side_by_side_evaluate_on_one_thread_each(monkeypatch):
     """Two workers on two cores, or one beside this process: every process of the job on one thread."""
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert side_by_side(_threaded, range(2), 2) == [False, False]
-    with Beside(_threaded, range(1), 1) as started:
+    _STARTED.clear()
+    with Beside(_threaded_where, range(1), 1) as started:
         assert not _threaded()  # this process, while the worker computes beside it
-        assert started.results() == [False]
+        assert _STARTED.wait(30)  # the worker has looked, while this process computes
+        assert started.results() == [(False, True)]
     assert _threaded()
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     assert side_by_side(_threaded, range(2), 2) == [True, True]  # a core free for each second thread
-
-
-_STARTED = multiprocessing.get_context("fork").Event()  # set by a task when it starts in a worker process
 
 
 def _threaded_once_alone(_=None) -> bool:

@@ -91,7 +91,8 @@ def _more_seeds(policies, args: argparse.Namespace, seeds: int):
     stops them if the command fails. Nothing to run (a null context) without a band.
 
     The band leaves a core to the first seed's run: no more processes compute than there are cores,
-    or two on one core (on two cores, one worker runs both further seeds). Three processes on two cores took a third
+    or two on one core (on two cores, one worker runs the further seeds region by region, and this process takes on
+    the regions it has not started once the workbook waits for them). Three processes on two cores took a third
     longer, most of it the kernel's, in faulting in the memory of runs that displace each other.
     """
     import contextlib

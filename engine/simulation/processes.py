@@ -1,8 +1,9 @@
-"""Tasks side by side in forked worker processes: the scenarios of a run, the seeds of a band.
+"""Tasks side by side in forked worker processes: the scenarios or groups of regions of a run, the seeds of a band
+region by region.
 
 A forked worker inherits what the task holds (drawn patients, loaded policies) without copying it
 through a pipe; only each task's argument and result travel. Where processes cannot be forked
-(Windows), or with one worker, the tasks run one after another in this process.
+(Windows), the tasks run one after another in this process; so do those of `side_by_side` with one worker.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ _WATCHED = 0.25  # seconds between two looks at what the workers report
 
 
 class Count:
-    """A count that forked worker processes add to and this process reads (the steps of a run split by region, whose
-    groups run only in forked processes), or that hands out tickets (the items of `Beside`)."""
+    """A count shared by the processes of a job: one that forked workers add to and this process reads (the steps of a
+    run split by region, whose groups run only in forked processes), or one that hands out tickets and one that counts
+    the items done (`Beside`, whose items this process runs too)."""
 
     def __init__(self) -> None:
         self._shared = multiprocessing.get_context("fork").Value("i", 0)
@@ -77,7 +79,8 @@ class Count:
         return self._shared.value
 
     def watcher(self, progress: Callable[[float], None], steps: int) -> Callable[[], None]:
-        """A `watch` for `side_by_side`: gives `progress` the fraction of `steps` counted, when it has changed."""
+        """A `watch` for `side_by_side` or `Beside`: gives `progress` the fraction of `steps` counted, when it has
+        changed."""
         shown = -1
 
         def watch() -> None:
@@ -108,6 +111,7 @@ class Beside:
         self.pool = _pool(self._drain, workers, self.busy) if forks else None  # this process goes on
         self.workers = workers if self.pool else 0
         self.started = [self.pool.submit(_call, None) for _ in range(self.workers)] if self.pool else []
+        self._made: list | None = None
         threads.share(self.workers + 1)
 
     def _drain(self, _=None) -> list[tuple[int, Result]]:
@@ -119,32 +123,39 @@ class Beside:
         return finished
 
     def results(self, progress: Callable[[float], None] | None = None) -> list:
-        """The results in item order (or what `join` makes of them); `progress` is given the fraction of the items
-        done as they end. This process first runs the items no worker has started, then only waits: the workers may
-        take the core it leaves for a second thread."""
-        if self.pool is None:
-            finished = []
-            for result in map(self.task, self.items):
-                finished.append(result)
-                if progress:
-                    progress(len(finished) / len(self.items))
-        else:
-            watch = self.done.watcher(progress, len(self.items)) if progress else None
-            mine = []
-            while (i := self.tickets.take()) < len(self.items):
-                mine.append((i, self.task(self.items[i])))
-                self.done.add()
-                if watch:
-                    watch()
-            threads.share(1)
-            self.busy.value = self.workers
+        """The results in item order (or what `join` makes of them), made once; `progress` is given the fraction of
+        the items done as they end. This process first runs the items no worker has started (until a worker fails),
+        then only waits: the workers may take the core it leaves for a second thread."""
+        if self._made is None:
+            finished = self._here(progress) if self.pool is None else self._beside(progress)
+            self._made = self.join(finished) if self.join else finished
+        return self._made
+
+    def _here(self, progress: Callable[[float], None] | None) -> list[Result]:
+        finished = []
+        for result in map(self.task, self.items):
+            finished.append(result)
+            if progress:
+                progress(len(finished) / len(self.items))
+        return finished
+
+    def _beside(self, progress: Callable[[float], None] | None) -> list[Result]:
+        watch = self.done.watcher(progress, len(self.items)) if progress else None
+        mine = []
+        while not any(f.done() and f.exception() is not None for f in self.started) and \
+                (i := self.tickets.take()) < len(self.items):
+            mine.append((i, self.task(self.items[i])))
+            self.done.add()
             if watch:
-                while concurrent.futures.wait(self.started, timeout=_WATCHED).not_done:
-                    watch()
                 watch()
-            by_item = dict(mine + [one for batch in _checked(f.result() for f in self.started) for one in batch])
-            finished = [by_item[i] for i in range(len(self.items))]
-        return self.join(finished) if self.join else finished
+        threads.share(1)
+        self.busy.value = self.workers
+        if watch:
+            while concurrent.futures.wait(self.started, timeout=_WATCHED, return_when="FIRST_EXCEPTION").not_done:
+                watch()
+            watch()
+        by_item = dict(mine + [one for batch in _checked(f.result() for f in self.started) for one in batch])
+        return [by_item[i] for i in range(len(self.items))]
 
     def __enter__(self) -> Beside:
         return self

@@ -339,8 +339,11 @@ class _State:
                    if u.what in synthesizer.drawn and u.in_force(self.draw.reference_day))
 
     def prepare(self) -> None:
-        """Make the draw and the evaluation most scenarios share (the baseline's), before the workers start."""
-        self.cohort(self.loaded[0])
+        """Make the draw and the evaluation most scenarios share (the baseline's), and who its patients are (what
+        every per-patient table starts from; not in a run of money only), before the workers start."""
+        cohort = self.cohort(self.loaded[0])
+        if not self.money_only:
+            cohort.people  # noqa: B018 (made here once, not in every worker)
         if self.baseline_shared:
             self.evaluation(0)
 

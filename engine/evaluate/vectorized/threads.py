@@ -3,7 +3,8 @@ for the second.
 
 A process started beside others of the same job (the scenarios or seeds of a simulation, in worker
 processes) shares the cores with them: a second thread then only competes for a core that is
-already busy, at some cost and no gain, so it evaluates its parts one after another.
+already busy, at some cost and no gain, so it evaluates its parts one after another, until a core
+is left to it (a band's worker, once the process that started it only waits).
 """
 
 from __future__ import annotations
