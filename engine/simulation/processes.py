@@ -114,12 +114,16 @@ class Beside:
         self._made: list | None = None
         threads.share(self.workers + 1)
 
-    def _drain(self, _=None) -> list[tuple[int, Result]]:
-        """Run the items not started yet, one at a time, until none is left: (item index, result) of each."""
+    def _drain(self, _=None, stop: Callable[[], bool] = lambda: False,
+               watch: Callable[[], None] | None = None) -> list[tuple[int, Result]]:
+        """Run the items not started yet, one at a time, until none is left or `stop()` says so: (item index, result)
+        of each; `watch` is called after each (the workers call it with the item None)."""
         finished = []
-        while (i := self.tickets.take()) < len(self.items):
+        while not stop() and (i := self.tickets.take()) < len(self.items):
             finished.append((i, self.task(self.items[i])))
             self.done.add()
+            if watch:
+                watch()
         return finished
 
     def results(self, progress: Callable[[float], None] | None = None) -> list:
@@ -141,13 +145,7 @@ class Beside:
 
     def _beside(self, progress: Callable[[float], None] | None) -> list[Result]:
         watch = self.done.watcher(progress, len(self.items)) if progress else None
-        mine = []
-        while not any(f.done() and f.exception() is not None for f in self.started) and \
-                (i := self.tickets.take()) < len(self.items):
-            mine.append((i, self.task(self.items[i])))
-            self.done.add()
-            if watch:
-                watch()
+        mine = self._drain(stop=lambda: any(f.done() and f.exception() is not None for f in self.started), watch=watch)
         threads.share(1)
         self.busy.value = self.workers
         if watch:
